@@ -1,0 +1,57 @@
+// Package rdb reads Redis and Valkey RDB snapshot files, streaming, record by
+// record and element by element.
+//
+// # Format
+//
+//	file    := magic record* 0xFF [crc64]   ; magic "REDIS0001".."REDIS0013" or "VALKEY080"
+//	record  := aux | selectdb | resizedb | function | module-aux | slot-info | key
+//	key     := [expire] [idle] [freq] [keymeta] type key-string value
+//
+// The byte-level details, with sources, are in docs/format.md of this repository
+// and in the FORMAT-NOTES it derives from. Types 22/23 and opcode 0xF3 mean
+// different things under the VALKEY magic; the Reader resolves them from the
+// header, so a Type always names exactly one layout.
+//
+// # Reading
+//
+// A Reader is pull-style, like archive/tar:
+//
+//	r := rdb.NewReader(f, rdb.ReaderOptions{})
+//	defer r.Close()
+//	for {
+//		e, err := r.Next()
+//		if err == io.EOF {
+//			break // EOF opcode reached and checksum verified
+//		}
+//		if err != nil {
+//			return err // a *ParseError with the offset and key
+//		}
+//		if e.Kind == rdb.EntryKey {
+//			for {
+//				el, err := r.NextElem() // one element at a time, however big the key
+//				...
+//			}
+//		}
+//	}
+//
+// ReadValue materializes a whole value under a byte budget and CopyRawValue
+// copies a value's serialized bytes without decoding them for the caller.
+//
+// # Ownership, memory and concurrency
+//
+// Entries, elements and their byte slices belong to the Reader and are valid
+// until the next call to Next or NextElem. Memory is bounded by the largest single
+// element (a string, one inner listpack/ziplist blob, one module value) plus a
+// fixed 1 MiB window and 4 MiB of checksum buffers: never by the size of a key or
+// of the file. Every length read from the file is checked against
+// ReaderOptions.MaxElementSize before anything is allocated for it, and buffers
+// grow only as data actually arrives.
+//
+// The CRC-64 is computed on a second goroutine while the parser runs; Close stops
+// it early. A Reader is not safe for concurrent use.
+//
+// # Errors
+//
+// Failures are *ParseError values wrapping ErrCorrupt, ErrTruncated, ErrChecksum,
+// ErrValueTooLarge, an *UnsupportedError or an I/O error; they are sticky.
+package rdb

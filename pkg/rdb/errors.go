@@ -1,0 +1,77 @@
+package rdb
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Sentinel errors. A *ParseError wraps exactly one of them (or an I/O error from
+// the underlying reader), so callers classify with errors.Is.
+var (
+	// ErrCorrupt is returned when the bytes contradict the format: an unknown
+	// opcode or type, an inner blob whose header disagrees with its contents,
+	// elements out of order, an impossible length.
+	ErrCorrupt = errors.New("corrupt data")
+	// ErrTruncated is returned when the input ends before the EOF opcode and
+	// its checksum.
+	ErrTruncated = errors.New("unexpected end of input")
+	// ErrChecksum is returned when the CRC-64 trailer does not match the data.
+	ErrChecksum = errors.New("checksum mismatch")
+	// ErrValueTooLarge is returned when a single element (string, inner blob,
+	// module value) is larger than ReaderOptions.MaxElementSize, or a value
+	// materialized by ReadValue exceeds its limit. The file may be valid.
+	ErrValueTooLarge = errors.New("value too large")
+)
+
+// UnsupportedError reports valid input that this package does not handle, such as
+// a future RDB version or the pre-release module format of Redis 4.0 RCs.
+type UnsupportedError struct {
+	What string
+}
+
+func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
+
+// ParseError locates a failure in the input.
+type ParseError struct {
+	Offset int64  // byte offset in the input where the offending item starts
+	Key    []byte // key being read, nil outside a key record
+	Op     string // what was being read ("string length", "listpack entry", ...)
+	Err    error  // one of the sentinels above, an *UnsupportedError, or an I/O error
+	Detail string // human explanation of what was expected, may be empty
+}
+
+func (e *ParseError) Error() string {
+	s := "offset " + strconv.FormatInt(e.Offset, 10)
+	if e.Key != nil {
+		s += " (key " + QuoteBytes(e.Key) + ")"
+	}
+	s += ": "
+	if e.Op != "" {
+		s += e.Op + ": "
+	}
+	s += e.Err.Error()
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// QuoteBytes renders a key for messages: Go-quoted, shortened when long, so that
+// binary keys stay readable and a huge key does not flood a terminal.
+func QuoteBytes(b []byte) string {
+	const max = 80
+	if len(b) > max {
+		return strconv.Quote(string(b[:max])) + "..." + strconv.Itoa(len(b)) + " bytes"
+	}
+	return strconv.Quote(string(b))
+}
+
+func unsupported(format string, args ...any) error {
+	return &UnsupportedError{What: fmt.Sprintf(format, args...)}
+}
+
+// errNoValue is a usage error: a value method was called without a current key.
+var errNoValue = errors.New("no key value to read")

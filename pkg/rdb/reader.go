@@ -1,0 +1,59 @@
+package rdb
+
+import (
+	"io"
+)
+
+// ReaderOptions tune a Reader. The zero value is usable.
+type ReaderOptions struct {
+	// MaxElementSize bounds any single item read into memory: a string, an inner
+	// blob (listpack, ziplist, intset, zipmap) after decompression, a module
+	// value. Larger items fail with ErrValueTooLarge. Default 1 GiB (Redis's own
+	// limit for a single string is 512 MB).
+	MaxElementSize int64
+	// Strict enables the checks that go beyond decoding: empty collections,
+	// element order in intsets and sorted-set blobs, stream ID order and counters,
+	// consumer-group and PEL consistency. rdbtool verify turns it on.
+	Strict bool
+	// BaseOffset is added to every reported offset, for an RDB embedded in a
+	// larger stream.
+	BaseOffset int64
+}
+
+const defaultMaxElementSize = 1 << 30
+
+// DefaultReadValueLimit is the byte budget ReadValue applies when given 0.
+const DefaultReadValueLimit = 256 << 20
+
+// Reader reads an RDB file record by record. See the package documentation.
+type Reader struct {
+	opts ReaderOptions
+	// implementation fields follow in reader_impl.go
+	state
+}
+
+// NewReader returns a Reader over r. It never fails: a bad header is reported by
+// the first call to Header or Next. The Reader buffers r itself; it computes the
+// CRC-64 on a second goroutine, which Close (or reaching the end, or an error)
+// stops.
+func NewReader(r io.Reader, opts ReaderOptions) *Reader {
+	if opts.MaxElementSize <= 0 {
+		opts.MaxElementSize = defaultMaxElementSize
+	}
+	rd := &Reader{opts: opts}
+	rd.init(r)
+	return rd
+}
+
+// NewReaderBytes returns a Reader over an input held entirely in memory, such as
+// a memory-mapped file. Nothing is copied: parsing and the checksum goroutine
+// read data directly, which makes this the fastest way to verify a local file.
+// data must not change while the Reader is in use.
+func NewReaderBytes(data []byte, opts ReaderOptions) *Reader {
+	if opts.MaxElementSize <= 0 {
+		opts.MaxElementSize = defaultMaxElementSize
+	}
+	rd := &Reader{opts: opts}
+	rd.src.initBytes(data, opts.BaseOffset)
+	return rd
+}

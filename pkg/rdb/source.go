@@ -1,0 +1,324 @@
+package rdb
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+// source is the Reader's own buffer over the input. Parsing works on slices of
+// the window buf[pos:end], so most reads copy nothing. Consumed bytes are handed
+// to "sinks" (the CRC worker, a raw-value capture) just before the window is
+// compacted, which is why a slice returned by a read stays valid only until the
+// next read.
+type source struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // next unread byte
+	end  int   // end of buffered data
+	base int64 // input offset of buf[0]
+	sent int   // bytes of buf[0:sent] already handed to the sinks
+	rerr error // sticky error from r (io.EOF included)
+
+	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
+	crc      *crcWorker     // nil when the format has no checksum
+	captures []*captureSink // nested: a raw-value copy may contain a module value
+}
+
+const (
+	initialBufSize = 1 << 20
+	minReadSize    = 64 << 10
+	// Buffers grown for a huge element are dropped at the next compaction.
+	maxIdleBufSize = 8 << 20
+)
+
+func (s *source) init(r io.Reader, base int64) {
+	s.r = r
+	s.base = base
+	s.buf = make([]byte, initialBufSize)
+}
+
+// initBytes makes the whole input the window: nothing is copied, and the CRC
+// worker hashes sub-slices of data directly.
+func (s *source) initBytes(data []byte, base int64) {
+	s.base = base
+	s.buf = data
+	s.end = len(data)
+	s.whole = true
+	s.rerr = io.EOF
+}
+
+// maybeFlush hands consumed bytes to the CRC worker every megabyte when the
+// window is the whole input (otherwise compaction does it), so the checksum
+// keeps pace with the parse.
+func (s *source) maybeFlush() {
+	if s.whole && s.pos-s.sent >= crcChunkSize {
+		s.flushSinks()
+	}
+}
+
+// offset is the input offset of the next unread byte.
+func (s *source) offset() int64 { return s.base + int64(s.pos) }
+
+// fill makes at least n bytes available at pos. It returns io.ErrUnexpectedEOF
+// when the input ends first, or the reader's error. The buffer grows only as
+// data actually arrives, so a huge claimed length in a short file costs nothing.
+func (s *source) fill(n int) error {
+	if s.end-s.pos >= n {
+		return nil
+	}
+	if s.whole {
+		return io.ErrUnexpectedEOF
+	}
+	if err := s.compact(n); err != nil {
+		return err
+	}
+	for s.end-s.pos < n {
+		if s.rerr != nil {
+			if s.rerr == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return s.rerr
+		}
+		if s.end == len(s.buf) {
+			// Full of unread data and still short: grow, at most doubling, so the
+			// allocation tracks bytes really read.
+			grown := make([]byte, min(max(2*len(s.buf), initialBufSize), max(n, len(s.buf)+minReadSize)))
+			copy(grown, s.buf[:s.end])
+			s.buf = grown
+		}
+		k, err := s.r.Read(s.buf[s.end:])
+		s.end += k
+		if err != nil {
+			s.rerr = err
+		}
+	}
+	return nil
+}
+
+// compact hands consumed bytes to the sinks and moves the unread tail to the
+// front of the buffer.
+func (s *source) compact(need int) error {
+	if err := s.flushSinks(); err != nil {
+		return err
+	}
+	if s.pos == 0 {
+		return nil
+	}
+	unread := s.end - s.pos
+	if len(s.buf) > maxIdleBufSize && unread < initialBufSize && need <= initialBufSize {
+		small := make([]byte, initialBufSize)
+		copy(small, s.buf[s.pos:s.end])
+		s.buf = small
+	} else {
+		copy(s.buf, s.buf[s.pos:s.end])
+	}
+	s.base += int64(s.pos)
+	s.end = unread
+	s.pos = 0
+	s.sent = 0
+	return nil
+}
+
+// flushSinks hands buf[sent:pos] to the CRC worker and the capture.
+func (s *source) flushSinks() error {
+	if s.sent >= s.pos {
+		return nil
+	}
+	chunk := s.buf[s.sent:s.pos]
+	s.sent = s.pos
+	if s.crc != nil {
+		if s.whole {
+			s.crc.feedShared(chunk)
+		} else {
+			s.crc.feed(chunk)
+		}
+	}
+	var err error
+	for _, c := range s.captures {
+		if werr := c.write(chunk); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// readByte consumes one byte.
+func (s *source) readByte() (byte, error) {
+	if s.pos >= s.end {
+		if err := s.fill(1); err != nil {
+			return 0, err
+		}
+	}
+	b := s.buf[s.pos]
+	s.pos++
+	return b, nil
+}
+
+// read consumes n bytes and returns them; the slice is valid until the next read.
+func (s *source) read(n int) ([]byte, error) {
+	if s.end-s.pos < n {
+		if err := s.fill(n); err != nil {
+			return nil, err
+		}
+	}
+	b := s.buf[s.pos : s.pos+n : s.pos+n]
+	s.pos += n
+	return b, nil
+}
+
+// skip consumes n bytes without keeping them in memory all at once.
+func (s *source) skip(n int64) error {
+	for n > 0 {
+		avail := int64(s.end - s.pos)
+		if avail == 0 {
+			if err := s.fill(1); err != nil {
+				return err
+			}
+			continue
+		}
+		k := min(avail, n)
+		s.pos += int(k)
+		n -= k
+	}
+	return nil
+}
+
+// rest returns the unread input: buffered bytes, then the underlying reader.
+func (s *source) rest() io.Reader {
+	if s.whole {
+		return bytes.NewReader(s.buf[s.pos:s.end])
+	}
+	left := append([]byte(nil), s.buf[s.pos:s.end]...)
+	if s.rerr != nil {
+		if s.rerr == io.EOF {
+			return bytes.NewReader(left)
+		}
+		return io.MultiReader(bytes.NewReader(left), errReader{s.rerr})
+	}
+	return io.MultiReader(bytes.NewReader(left), s.r)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// captureSink copies consumed bytes to a writer (CopyRawValue) or a bounded
+// buffer (module values), from the moment it is installed.
+type captureSink struct {
+	w     io.Writer
+	buf   []byte
+	limit int64
+	n     int64
+	err   error
+}
+
+func (c *captureSink) write(p []byte) error {
+	if c.err != nil {
+		return c.err
+	}
+	c.n += int64(len(p))
+	if c.w != nil {
+		if _, err := c.w.Write(p); err != nil {
+			c.err = err
+		}
+		return c.err
+	}
+	if c.n > c.limit {
+		c.err = ErrValueTooLarge
+		return c.err
+	}
+	c.buf = append(c.buf, p...)
+	return nil
+}
+
+// startCapture begins copying every byte consumed from now on.
+func (s *source) startCapture(c *captureSink) error {
+	if err := s.flushSinks(); err != nil {
+		return err
+	}
+	s.captures = append(s.captures, c)
+	return nil
+}
+
+// stopCapture flushes what was consumed and detaches the capture.
+func (s *source) stopCapture() error {
+	err := s.flushSinks()
+	c := s.captures[len(s.captures)-1]
+	s.captures = s.captures[:len(s.captures)-1]
+	if c.err != nil {
+		return c.err
+	}
+	return err
+}
+
+// crcWorker computes the CRC-64 on its own goroutine. Chunks are copies made
+// from a small fixed pool, so memory is bounded and a slow worker applies
+// back-pressure to the parser instead of queueing without limit.
+type crcWorker struct {
+	work   chan crcChunk
+	free   chan []byte
+	result chan uint64
+	once   sync.Once
+}
+
+const (
+	crcChunkSize = 1 << 20
+	crcChunks    = 4
+)
+
+func newCRCWorker() *crcWorker {
+	w := &crcWorker{
+		work:   make(chan crcChunk, crcChunks),
+		free:   make(chan []byte, crcChunks),
+		result: make(chan uint64, 1),
+	}
+	for i := 0; i < crcChunks; i++ {
+		w.free <- make([]byte, 0, crcChunkSize)
+	}
+	go w.run()
+	return w
+}
+
+func (w *crcWorker) run() {
+	var crc uint64
+	for m := range w.work {
+		crc = UpdateCRC64(crc, m.data)
+		if m.pooled {
+			w.free <- m.data[:0]
+		}
+	}
+	w.result <- crc
+}
+
+func (w *crcWorker) feed(p []byte) {
+	for len(p) > 0 {
+		chunk := <-w.free
+		k := min(len(p), cap(chunk))
+		chunk = append(chunk, p[:k]...)
+		p = p[k:]
+		w.work <- crcChunk{chunk, true}
+	}
+}
+
+// feedShared hands over p itself, which must stay unchanged (a whole-input
+// buffer); the channel's capacity still bounds how far the worker may lag.
+func (w *crcWorker) feedShared(p []byte) {
+	w.work <- crcChunk{p, false}
+}
+
+type crcChunk struct {
+	data   []byte
+	pooled bool // return data to the free pool after hashing
+}
+
+// sum stops the worker and returns the CRC of everything fed.
+func (w *crcWorker) sum() uint64 {
+	w.stop()
+	return <-w.result
+}
+
+// stop ends the goroutine; safe to call more than once.
+func (w *crcWorker) stop() {
+	w.once.Do(func() { close(w.work) })
+}

@@ -1,0 +1,675 @@
+package rdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/intset"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/ziplist"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/zipmap"
+)
+
+// ebExpireTimeMax is the largest hash-field expiry Redis accepts (2^48-1 ms).
+const ebExpireTimeMax = 1<<48 - 1
+
+// valueState walks the value of the current key one element at a time.
+type valueState struct {
+	t         Type
+	off       int64  // offset of the value's first byte
+	phase     uint8  // 0 = nothing read yet
+	remaining uint64 // items (elements, nodes) left to read from the file
+	count     uint64 // elements delivered so far
+	minExpire int64  // hash types 24/25
+
+	blob    blobIter
+	blobOff int64 // offset of the current inner blob's string header
+
+	// Strict order check of sorted-set blobs.
+	havePrev   bool
+	prevScore  float64
+	prevMember []byte
+
+	// Strict order check of listpack-ex triplets.
+	prevExpire int64
+	sawNoTTL   bool
+
+	st *streamState // allocated for the first stream, reused after
+}
+
+// blobKind selects the inner iterator in use.
+type blobKind uint8
+
+const (
+	blobNone blobKind = iota
+	blobListpack
+	blobZiplist
+	blobIntset
+	blobZipmap
+)
+
+// blobIter is a tagged union of the inner-blob iterators; a struct rather than an
+// interface so that walking allocates nothing.
+type blobIter struct {
+	kind blobKind
+	lp   listpack.Iterator
+	zl   ziplist.Iterator
+	is   intset.Set
+	isI  int
+	zm   zipmap.Iterator
+}
+
+func (b *blobIter) next() bool {
+	switch b.kind {
+	case blobListpack:
+		return b.lp.Next()
+	case blobZiplist:
+		return b.zl.Next()
+	case blobIntset:
+		if b.isI < b.is.Len() {
+			b.isI++
+			return true
+		}
+	}
+	return false
+}
+
+func (b *blobIter) err() error {
+	switch b.kind {
+	case blobListpack:
+		return b.lp.Err()
+	case blobZiplist:
+		return b.zl.Err()
+	}
+	return nil
+}
+
+// isInt reports whether the current entry is an integer, and its value.
+func (b *blobIter) isInt() (int64, bool) {
+	switch b.kind {
+	case blobListpack:
+		if b.lp.IsInt() {
+			return b.lp.Int(), true
+		}
+	case blobZiplist:
+		if b.zl.IsInt() {
+			return b.zl.Int(), true
+		}
+	case blobIntset:
+		return b.is.At(b.isI - 1), true
+	}
+	return 0, false
+}
+
+// text returns the current entry as bytes: a sub-slice of the blob for strings,
+// or the decimal rendering appended to dst for integers.
+func (b *blobIter) text(dst []byte) []byte {
+	if v, ok := b.isInt(); ok {
+		return strconv.AppendInt(dst[:0], v, 10)
+	}
+	switch b.kind {
+	case blobListpack:
+		return b.lp.Str()
+	case blobZiplist:
+		return b.zl.Str()
+	}
+	return nil
+}
+
+func (b *blobIter) offset() int {
+	switch b.kind {
+	case blobListpack:
+		return b.lp.Offset()
+	case blobZiplist:
+		return b.zl.Offset()
+	case blobIntset:
+		return 8
+	}
+	return 0
+}
+
+func (r *Reader) startValue(t Type) {
+	v := &r.val
+	// Reset field by field: this runs once per key and the struct is large.
+	v.t, v.off, v.phase, v.remaining, v.count, v.minExpire = t, r.src.offset(), 0, 0, 0, 0
+	v.blob.kind, v.havePrev, v.prevMember, v.prevExpire, v.sawNoTTL = blobNone, false, v.prevMember[:0], 0, false
+	if t.Kind() == KindStream {
+		if v.st == nil {
+			v.st = &streamState{}
+		}
+		v.st.reset()
+	}
+	r.inValue = true
+}
+
+// NextElem returns the next element of the current key's value, or io.EOF when
+// the value is exhausted (or when the last record was not a key).
+func (r *Reader) NextElem() (*Elem, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if !r.inValue {
+		return nil, io.EOF
+	}
+	el, err := r.nextElem()
+	if err != nil {
+		if err == io.EOF {
+			r.inValue = false
+			return nil, io.EOF
+		}
+		return nil, r.fail(err)
+	}
+	return el, nil
+}
+
+// skipValue reads (and checks) whatever is left of the current value.
+func (r *Reader) skipValue() error {
+	for {
+		if _, err := r.nextElem(); err != nil {
+			if err == io.EOF {
+				r.inValue = false
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// ElemCount is the number of elements delivered so far for the current value
+// (for streams: entries).
+func (r *Reader) ElemCount() uint64 { return r.val.count }
+
+func (r *Reader) nextElem() (*Elem, error) {
+	v := &r.val
+	el := &r.elem
+	*el = Elem{Fields: el.Fields[:0]}
+	var err error
+	switch v.t {
+	case TypeString:
+		if v.phase != 0 {
+			return nil, io.EOF
+		}
+		v.phase = 1
+		if el.Member, err = r.readString("string value"); err != nil {
+			return nil, err
+		}
+		el.Kind = ElemString
+	case TypeList, TypeSet:
+		if err = r.startCounted("element count"); err != nil {
+			return nil, err
+		}
+		if v.remaining == 0 {
+			return nil, r.endCollection()
+		}
+		v.remaining--
+		if el.Member, err = r.readString("element"); err != nil {
+			return nil, err
+		}
+		el.Kind = ElemMember
+	case TypeZSet, TypeZSet2:
+		if err = r.startCounted("member count"); err != nil {
+			return nil, err
+		}
+		if v.remaining == 0 {
+			return nil, r.endCollection()
+		}
+		v.remaining--
+		if el.Member, err = r.readStringCopy("member", &r.scratchA); err != nil {
+			return nil, err
+		}
+		if el.Score, err = r.readScore(v.t == TypeZSet2); err != nil {
+			return nil, err
+		}
+		el.Kind = ElemZMember
+	case TypeHash:
+		if err = r.startCounted("field count"); err != nil {
+			return nil, err
+		}
+		if v.remaining == 0 {
+			return nil, r.endCollection()
+		}
+		v.remaining--
+		if el.Member, err = r.readStringCopy("field", &r.scratchA); err != nil {
+			return nil, err
+		}
+		if el.Value, err = r.readString("value"); err != nil {
+			return nil, err
+		}
+		el.Kind = ElemField
+	case TypeListZiplist, TypeSetListpack, TypeSetIntset:
+		return r.nextSingleBlob()
+	case TypeZSetZiplist, TypeZSetListpack, TypeHashZiplist, TypeHashListpack, TypeHashZipmap,
+		TypeHashListpackEx, TypeHashListpackExPreGA:
+		return r.nextPairBlob()
+	case TypeListQuicklist, TypeListQuicklist2:
+		return r.nextQuicklist()
+	case TypeHashMetadata, TypeHashMetadataPreGA, TypeValkeyHash2:
+		return r.nextHashWithTTL()
+	case TypeStreamListpacks, TypeStreamListpacks2, TypeStreamListpacks3, TypeStreamListpacks4:
+		return r.nextStream()
+	case TypeModule2:
+		if v.phase != 0 {
+			return nil, io.EOF
+		}
+		v.phase = 1
+		m, err := r.readModule(false)
+		if err != nil {
+			return nil, err
+		}
+		el.Kind, el.Module = ElemModule, m
+	default:
+		return nil, r.corrupt(v.off, "value", "no decoder for type "+v.t.String())
+	}
+	v.count++
+	return el, nil
+}
+
+// startCounted reads the element count of a plain collection on first use.
+func (r *Reader) startCounted(what string) error {
+	v := &r.val
+	if v.phase != 0 {
+		return nil
+	}
+	v.phase = 1
+	n, err := r.readLen(what)
+	v.remaining = n
+	return err
+}
+
+// endCollection finishes a collection: Redis refuses (or silently drops) empty
+// ones, so in strict mode they are an error.
+func (r *Reader) endCollection() error {
+	v := &r.val
+	if v.count == 0 && r.opts.Strict {
+		return r.corrupt(v.off, "value", "empty "+v.t.Kind().String()+" (encoding "+v.t.String()+"); Redis never saves empty collections and drops them on load")
+	}
+	v.phase = 0xFF
+	return io.EOF
+}
+
+func (r *Reader) readScore(binaryScore bool) (float64, error) {
+	off := r.src.offset()
+	if binaryScore {
+		b, err := r.src.read(8)
+		if err != nil {
+			return 0, r.errAt(off, "score", err, "expected 8-byte double")
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		if math.IsNaN(f) {
+			return 0, r.corrupt(off, "score", "NaN score")
+		}
+		return f, nil
+	}
+	n, err := r.src.readByte()
+	if err != nil {
+		return 0, r.errAt(off, "score", err, "expected a score length byte")
+	}
+	switch n {
+	case 253:
+		return 0, r.corrupt(off, "score", "NaN score")
+	case 254:
+		return math.Inf(1), nil
+	case 255:
+		return math.Inf(-1), nil
+	}
+	b, err := r.src.read(int(n))
+	if err != nil {
+		return 0, r.errAt(off, "score", err, "expected "+strconv.Itoa(int(n))+" bytes of score text")
+	}
+	return r.parseScore(off, b)
+}
+
+func (r *Reader) parseScore(off int64, b []byte) (float64, error) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
+		return 0, r.corrupt(off, "score", "not a number: "+strconv.Quote(string(b)))
+	}
+	return f, nil
+}
+
+// openBlob reads an inner blob string and starts its iterator.
+func (r *Reader) openBlob(kind blobKind, what string) error {
+	r.src.maybeFlush()
+	v := &r.val
+	v.blobOff = r.src.offset()
+	b, err := r.readString(what)
+	if err != nil {
+		return err
+	}
+	v.blob.kind = kind
+	switch kind {
+	case blobListpack:
+		v.blob.lp, err = listpack.NewIterator(b)
+	case blobZiplist:
+		v.blob.zl, err = ziplist.NewIterator(b)
+	case blobIntset:
+		v.blob.is, err = intset.Parse(b)
+		v.blob.isI = 0
+		if err == nil && v.blob.is.Len() == 0 {
+			return r.corrupt(v.blobOff, what, "empty intset")
+		}
+	case blobZipmap:
+		v.blob.zm, err = zipmap.NewIterator(b)
+	}
+	if err != nil {
+		return r.blobErr(what, err)
+	}
+	return nil
+}
+
+// blobErr turns an inner codec error into a ParseError at the blob's offset.
+func (r *Reader) blobErr(what string, err error) error {
+	detail := err.Error()
+	var fe *codec.FormatError
+	if errors.As(err, &fe) {
+		detail = "at byte " + strconv.Itoa(fe.Offset) + " of the blob: " + fe.Reason
+	}
+	return r.corrupt(r.val.blobOff, what, detail)
+}
+
+func blobKindOf(t Type) (blobKind, string) {
+	switch t {
+	case TypeListZiplist, TypeZSetZiplist, TypeHashZiplist:
+		return blobZiplist, "ziplist"
+	case TypeSetIntset:
+		return blobIntset, "intset"
+	case TypeHashZipmap:
+		return blobZipmap, "zipmap"
+	}
+	return blobListpack, "listpack"
+}
+
+// nextSingleBlob walks blobs of single elements: list ziplist, set listpack, intset.
+func (r *Reader) nextSingleBlob() (*Elem, error) {
+	v := &r.val
+	kind, what := blobKindOf(v.t)
+	if v.phase == 0 {
+		v.phase = 1
+		if err := r.openBlob(kind, what); err != nil {
+			return nil, err
+		}
+	}
+	if v.phase != 1 {
+		return nil, io.EOF
+	}
+	if !v.blob.next() {
+		if err := v.blob.err(); err != nil {
+			return nil, r.blobErr(what, err)
+		}
+		return nil, r.endCollection()
+	}
+	el := &r.elem
+	el.Kind = ElemMember
+	el.Member = v.blob.text(r.scratchA[:0])
+	if _, isInt := v.blob.isInt(); isInt {
+		r.scratchA = el.Member
+	}
+	v.count++
+	return el, nil
+}
+
+// nextPairBlob walks blobs of (member, score), (field, value) and
+// (field, value, expire) groups.
+func (r *Reader) nextPairBlob() (*Elem, error) {
+	v := &r.val
+	kind, what := blobKindOf(v.t)
+	if v.phase == 0 {
+		if v.t == TypeHashListpackEx {
+			var err error
+			if v.minExpire, err = r.readMs64("hash minimum field expiry"); err != nil {
+				return nil, err
+			}
+		}
+		v.phase = 1
+		if err := r.openBlob(kind, what); err != nil {
+			return nil, err
+		}
+	}
+	if v.phase != 1 {
+		return nil, io.EOF
+	}
+	if kind == blobZipmap {
+		return r.nextZipmap()
+	}
+	el := &r.elem
+	if !v.blob.next() {
+		if err := v.blob.err(); err != nil {
+			return nil, r.blobErr(what, err)
+		}
+		return nil, r.endCollection()
+	}
+	el.Member = v.blob.text(r.scratchA[:0])
+	if _, isInt := v.blob.isInt(); isInt {
+		r.scratchA = el.Member
+	}
+	if !v.blob.next() {
+		if err := v.blob.err(); err != nil {
+			return nil, r.blobErr(what, err)
+		}
+		return nil, r.corrupt(v.blobOff, what, "odd number of entries: member without its pair")
+	}
+	switch v.t {
+	case TypeZSetZiplist, TypeZSetListpack:
+		el.Kind = ElemZMember
+		if iv, ok := v.blob.isInt(); ok {
+			el.Score = float64(iv)
+		} else {
+			s, err := r.parseScore(v.blobOff, v.blob.text(nil))
+			if err != nil {
+				return nil, err
+			}
+			el.Score = s
+		}
+		if r.opts.Strict {
+			if err := r.checkZSetOrder(what, el); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		el.Kind = ElemField
+		el.Value = v.blob.text(r.scratchB[:0])
+		if _, isInt := v.blob.isInt(); isInt {
+			r.scratchB = el.Value
+		}
+		if v.t == TypeHashListpackEx || v.t == TypeHashListpackExPreGA {
+			if !v.blob.next() {
+				if err := v.blob.err(); err != nil {
+					return nil, r.blobErr(what, err)
+				}
+				return nil, r.corrupt(v.blobOff, what, "field without its expiry entry")
+			}
+			exp, ok := v.blob.isInt()
+			if !ok || exp < 0 || exp > ebExpireTimeMax {
+				return nil, r.corrupt(v.blobOff, what, "field expiry must be an integer between 0 and 2^48-1")
+			}
+			if r.opts.Strict {
+				if err := r.checkTTLOrder(what, exp); err != nil {
+					return nil, err
+				}
+			}
+			el.ExpireAtMs = exp
+		}
+	}
+	v.count++
+	return el, nil
+}
+
+func (r *Reader) nextZipmap() (*Elem, error) {
+	v := &r.val
+	if !v.blob.zm.Next() {
+		if err := v.blob.zm.Err(); err != nil {
+			return nil, r.blobErr("zipmap", err)
+		}
+		return nil, r.endCollection()
+	}
+	el := &r.elem
+	el.Kind, el.Member, el.Value = ElemField, v.blob.zm.Key(), v.blob.zm.Value()
+	v.count++
+	return el, nil
+}
+
+// checkZSetOrder enforces ascending (score, member) order inside a blob.
+func (r *Reader) checkZSetOrder(what string, el *Elem) error {
+	v := &r.val
+	if v.havePrev && (el.Score < v.prevScore || (el.Score == v.prevScore && bytes.Compare(el.Member, v.prevMember) <= 0)) {
+		return r.corrupt(v.blobOff, what, "member "+QuoteBytes(el.Member)+" with score "+strconv.FormatFloat(el.Score, 'g', -1, 64)+" is out of order (sorted-set blobs are ascending by score, then member)")
+	}
+	v.havePrev, v.prevScore = true, el.Score
+	v.prevMember = append(v.prevMember[:0], el.Member...)
+	return nil
+}
+
+// checkTTLOrder enforces the listpack-ex layout: fields with a TTL first, by
+// ascending expiry, then fields without one.
+func (r *Reader) checkTTLOrder(what string, exp int64) error {
+	v := &r.val
+	if exp == 0 {
+		v.sawNoTTL = true
+		return nil
+	}
+	if v.sawNoTTL || exp < v.prevExpire {
+		return r.corrupt(v.blobOff, what, "field expiries out of order (fields with a TTL come first, by ascending expiry)")
+	}
+	v.prevExpire = exp
+	return nil
+}
+
+// nextQuicklist walks quicklist nodes (types 14 and 18).
+func (r *Reader) nextQuicklist() (*Elem, error) {
+	v := &r.val
+	el := &r.elem
+	if v.phase == 0 {
+		v.phase = 1
+		n, err := r.readLen("quicklist node count")
+		if err != nil {
+			return nil, err
+		}
+		v.remaining = n
+	}
+	if v.phase != 1 {
+		return nil, io.EOF
+	}
+	for {
+		if v.blob.kind != blobNone {
+			if v.blob.next() {
+				el.Kind = ElemMember
+				el.Member = v.blob.text(r.scratchA[:0])
+				if _, isInt := v.blob.isInt(); isInt {
+					r.scratchA = el.Member
+				}
+				v.count++
+				return el, nil
+			}
+			if err := v.blob.err(); err != nil {
+				return nil, r.blobErr("quicklist node", err)
+			}
+			v.blob.kind = blobNone
+		}
+		if v.remaining == 0 {
+			return nil, r.endCollection()
+		}
+		v.remaining--
+		if v.t == TypeListQuicklist {
+			if err := r.openBlob(blobZiplist, "quicklist ziplist node"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		off := r.src.offset()
+		container, err := r.readLen("quicklist node container")
+		if err != nil {
+			return nil, err
+		}
+		switch container {
+		case 1: // PLAIN: the node is one element
+			b, err := r.readString("quicklist plain node")
+			if err != nil {
+				return nil, err
+			}
+			if len(b) == 0 {
+				return nil, r.corrupt(off, "quicklist plain node", "empty node")
+			}
+			el.Kind, el.Member = ElemMember, b
+			v.count++
+			return el, nil
+		case 2: // PACKED: a listpack
+			if err := r.openBlob(blobListpack, "quicklist listpack node"); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, r.corrupt(off, "quicklist node container", "container "+strconv.FormatUint(container, 10)+"; expected 1 (plain) or 2 (packed)")
+		}
+	}
+}
+
+// nextHashWithTTL walks hashes stored field by field with expiries: Redis types
+// 24 and 22 (7.4 RC) and Valkey's HASH_2.
+func (r *Reader) nextHashWithTTL() (*Elem, error) {
+	v := &r.val
+	el := &r.elem
+	if v.phase == 0 {
+		if v.t == TypeHashMetadata {
+			var err error
+			if v.minExpire, err = r.readMs64("hash minimum field expiry"); err != nil {
+				return nil, err
+			}
+		}
+		if err := r.startCounted("field count"); err != nil {
+			return nil, err
+		}
+	}
+	if v.remaining == 0 {
+		return nil, r.endCollection()
+	}
+	v.remaining--
+	var err error
+	off := r.src.offset()
+	switch v.t {
+	case TypeHashMetadata, TypeHashMetadataPreGA:
+		ttl, err := r.readLen("field expiry")
+		if err != nil {
+			return nil, err
+		}
+		if ttl != 0 {
+			exp := ttl
+			if v.t == TypeHashMetadata {
+				exp = ttl + uint64(v.minExpire) - 1
+			}
+			if exp > ebExpireTimeMax {
+				return nil, r.corrupt(off, "field expiry", "expiry beyond 2^48-1 ms")
+			}
+			el.ExpireAtMs = int64(exp)
+		}
+		if el.Member, err = r.readStringCopy("field", &r.scratchA); err != nil {
+			return nil, err
+		}
+		if el.Value, err = r.readString("value"); err != nil {
+			return nil, err
+		}
+	default: // Valkey HASH_2: field, value, absolute expiry (-1 = none)
+		if el.Member, err = r.readStringCopy("field", &r.scratchA); err != nil {
+			return nil, err
+		}
+		if el.Value, err = r.readStringCopy("value", &r.scratchB); err != nil {
+			return nil, err
+		}
+		exp, err := r.readMs64("field expiry")
+		if err != nil {
+			return nil, err
+		}
+		if exp != -1 {
+			if exp < 0 || exp > ebExpireTimeMax {
+				return nil, r.corrupt(off, "field expiry", "expiry out of range")
+			}
+			el.ExpireAtMs = exp
+		}
+	}
+	el.Kind = ElemField
+	v.count++
+	return el, nil
+}
