@@ -172,19 +172,19 @@ func (id StreamID) IsZero() bool { return id.Ms == 0 && id.Seq == 0 }
 type ElemKind uint8
 
 const (
-	ElemString         ElemKind = iota + 1 // string value: Member
-	ElemMember                             // list element or set member: Member
-	ElemZMember                            // sorted-set member: Member, Score
-	ElemField                              // hash field: Member (field), Value, ExpireAtMs (0 = none)
-	ElemStreamEntry                        // stream entry: ID, Fields (field, value, field, value...)
-	ElemStreamMeta                         // after the entries: Stream (counters, last ID...)
-	ElemStreamGroup                        // consumer group header: Group
-	ElemStreamPending                      // group PEL entry: Pending (Consumer unset)
-	ElemStreamConsumer                     // consumer of the current group: Consumer
-	ElemStreamConsumerPending              // consumer PEL entry: ID
-	ElemStreamIDMP                         // Redis 8.6 idempotency section: IDMP (producers streamed as below)
-	ElemStreamIDMPEntry                    // one idempotency record: IDMPEntry
-	ElemModule                             // module value: Module
+	ElemString                ElemKind = iota + 1 // string value: Member
+	ElemMember                                    // list element or set member: Member
+	ElemZMember                                   // sorted-set member: Member, Score
+	ElemField                                     // hash field: Member (field), Value, ExpireAtMs (0 = none)
+	ElemStreamEntry                               // stream entry: ID, Fields (field, value, field, value...)
+	ElemStreamMeta                                // after the entries: Stream (counters, last ID...)
+	ElemStreamGroup                               // consumer group header: Group
+	ElemStreamPending                             // group PEL entry: Pending (Consumer unset)
+	ElemStreamConsumer                            // consumer of the current group: Consumer
+	ElemStreamConsumerPending                     // consumer PEL entry: ID
+	ElemStreamIDMP                                // Redis 8.6 idempotency section: IDMP (producers streamed as below)
+	ElemStreamIDMPEntry                           // one idempotency record: IDMPEntry
+	ElemModule                                    // module value: Module
 )
 
 func (k ElemKind) String() string {

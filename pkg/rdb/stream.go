@@ -639,4 +639,3 @@ func (r *Reader) readIDMPEntry() error {
 	s.entriesLeft--
 	return nil
 }
-
