@@ -200,6 +200,20 @@ func (r *Reader) next() (*Entry, error) {
 		if err != nil {
 			return nil, r.errAt(opOff, "record type", err, "expected an opcode or a value type")
 		}
+		if op < opSlotImportOrKeyMeta && op != opEntRAMLRU {
+			// Fast path: the type byte of a key with no prefix.
+			t, err := r.typeOf(op, opOff)
+			if err != nil {
+				return nil, err
+			}
+			key, err := r.readStringCopy("key", &r.keyBuf)
+			if err != nil {
+				return nil, err
+			}
+			e.Kind, e.Type, e.Key = EntryKey, t, key
+			r.startValue(t)
+			return e, nil
+		}
 		if prefixed && op >= opSlotImportOrKeyMeta && op != opIdle && op != opFreq && op != opExpireTimeMs && op != opExpireTime &&
 			op != opAux && !(op == opSlotImportOrKeyMeta && !r.hdr.IsValkey()) {
 			return nil, r.corrupt(opOff, "key prefix", "opcode 0x"+strconv.FormatUint(uint64(op), 16)+" after an expire/idle/freq prefix; expected a value type")
@@ -328,18 +342,8 @@ func (r *Reader) next() (*Entry, error) {
 				return nil, r.corrupt(opOff, "key prefix", "EOF after an expire/idle/freq prefix")
 			}
 			return nil, r.readTrailer()
-		default:
-			t, err := r.typeOf(op, opOff)
-			if err != nil {
-				return nil, err
-			}
-			key, err := r.readStringCopy("key", &r.keyBuf)
-			if err != nil {
-				return nil, err
-			}
-			e.Kind, e.Type, e.Key = EntryKey, t, key
-			r.startValue(t)
-			return e, nil
+		default: // 0xF2 and other opcodes no supported format uses
+			return nil, r.corrupt(opOff, "record type", "unknown opcode 0x"+strconv.FormatUint(uint64(op), 16))
 		}
 	}
 }
@@ -416,7 +420,17 @@ func (r *Reader) readLen(what string) (uint64, error) {
 }
 
 // readLenOrSpecial returns (encoding, true) for a 11xxxxxx special encoding byte.
+// One-byte lengths, by far the most common, take the inlined fast path.
 func (r *Reader) readLenOrSpecial(what string) (uint64, bool, error) {
+	if s := &r.src; s.pos < s.end && s.buf[s.pos] < 0x40 {
+		b := s.buf[s.pos]
+		s.pos++
+		return uint64(b), false, nil
+	}
+	return r.readLenSlow(what)
+}
+
+func (r *Reader) readLenSlow(what string) (uint64, bool, error) {
 	off := r.src.offset()
 	b0, err := r.src.readByte()
 	if err != nil {
@@ -452,7 +466,20 @@ func (r *Reader) readLenOrSpecial(what string) (uint64, bool, error) {
 }
 
 // readString reads an RDB string (§2.2). The result is valid until the next read.
+// Strings shorter than 64 bytes that are already buffered, most keys and
+// elements, take the fast path.
 func (r *Reader) readString(what string) ([]byte, error) {
+	s := &r.src
+	if p := s.pos; p < s.end {
+		if n := int(s.buf[p]); n < 0x40 && s.end-p > n {
+			s.pos = p + 1 + n
+			return s.buf[p+1 : p+1+n : p+1+n], nil
+		}
+	}
+	return r.readStringSlow(what)
+}
+
+func (r *Reader) readStringSlow(what string) ([]byte, error) {
 	off := r.src.offset()
 	v, special, err := r.readLenOrSpecial(what)
 	if err != nil {

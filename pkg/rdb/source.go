@@ -143,12 +143,19 @@ func (s *source) flushSinks() error {
 	return err
 }
 
-// readByte consumes one byte.
+// readByte consumes one byte. The fast path is small enough to inline.
 func (s *source) readByte() (byte, error) {
-	if s.pos >= s.end {
-		if err := s.fill(1); err != nil {
-			return 0, err
-		}
+	if s.pos < s.end {
+		b := s.buf[s.pos]
+		s.pos++
+		return b, nil
+	}
+	return s.readByteSlow()
+}
+
+func (s *source) readByteSlow() (byte, error) {
+	if err := s.fill(1); err != nil {
+		return 0, err
 	}
 	b := s.buf[s.pos]
 	s.pos++
@@ -157,10 +164,16 @@ func (s *source) readByte() (byte, error) {
 
 // read consumes n bytes and returns them; the slice is valid until the next read.
 func (s *source) read(n int) ([]byte, error) {
-	if s.end-s.pos < n {
-		if err := s.fill(n); err != nil {
-			return nil, err
-		}
+	if p := s.pos; s.end-p >= n {
+		s.pos = p + n
+		return s.buf[p : p+n : p+n], nil
+	}
+	return s.readSlow(n)
+}
+
+func (s *source) readSlow(n int) ([]byte, error) {
+	if err := s.fill(n); err != nil {
+		return nil, err
 	}
 	b := s.buf[s.pos : s.pos+n : s.pos+n]
 	s.pos += n

@@ -121,18 +121,6 @@ func (b *blobIter) text(dst []byte) []byte {
 	return nil
 }
 
-func (b *blobIter) offset() int {
-	switch b.kind {
-	case blobListpack:
-		return b.lp.Offset()
-	case blobZiplist:
-		return b.zl.Offset()
-	case blobIntset:
-		return 8
-	}
-	return 0
-}
-
 func (r *Reader) startValue(t Type) {
 	v := &r.val
 	// Reset field by field: this runs once per key and the struct is large.
