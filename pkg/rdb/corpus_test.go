@@ -1,4 +1,4 @@
-package rdb
+package rdb_test
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // corpusDir finds ../shared/corpus next to the module root.
@@ -66,15 +68,15 @@ func corpusVerdict(rel string) (want string) {
 }
 
 // readAll reads a whole file through the public API, draining every element.
-func readAll(r io.Reader, opts ReaderOptions) (keys int, err error) {
-	return drain(NewReader(r, opts))
+func readAll(r io.Reader, opts rdb.ReaderOptions) (keys int, err error) {
+	return drain(rdb.NewReader(r, opts))
 }
 
-func readAllBytes(data []byte, opts ReaderOptions) (keys int, err error) {
-	return drain(NewReaderBytes(data, opts))
+func readAllBytes(data []byte, opts rdb.ReaderOptions) (keys int, err error) {
+	return drain(rdb.NewReaderBytes(data, opts))
 }
 
-func drain(rd *Reader) (keys int, err error) {
+func drain(rd *rdb.Reader) (keys int, err error) {
 	defer rd.Close()
 	for {
 		e, err := rd.Next()
@@ -84,7 +86,7 @@ func drain(rd *Reader) (keys int, err error) {
 		if err != nil {
 			return keys, err
 		}
-		if e.Kind == EntryKey {
+		if e.Kind == rdb.EntryKey {
 			keys++
 			for {
 				if _, err := rd.NextElem(); err != nil {
@@ -99,13 +101,13 @@ func drain(rd *Reader) (keys int, err error) {
 }
 
 func classify(err error) string {
-	var ue *UnsupportedError
+	var ue *rdb.UnsupportedError
 	switch {
 	case err == nil:
 		return "valid"
 	case errors.As(err, &ue):
 		return "unsupported"
-	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrTruncated), errors.Is(err, ErrChecksum):
+	case errors.Is(err, rdb.ErrCorrupt), errors.Is(err, rdb.ErrTruncated), errors.Is(err, rdb.ErrChecksum):
 		return "invalid"
 	}
 	return "error: " + err.Error()
@@ -122,7 +124,7 @@ func TestCorpusVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = readAll(bytes.NewReader(data), ReaderOptions{Strict: true})
+		_, err = readAll(bytes.NewReader(data), rdb.ReaderOptions{Strict: true})
 		got, want := classify(err), corpusVerdict(rel)
 		if strings.HasSuffix(rel, ".aof") && got == "valid" {
 			// RDB preamble: the RDB part must be valid; the RESP tail is the AOF reader's.
@@ -133,9 +135,9 @@ func TestCorpusVerdicts(t *testing.T) {
 			continue
 		}
 		if err != nil {
-			var pe *ParseError
+			var pe *rdb.ParseError
 			if !errors.As(err, &pe) {
-				t.Errorf("%s: error is not a *ParseError: %v", rel, err)
+				t.Errorf("%s: error is not a *rdb.ParseError: %v", rel, err)
 			}
 		}
 	}
@@ -153,17 +155,17 @@ func TestOddReaders(t *testing.T) {
 		if len(data) > 1<<20 {
 			continue // one byte at a time is slow; the small files cover the shapes
 		}
-		wantKeys, wantErr := readAll(bytes.NewReader(data), ReaderOptions{Strict: true})
-		keys, err := readAllBytes(data, ReaderOptions{Strict: true})
+		wantKeys, wantErr := readAll(bytes.NewReader(data), rdb.ReaderOptions{Strict: true})
+		keys, err := readAllBytes(data, rdb.ReaderOptions{Strict: true})
 		if keys != wantKeys || classify(err) != classify(wantErr) || (err != nil && err.Error() != wantErr.Error()) {
-			t.Errorf("%s via NewReaderBytes: %d keys, %v; want %d keys, %v", rel, keys, err, wantKeys, wantErr)
+			t.Errorf("%s via rdb.NewReaderBytes: %d keys, %v; want %d keys, %v", rel, keys, err, wantKeys, wantErr)
 		}
 		for name, r := range map[string]io.Reader{
 			"onebyte": iotest.OneByteReader(bytes.NewReader(data)),
 			"half":    iotest.HalfReader(bytes.NewReader(data)),
 			"dataerr": iotest.DataErrReader(bytes.NewReader(data)),
 		} {
-			keys, err := readAll(r, ReaderOptions{Strict: true})
+			keys, err := readAll(r, rdb.ReaderOptions{Strict: true})
 			if keys != wantKeys || classify(err) != classify(wantErr) || (err != nil && err.Error() != wantErr.Error()) {
 				t.Errorf("%s via %s: %d keys, %v; want %d keys, %v", rel, name, keys, err, wantKeys, wantErr)
 			}

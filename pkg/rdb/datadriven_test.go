@@ -35,7 +35,7 @@ type ddCase struct {
 	line   int
 }
 
-func parseDDFile(t *testing.T, path string) []ddCase {
+func parseDDFile(t testing.TB, path string) []ddCase {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
