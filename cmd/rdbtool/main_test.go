@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// runCLI runs the program in-process, as main would, and returns the exit code
+// and what it printed.
+func runCLI(t *testing.T, stdin io.Reader, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append([]string{"rdbtool"}, args...), stdin, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// moduleRoot is the directory holding go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// corpusDir is ../shared/corpus relative to the module root; tests that need
+// it skip when it is absent (a checkout without the shared folder).
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus")
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
+		t.Skipf("corpus not found at %s (it lives in the shared folder beside the repository): %v", dir, err)
+	}
+	return dir
+}
+
+// corpusFile returns the path of a corpus file, skipping when absent.
+func corpusFile(t *testing.T, rel string) string {
+	t.Helper()
+	p := filepath.Join(corpusDir(t), filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("corpus file %s absent: %v", rel, err)
+	}
+	return p
+}
+
+// manifestRDBFiles lists the RDB files of the corpus table in MANIFEST.md with
+// their CRC column.
+func manifestRDBFiles(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(corpusDir(t), "MANIFEST.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	files := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cols := strings.Split(line, "|")
+		if len(cols) < 7 {
+			continue
+		}
+		path := strings.Trim(strings.TrimSpace(cols[1]), "`")
+		if strings.HasSuffix(path, ".rdb") {
+			files[path] = strings.TrimSpace(cols[5])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no RDB rows found in MANIFEST.md: has its table layout changed?")
+	}
+	return files
+}
+
+// TestBinary builds the real binary once and checks that exit codes survive
+// main's os.Exit (everything else is tested in-process).
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "rdbtool")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	exitOf := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), string(out)
+		} else if err != nil {
+			t.Fatalf("running %v: %v", args, err)
+		}
+		return 0, string(out)
+	}
+	if code, out := exitOf("--version"); code != 0 || !strings.Contains(out, "rdbtool version") {
+		t.Errorf("--version: exit %d, output %q", code, out)
+	}
+	if code, out := exitOf("verify"); code != exitUsage {
+		t.Errorf("verify without PATH: exit %d, want %d; output %q", code, exitUsage, out)
+	}
+	if code, out := exitOf("verify", "--no-such-flag", "x"); code != exitUsage {
+		t.Errorf("unknown flag: exit %d, want %d; output %q", code, exitUsage, out)
+	}
+	dir := corpusDir(t)
+	if code, out := exitOf("verify", filepath.Join(dir, "redis", "corrupt_ziplist.rdb")); code != exitInvalid {
+		t.Errorf("corrupt file: exit %d, want %d; output %q", code, exitInvalid, out)
+	}
+	if code, out := exitOf("verify", filepath.Join(dir, "dragonfly", "redis6_small.rdb")); code != exitOK {
+		t.Errorf("valid file: exit %d, want 0; output %q", code, out)
+	}
+}
