@@ -35,6 +35,7 @@ type input struct {
 
 	raw     *countingReader // the stored bytes, counted for progress
 	r       *bufio.Reader   // the decompressed stream
+	file    *os.File        // the opened PATH, nil for stdin
 	closers []func() error
 }
 
@@ -60,6 +61,7 @@ func openInput(ctx context.Context, path string, stdin io.Reader) (*input, error
 			return nil, err
 		}
 		in.closers = append(in.closers, f.Close)
+		in.file = f
 		st, err := f.Stat()
 		if err != nil {
 			f.Close()
@@ -127,6 +129,22 @@ func otherCompression(magic []byte) string {
 		return "lz4"
 	}
 	return ""
+}
+
+// Map returns the whole file memory-mapped, when it is a plain (uncompressed)
+// regular file and the platform allows. While a reader works through the data,
+// calling the returned release with its progress keeps the resident set small.
+// The mapping is removed by Close.
+func (in *input) Map() (data []byte, release func(upto int64), ok bool) {
+	if in.file == nil || in.Compressed() || in.Size <= 0 {
+		return nil, nil, false
+	}
+	m, ok := mapFile(in.file, in.Size)
+	if !ok {
+		return nil, nil, false
+	}
+	in.closers = append(in.closers, m.unmap)
+	return m.data, m.release, true
 }
 
 // Read reads the decompressed stream.

@@ -22,6 +22,9 @@ var (
 	// module value) is larger than ReaderOptions.MaxElementSize, or a value
 	// materialized by ReadValue exceeds its limit. The file may be valid.
 	ErrValueTooLarge = errors.New("value too large")
+	// ErrUnusual is never returned: it marks the *ParseError values handed to
+	// ReaderOptions.Warn, about data that is odd but that Redis loads.
+	ErrUnusual = errors.New("unusual data")
 )
 
 // UnsupportedError reports valid input that this package does not handle, such as

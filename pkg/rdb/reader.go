@@ -18,6 +18,10 @@ type ReaderOptions struct {
 	// BaseOffset is added to every reported offset, for an RDB embedded in a
 	// larger stream.
 	BaseOffset int64
+	// Warn, when set, is told about oddities that real servers have written and
+	// that Redis loads, such as a stream whose length disagrees with its
+	// entries. The reader carries on after calling it.
+	Warn func(*ParseError)
 }
 
 const defaultMaxElementSize = 1 << 30

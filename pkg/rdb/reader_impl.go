@@ -52,6 +52,10 @@ func (r *Reader) Header() (Header, error) {
 // Offset is the input offset of the next unread byte.
 func (r *Reader) Offset() int64 { return r.src.offset() }
 
+// Progress is how far the reader has got, to within about a megabyte. Unlike
+// every other method it may be called from another goroutine (a progress bar).
+func (r *Reader) Progress() int64 { return r.src.progress.Load() }
+
 // Checksum reports the trailer state and, when present, the stored CRC-64.
 // It is meaningful once Next has returned io.EOF.
 func (r *Reader) Checksum() (ChecksumState, uint64) { return r.checksum, r.storedCRC }
@@ -92,6 +96,15 @@ func (r *Reader) errAt(off int64, op string, err error, detail string) error {
 		key = append([]byte(nil), r.entry.Key...)
 	}
 	return &ParseError{Offset: off, Key: key, Op: op, Err: err, Detail: detail}
+}
+
+// warn reports an oddity to ReaderOptions.Warn, if set.
+func (r *Reader) warn(off int64, op, detail string) {
+	if r.opts.Warn != nil {
+		var pe *ParseError
+		errors.As(r.errAt(off, op, ErrUnusual, detail), &pe)
+		r.opts.Warn(pe)
+	}
 }
 
 func (r *Reader) corrupt(off int64, op, detail string) error {
@@ -139,6 +152,11 @@ func (r *Reader) readHeader() error {
 		r.src.crc = newCRCWorker()
 	}
 	return nil
+}
+
+func isUnsupported(err error) bool {
+	var ue *UnsupportedError
+	return errors.As(err, &ue)
 }
 
 func parseDigits(b []byte) (int, bool) {
@@ -203,14 +221,18 @@ func (r *Reader) next() (*Entry, error) {
 		if op < opSlotImportOrKeyMeta && op != opEntRAMLRU {
 			// Fast path: the type byte of a key with no prefix.
 			t, err := r.typeOf(op, opOff)
-			if err != nil {
+			if err != nil && !isUnsupported(err) {
 				return nil, err
 			}
-			key, err := r.readStringCopy("key", &r.keyBuf)
-			if err != nil {
-				return nil, err
+			key, kerr := r.readStringCopy("key", &r.keyBuf)
+			if kerr != nil {
+				return nil, kerr
 			}
 			e.Kind, e.Type, e.Key = EntryKey, t, key
+			if err != nil {
+				// Valid but unreadable value type: fail naming the key.
+				return nil, r.errAt(opOff, "value type", err, "")
+			}
 			r.startValue(t)
 			return e, nil
 		}
@@ -356,14 +378,14 @@ func (r *Reader) typeOf(op byte, off int64) (Type, error) {
 		case 22:
 			return TypeValkeyHash2, nil
 		case 23:
-			return 0, r.errAt(off, "value type", unsupported("Valkey type 23 (PATH_HASH, Valkey 9.2 development format)"), "")
+			return 0, unsupported("Valkey type 23 (PATH_HASH, Valkey 9.2 development format)")
 		}
 	}
 	switch {
 	case t == TypeModulePreGA && r.hdr.Version >= 9:
 		return 0, r.corrupt(off, "value type", "type 6 (pre-release module format) in an RDB version "+strconv.Itoa(r.hdr.Version)+" file; only Redis 4.0 release candidates (version 8) wrote it")
 	case t == TypeModulePreGA:
-		return 0, r.errAt(off, "value type", unsupported("module value in the Redis 4.0 release-candidate format (type 6), which cannot be read without the module"), "")
+		return 0, unsupported("module value in the Redis 4.0 release-candidate format (type 6), which cannot be read without the module")
 	case t.Kind() == 0:
 		return 0, r.corrupt(off, "record type", "unknown opcode or value type "+strconv.Itoa(int(op)))
 	}

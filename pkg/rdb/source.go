@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // source is the Reader's own buffer over the input. Parsing works on slices of
@@ -20,13 +21,17 @@ type source struct {
 	sent int   // bytes of buf[0:sent] already handed to the sinks
 	rerr error // sticky error from r (io.EOF included)
 
+	progress atomic.Int64   // input offset handed to the sinks, for Reader.Progress
 	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
 	crc      *crcWorker     // nil when the format has no checksum
 	captures []*captureSink // nested: a raw-value copy may contain a module value
 }
 
 const (
-	initialBufSize = 1 << 20
+	// The window starts small, so that checking many small files costs little,
+	// and doubles while reads keep filling it, up to fullBufSize.
+	initialBufSize = 64 << 10
+	fullBufSize    = 1 << 20
 	minReadSize    = 64 << 10
 	// Buffers grown for a huge element are dropped at the next compaction.
 	maxIdleBufSize = 8 << 20
@@ -83,17 +88,25 @@ func (s *source) fill(n int) error {
 		if s.end == len(s.buf) {
 			// Full of unread data and still short: grow, at most doubling, so the
 			// allocation tracks bytes really read.
-			grown := make([]byte, min(max(2*len(s.buf), initialBufSize), max(n, len(s.buf)+minReadSize)))
-			copy(grown, s.buf[:s.end])
-			s.buf = grown
+			s.grow(min(2*len(s.buf), max(n, len(s.buf)+minReadSize)))
 		}
 		k, err := s.r.Read(s.buf[s.end:])
 		s.end += k
+		if s.end == len(s.buf) && len(s.buf) < fullBufSize {
+			// The input keeps up: read in bigger gulps.
+			s.grow(2 * len(s.buf))
+		}
 		if err != nil {
 			s.rerr = err
 		}
 	}
 	return nil
+}
+
+func (s *source) grow(size int) {
+	grown := make([]byte, size)
+	copy(grown, s.buf[:s.end])
+	s.buf = grown
 }
 
 // compact hands consumed bytes to the sinks and moves the unread tail to the
@@ -106,8 +119,8 @@ func (s *source) compact(need int) error {
 		return nil
 	}
 	unread := s.end - s.pos
-	if len(s.buf) > maxIdleBufSize && unread < initialBufSize && need <= initialBufSize {
-		small := make([]byte, initialBufSize)
+	if len(s.buf) > maxIdleBufSize && unread < fullBufSize && need <= fullBufSize {
+		small := make([]byte, fullBufSize)
 		copy(small, s.buf[s.pos:s.end])
 		s.buf = small
 	} else {
@@ -120,6 +133,9 @@ func (s *source) compact(need int) error {
 	return nil
 }
 
+// noteProgress publishes the consumed offset for Reader.Progress.
+func (s *source) noteProgress() { s.progress.Store(s.base + int64(s.sent)) }
+
 // flushSinks hands buf[sent:pos] to the CRC worker and the capture.
 func (s *source) flushSinks() error {
 	if s.sent >= s.pos {
@@ -127,6 +143,7 @@ func (s *source) flushSinks() error {
 	}
 	chunk := s.buf[s.sent:s.pos]
 	s.sent = s.pos
+	s.noteProgress()
 	if s.crc != nil {
 		if s.whole {
 			s.crc.feedShared(chunk)
@@ -271,8 +288,10 @@ func (s *source) stopCapture() error {
 type crcWorker struct {
 	work   chan crcChunk
 	free   chan []byte
-	result chan uint64
+	done   chan struct{} // closed when run has returned; crc is then final
+	crc    uint64
 	once   sync.Once
+	made   int // chunks allocated so far, at most crcChunks
 }
 
 const (
@@ -284,10 +303,7 @@ func newCRCWorker() *crcWorker {
 	w := &crcWorker{
 		work:   make(chan crcChunk, crcChunks),
 		free:   make(chan []byte, crcChunks),
-		result: make(chan uint64, 1),
-	}
-	for i := 0; i < crcChunks; i++ {
-		w.free <- make([]byte, 0, crcChunkSize)
+		done:   make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -301,12 +317,27 @@ func (w *crcWorker) run() {
 			w.free <- m.data[:0]
 		}
 	}
-	w.result <- crc
+	w.crc = crc
+	close(w.done)
 }
 
 func (w *crcWorker) feed(p []byte) {
 	for len(p) > 0 {
-		chunk := <-w.free
+		var chunk []byte
+		if w.made < crcChunks {
+			// Chunks are made on demand: a small file needs one small chunk.
+			select {
+			case chunk = <-w.free:
+			default:
+				w.made++
+				chunk = make([]byte, 0, min(crcChunkSize, max(len(p), 4096)))
+			}
+		} else {
+			chunk = <-w.free
+		}
+		if want := min(len(p), crcChunkSize); cap(chunk) < want {
+			chunk = make([]byte, 0, want) // a small early chunk, outgrown
+		}
 		k := min(len(p), cap(chunk))
 		chunk = append(chunk, p[:k]...)
 		p = p[k:]
@@ -328,10 +359,13 @@ type crcChunk struct {
 // sum stops the worker and returns the CRC of everything fed.
 func (w *crcWorker) sum() uint64 {
 	w.stop()
-	return <-w.result
+	return w.crc
 }
 
-// stop ends the goroutine; safe to call more than once.
+// stop ends the goroutine and waits for it, so that no chunk (which may be a
+// slice of a caller's memory-mapped file) is touched after it returns. Safe to
+// call more than once.
 func (w *crcWorker) stop() {
 	w.once.Do(func() { close(w.work) })
+	<-w.done
 }

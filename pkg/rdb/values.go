@@ -172,6 +172,20 @@ func (r *Reader) skipValue() error {
 // (for streams: entries).
 func (r *Reader) ElemCount() uint64 { return r.val.count }
 
+// SkipValue reads (and checks) the rest of the current value and returns its
+// element count (for streams: entries). Offset is then the end of the key record.
+func (r *Reader) SkipValue() (uint64, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.inValue {
+		if err := r.skipValue(); err != nil {
+			return 0, r.fail(err)
+		}
+	}
+	return r.val.count, nil
+}
+
 func (r *Reader) nextElem() (*Elem, error) {
 	v := &r.val
 	el := &r.elem

@@ -116,7 +116,7 @@ func (b *Builder) Size() int {
 // threshold allows a caller to reach.
 func (b *Builder) Bytes() []byte {
 	b.init()
-	if b.Size() > MaxSize {
+	if uint64(b.Size()) > MaxSize {
 		panic("listpack: Builder exceeds the 4 GiB listpack limit")
 	}
 	out := append(b.buf, terminator)

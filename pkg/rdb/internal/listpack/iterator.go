@@ -2,6 +2,7 @@ package listpack
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
@@ -135,7 +136,7 @@ func (it *Iterator) next() bool {
 		if end-p < 5 {
 			return it.fail(p, "32-bit string length runs into the terminator")
 		}
-		hdr, dataLen = 5, int(binary.LittleEndian.Uint32(lp[p+1:]))
+		hdr, dataLen = 5, lenFromU32(binary.LittleEndian.Uint32(lp[p+1:]))
 		isInt = false
 	case b <= 0xF4:
 		// 0xF1..0xF4: int16, int24, int32, int64.
@@ -151,10 +152,10 @@ func (it *Iterator) next() bool {
 		return it.fail(p, "invalid listpack encoding byte 0x"+strconv.FormatUint(uint64(b), 16))
 	}
 
-	size := hdr + dataLen
 	if dataLen > end-p-hdr {
-		return it.fail(p, "entry of "+strconv.Itoa(size)+" bytes runs past the end of the listpack")
+		return it.fail(p, "entry with "+strconv.Itoa(dataLen)+" data bytes runs past the end of the listpack")
 	}
+	size := hdr + dataLen
 	bl := backlenSize(size)
 	last := p + size + bl - 1 // offset of the backlen's final byte
 	if last >= end {
@@ -284,3 +285,13 @@ func (it *Iterator) Index() int { return it.index }
 // HeaderCount returns the entry count stored in the header; UnknownCount
 // (65535) means the listpack did not record it.
 func (it *Iterator) HeaderCount() int { return it.headerCount }
+
+// lenFromU32 converts a 32-bit length from the blob to int. On 32-bit
+// platforms a value above math.MaxInt saturates, which every bounds check
+// then rejects, instead of wrapping negative and slipping past them.
+func lenFromU32(u uint32) int {
+	if uint64(u) > math.MaxInt {
+		return math.MaxInt
+	}
+	return int(u)
+}

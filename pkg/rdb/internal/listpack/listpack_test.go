@@ -249,7 +249,7 @@ func TestEncodings(t *testing.T) {
 func TestBacklenCutoffs(t *testing.T) {
 	tests := []struct{ size, width int }{
 		{1, 1}, {127, 1}, {128, 2}, {16382, 2}, {16383, 3}, {2097150, 3},
-		{2097151, 4}, {268435454, 4}, {268435455, 5}, {math.MaxUint32, 5},
+		{2097151, 4}, {268435454, 4}, {268435455, 5}, {math.MaxInt32, 5},
 	}
 	for _, tt := range tests {
 		if got := backlenSize(tt.size); got != tt.width {

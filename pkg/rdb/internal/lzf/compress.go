@@ -1,6 +1,9 @@
 package lzf
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 const (
 	hashLog = 14
@@ -48,6 +51,12 @@ func Compress(dst, src []byte) ([]byte, bool) {
 
 	t := tablePool.Get().(*matchTable)
 	defer tablePool.Put(t)
+	if t.base > math.MaxInt-len(src) {
+		// Only reachable after exabytes (or 2 GiB on 32-bit platforms)
+		// through one pooled table: start the numbering over.
+		clear(t.pos[:])
+		t.base = 1
+	}
 	base := t.base
 	t.base += len(src)
 
@@ -58,7 +67,7 @@ func Compress(dst, src []byte) ([]byte, bool) {
 		h := hash3(src[i], src[i+1], src[i+2])
 		cand := t.pos[h] - base
 		t.pos[h] = base + i
-		if cand < 0 || i-cand > maxDistance ||
+		if cand < 0 || cand >= i || i-cand > maxDistance ||
 			src[cand] != src[i] || src[cand+1] != src[i+1] || src[cand+2] != src[i+2] {
 			i++
 			continue

@@ -111,7 +111,7 @@ func (b *Builder) Bytes() []byte {
 	if len(b.buf) == 0 {
 		b.buf = append(b.buf[:0], make([]byte, headerSize)...)
 	}
-	if b.Size() > MaxSize {
+	if uint64(b.Size()) > MaxSize {
 		panic("ziplist: Builder exceeds the 4 GiB ziplist limit")
 	}
 	out := append(b.buf, terminator)

@@ -2,6 +2,7 @@ package ziplist
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
@@ -125,7 +126,7 @@ func (it *Iterator) next() bool {
 		if end-p < 5 {
 			return it.fail(p, "5-byte prevlen runs into the terminator")
 		}
-		prevlenSize, prevlen = 5, int(binary.LittleEndian.Uint32(zl[p+1:]))
+		prevlenSize, prevlen = 5, lenFromU32(binary.LittleEndian.Uint32(zl[p+1:]))
 	}
 	if prevlen != it.prevSize {
 		return it.fail(p, "prevlen says "+strconv.Itoa(prevlen)+" bytes, previous entry has "+strconv.Itoa(it.prevSize))
@@ -153,7 +154,7 @@ func (it *Iterator) next() bool {
 		if end-e < 5 {
 			return it.fail(e, "32-bit string length runs into the terminator")
 		}
-		hdr, dataLen = 5, int(binary.BigEndian.Uint32(zl[e+1:]))
+		hdr, dataLen = 5, lenFromU32(binary.BigEndian.Uint32(zl[e+1:]))
 		isInt = false
 	case enc == encInt8:
 		dataLen = 1
@@ -265,3 +266,13 @@ func (it *Iterator) Index() int { return it.index }
 // HeaderCount returns zllen from the header; UnknownCount (65535) means the
 // ziplist did not record the count.
 func (it *Iterator) HeaderCount() int { return it.headerCount }
+
+// lenFromU32 converts a 32-bit length from the blob to int. On 32-bit
+// platforms a value above math.MaxInt saturates, which every bounds check
+// then rejects, instead of wrapping negative and slipping past them.
+func lenFromU32(u uint32) int {
+	if uint64(u) > math.MaxInt {
+		return math.MaxInt
+	}
+	return int(u)
+}

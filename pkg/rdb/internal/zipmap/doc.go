@@ -5,7 +5,7 @@
 //
 // # Format
 //
-//	u8 zmlen                      pair count if < 254; 254 means "walk to count"
+//	u8 zmlen                      pair count if < 254; 254 or 255 means "walk to count"
 //	{ len klen, key, len vlen, u8 free, value, free × padding }*
 //	u8 0xFF                       end marker, the last byte
 //
@@ -22,8 +22,9 @@
 // further: every key, value and padding run must end before the end marker,
 // the end marker must be the last byte (Redis tolerates bytes after it), a
 // value length may not be 0xFF (Redis would read it as a 5-byte length; no
-// writer ever produced one), and the number of pairs must equal zmlen unless
-// zmlen is 254. Unlike Redis, an empty zipmap is not an error here: the caller
+// writer ever produced one), and the number of pairs must equal zmlen when
+// zmlen is below 254. A zmlen of 255 is accepted with any count, as Redis 2.x
+// (zipmapLen) read it; Redis 3.0+ validation would want exactly 255 pairs. Unlike Redis, an empty zipmap is not an error here: the caller
 // decides what an empty hash means.
 //
 // # Slices, allocation, concurrency

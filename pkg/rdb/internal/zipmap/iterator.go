@@ -2,13 +2,15 @@ package zipmap
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
 )
 
 const (
-	// UnknownCount is the zmlen value meaning the pairs must be counted.
+	// UnknownCount is the zmlen value Redis writes once a zipmap holds 254
+	// or more pairs; it and any larger zmlen mean the pairs must be counted.
 	UnknownCount = 254
 
 	bigLen = 254  // length byte announcing a u32le length
@@ -52,7 +54,7 @@ func (it *Iterator) readLen(p int) (n, next int, ok bool) {
 	if last-p < 5 {
 		return 0, 0, false
 	}
-	return int(binary.LittleEndian.Uint32(it.zm[p+1:])), p + 5, true
+	return lenFromU32(binary.LittleEndian.Uint32(it.zm[p+1:])), p + 5, true
 }
 
 // Next advances to the next pair and reports whether there is one. It returns
@@ -132,6 +134,16 @@ func (it *Iterator) Err() error { return it.err }
 // Offset returns the byte offset of the current pair (its key length).
 func (it *Iterator) Offset() int { return it.off }
 
-// HeaderCount returns zmlen; UnknownCount (254) means the zipmap did not
-// record the count.
+// HeaderCount returns zmlen; UnknownCount (254) or more means the zipmap did
+// not record the count.
 func (it *Iterator) HeaderCount() int { return it.headerCount }
+
+// lenFromU32 converts a 32-bit length from the blob to int. On 32-bit
+// platforms a value above math.MaxInt saturates, which every bounds check
+// then rejects, instead of wrapping negative and slipping past them.
+func lenFromU32(u uint32) int {
+	if uint64(u) > math.MaxInt {
+		return math.MaxInt
+	}
+	return int(u)
+}
