@@ -286,12 +286,12 @@ func (s *source) stopCapture() error {
 // from a small fixed pool, so memory is bounded and a slow worker applies
 // back-pressure to the parser instead of queueing without limit.
 type crcWorker struct {
-	work   chan crcChunk
-	free   chan []byte
-	done   chan struct{} // closed when run has returned; crc is then final
-	crc    uint64
-	once   sync.Once
-	made   int // chunks allocated so far, at most crcChunks
+	work chan crcChunk
+	free chan []byte
+	done chan struct{} // closed when run has returned; crc is then final
+	crc  uint64
+	once sync.Once
+	made int // chunks allocated so far, at most crcChunks
 }
 
 const (
@@ -301,9 +301,9 @@ const (
 
 func newCRCWorker() *crcWorker {
 	w := &crcWorker{
-		work:   make(chan crcChunk, crcChunks),
-		free:   make(chan []byte, crcChunks),
-		done:   make(chan struct{}),
+		work: make(chan crcChunk, crcChunks),
+		free: make(chan []byte, crcChunks),
+		done: make(chan struct{}),
 	}
 	go w.run()
 	return w
