@@ -227,18 +227,9 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 	ropts := rdb.ReaderOptions{Strict: true, Warn: func(w *rdb.ParseError) {
 		res.Warnings = append(res.Warnings, w.Error())
 	}}
-	var r *rdb.Reader
-	done := in.Done
-	if data, release, ok := in.Map(); ok {
-		r = rdb.NewReaderBytes(data, ropts)
-		done = r.Progress
-		stop := releaseBehind(r, release)
-		defer stop()
-	} else {
-		r = rdb.NewReader(in, ropts)
-	}
-	defer r.Close()
-	prog := startProgress(o.progress, o.stderr, in.Name, in.Size, done)
+	r, stop := openRDB(in, ropts)
+	defer stop()
+	prog := startProgress(o.progress, o.stderr, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 	dbs := map[int]bool{}
 	for {
@@ -347,26 +338,4 @@ func isHex(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// releaseBehind hands the reader's progress, less a margin for the checksum
-// goroutine that trails it, to release every few milliseconds, so that verifying
-// a mapped file keeps a small resident set. The returned func stops it.
-func releaseBehind(r *rdb.Reader, release func(upto int64)) (stop func()) {
-	const margin = 16 << 20
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				release(r.Progress() - margin)
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }

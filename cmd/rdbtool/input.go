@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -36,6 +37,7 @@ type input struct {
 	raw     *countingReader // the stored bytes, counted for progress
 	r       *bufio.Reader   // the decompressed stream
 	file    *os.File        // the opened PATH, nil for stdin
+	mapped  *rdb.Reader     // set by openRDB when it reads a mapping
 	closers []func() error
 }
 
@@ -236,4 +238,50 @@ func (in *input) decompressError(format string, err error) error {
 		return &rdb.UnsupportedError{What: fmt.Sprintf("zstd frame needs a window over %d MiB (compressed with --long=30 or more); decompress it with the zstd tool and pipe it in with \"-\"", zstdMaxWindow>>20)}
 	}
 	return fmt.Errorf("%s data: %v: %w", format, err, rdb.ErrCorrupt)
+}
+
+// openRDB starts an RDB reader on in: over a memory mapping when in is a plain
+// regular file (zero-copy, with the resident set kept small as the reader moves
+// on), through the buffered stream otherwise. stop closes the reader and ends
+// the page releasing; call it before closing in.
+func openRDB(in *input, opts rdb.ReaderOptions) (r *rdb.Reader, stop func()) {
+	if data, release, ok := in.Map(); ok {
+		r = rdb.NewReaderBytes(data, opts)
+		in.mapped = r
+		stopRelease := releaseBehind(r, release)
+		return r, func() { r.Close(); stopRelease() }
+	}
+	r = rdb.NewReader(in, opts)
+	return r, func() { r.Close() }
+}
+
+// progressOf returns what the progress bar should count: stored bytes read, or
+// for a mapped file the reader's own progress.
+func progressOf(in *input) func() int64 {
+	if in.mapped != nil {
+		return in.mapped.Progress
+	}
+	return in.Done
+}
+
+// releaseBehind hands the reader's progress, less a margin for the checksum
+// goroutine that trails it, to release every few milliseconds, so that reading
+// a mapped file keeps a small resident set. The returned func stops it.
+func releaseBehind(r *rdb.Reader, release func(upto int64)) (stop func()) {
+	const margin = 16 << 20
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				release(r.Progress() - margin)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }

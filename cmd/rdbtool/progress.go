@@ -23,10 +23,11 @@ func isTerminal(stream any) bool {
 // progress draws a one-line progress bar on a terminal from a byte counter
 // that the reading goroutine bumps; the parse loop never calls into it.
 type progress struct {
-	w     io.Writer
-	label string
-	total int64        // -1 when unknown
-	done  func() int64 // bytes consumed so far, safe from any goroutine
+	stopOnce sync.Once
+	w        io.Writer
+	label    string
+	total    int64        // -1 when unknown
+	done     func() int64 // bytes consumed so far, safe from any goroutine
 
 	delay    time.Duration // nothing is drawn for files that finish sooner
 	interval time.Duration // at most one redraw per interval
@@ -79,12 +80,13 @@ func (p *progress) loop(start time.Time) {
 	}
 }
 
-// Stop removes the bar; call it before printing the result for the file.
+// Stop removes the bar; call it before printing the result for the file. It
+// may be called more than once.
 func (p *progress) Stop() {
 	if p == nil {
 		return
 	}
-	close(p.stop)
+	p.stopOnce.Do(func() { close(p.stop) })
 	p.finished.Wait()
 }
 

@@ -34,7 +34,7 @@ func FromRDB(r *rdb.Reader, strict bool) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			line, err := keyLine(db, key, exp, v, strict)
+			line, err := KeyLine(db, key, exp, v, strict)
 			if err != nil {
 				return nil, err
 			}
@@ -48,7 +48,9 @@ func FromRDB(r *rdb.Reader, strict bool) ([]string, error) {
 	return lines, nil
 }
 
-func keyLine(db int, key []byte, exp int64, v *rdb.Value, strict bool) (Key, error) {
+// KeyLine is the canonical line of one key read by pkg/rdb (or decoded from
+// rdbtool's JSON).
+func KeyLine(db int, key []byte, exp int64, v *rdb.Value, strict bool) (Key, error) {
 	switch v.Kind {
 	case rdb.KindString:
 		return NewKey(db, key, exp, Bytes(v.String)), nil

@@ -33,6 +33,7 @@ type state struct {
 	scratchB []byte
 	raw      captureSink // module values and key metadata
 	prefix   *Entry      // key prefix read before an AUX record, for the next key
+	skipping bool        // inside skipValue: elements need not be rendered
 }
 
 func (r *Reader) init(in io.Reader) {
@@ -203,7 +204,7 @@ func (r *Reader) Next() (*Entry, error) {
 func (r *Reader) next() (*Entry, error) {
 	r.src.maybeFlush()
 	e := &r.entry
-	*e = Entry{DB: r.db, Key: e.Key[:0]}
+	*e = Entry{DB: r.db}
 	e.Offset = r.src.offset()
 	prefixed := r.prefix != nil // an expire/idle/freq/keymeta prefix was read
 	if prefixed {
@@ -305,7 +306,7 @@ func (r *Reader) next() (*Entry, error) {
 				// its type byte; Redis keeps the expiry for the next key, so do we.
 				p := *e
 				r.prefix = &p
-				*e = Entry{DB: r.db, Key: e.Key[:0], Offset: opOff}
+				*e = Entry{DB: r.db, Offset: opOff}
 			}
 			e.Kind, e.AuxName, e.AuxValue = EntryAux, name, val
 			return e, nil
@@ -598,8 +599,13 @@ func (r *Reader) readLZF(off int64, what string) ([]byte, error) {
 }
 
 // readStringCopy reads a string into *dst (reusing its memory) so that it
-// survives further reads.
+// survives further reads. When the window is the whole input, a plain string is
+// already stable where it lies and is returned without a copy; so the result
+// may alias read-only input and must never be assigned back to *dst.
 func (r *Reader) readStringCopy(what string, dst *[]byte) ([]byte, error) {
+	if s := &r.src; s.whole && s.pos < s.end && s.buf[s.pos] < 0xC0 {
+		return r.readString(what)
+	}
 	b, err := r.readString(what)
 	if err != nil {
 		return nil, err

@@ -72,7 +72,8 @@ type streamState struct {
 	idmp          StreamIDMP
 	producersLeft uint64
 	entriesLeft   uint64
-	producer      []byte
+	producer      []byte // the current producer's ID (may alias the input window)
+	producerBuf   []byte // owns producer when it had to be copied
 	idmpEntry     StreamIDMPEntry
 }
 
@@ -88,7 +89,7 @@ func (s *streamState) reset() {
 	*s = streamState{
 		masterFields: s.masterFields[:0], masterArena: s.masterArena[:0], arena: s.arena[:0],
 		arenaRefs: s.arenaRefs[:0], groupName: s.groupName[:0], consumerName: s.consumerName[:0],
-		producer: s.producer[:0], pelSet: s.pelSet,
+		producerBuf: s.producerBuf[:0], pelSet: s.pelSet,
 	}
 }
 
@@ -202,7 +203,7 @@ func (r *Reader) nextStream() (*Elem, error) {
 			}
 			if s.producersLeft > 0 {
 				s.producersLeft--
-				p, err := r.readStringCopy("stream IDMP producer", &s.producer)
+				p, err := r.readStringCopy("stream IDMP producer", &s.producerBuf)
 				if err != nil {
 					return nil, err
 				}
@@ -506,11 +507,12 @@ func (r *Reader) readStreamMeta() error {
 func (r *Reader) readStreamGroup() error {
 	s := r.val.st
 	var err error
-	if s.groupName, err = r.readStringCopy("consumer group name", &s.groupName); err != nil {
+	name, err := r.readStringCopy("consumer group name", &s.groupName)
+	if err != nil {
 		return err
 	}
 	g := &s.group
-	*g = StreamGroupMeta{Name: s.groupName, EntriesRead: -1}
+	*g = StreamGroupMeta{Name: name, EntriesRead: -1}
 	if g.LastDelivered, err = r.readStreamID("group last delivered ID"); err != nil {
 		return err
 	}
@@ -579,11 +581,12 @@ func (r *Reader) readGroupPending() error {
 func (r *Reader) readStreamConsumer() error {
 	s := r.val.st
 	var err error
-	if s.consumerName, err = r.readStringCopy("consumer name", &s.consumerName); err != nil {
+	name, err := r.readStringCopy("consumer name", &s.consumerName)
+	if err != nil {
 		return err
 	}
 	c := &s.consumer
-	*c = StreamConsumerMeta{Name: s.consumerName}
+	*c = StreamConsumerMeta{Name: name}
 	if c.SeenTimeMs, err = r.readMs64("consumer seen time"); err != nil {
 		return err
 	}

@@ -155,8 +155,22 @@ func (r *Reader) NextElem() (*Elem, error) {
 	return el, nil
 }
 
-// skipValue reads (and checks) whatever is left of the current value.
+// skipValue reads (and checks) whatever is left of the current value. While
+// skipping, elements that nobody will see are not rendered (integers stay
+// integers), which is most of the cost of walking a big list or set.
 func (r *Reader) skipValue() error {
+	if v := &r.val; v.t == TypeString && v.phase == 0 {
+		// The most common record by far: no element to build.
+		v.phase = 1
+		if err := r.skipString("string value"); err != nil {
+			return err
+		}
+		v.count++
+		r.inValue = false
+		return nil
+	}
+	r.skipping = true
+	defer func() { r.skipping = false }()
 	for {
 		if _, err := r.nextElem(); err != nil {
 			if err == io.EOF {
@@ -187,6 +201,7 @@ func (r *Reader) SkipValue() (uint64, error) {
 }
 
 func (r *Reader) nextElem() (*Elem, error) {
+	r.src.maybeFlush() // keeps Progress moving inside a huge key
 	v := &r.val
 	el := &r.elem
 	*el = Elem{Fields: el.Fields[:0]}
@@ -407,9 +422,11 @@ func (r *Reader) nextSingleBlob() (*Elem, error) {
 	}
 	el := &r.elem
 	el.Kind = ElemMember
-	el.Member = v.blob.text(r.scratchA[:0])
-	if _, isInt := v.blob.isInt(); isInt {
-		r.scratchA = el.Member
+	if !r.skipping {
+		el.Member = v.blob.text(r.scratchA[:0])
+		if _, isInt := v.blob.isInt(); isInt {
+			r.scratchA = el.Member
+		}
 	}
 	v.count++
 	return el, nil
@@ -445,9 +462,13 @@ func (r *Reader) nextPairBlob() (*Elem, error) {
 		}
 		return nil, r.endCollection()
 	}
-	el.Member = v.blob.text(r.scratchA[:0])
-	if _, isInt := v.blob.isInt(); isInt {
-		r.scratchA = el.Member
+	// Sorted sets keep their members while skipping: strict mode checks order.
+	render := !r.skipping || v.t == TypeZSetZiplist || v.t == TypeZSetListpack
+	if render {
+		el.Member = v.blob.text(r.scratchA[:0])
+		if _, isInt := v.blob.isInt(); isInt {
+			r.scratchA = el.Member
+		}
 	}
 	if !v.blob.next() {
 		if err := v.blob.err(); err != nil {
@@ -474,9 +495,11 @@ func (r *Reader) nextPairBlob() (*Elem, error) {
 		}
 	default:
 		el.Kind = ElemField
-		el.Value = v.blob.text(r.scratchB[:0])
-		if _, isInt := v.blob.isInt(); isInt {
-			r.scratchB = el.Value
+		if render {
+			el.Value = v.blob.text(r.scratchB[:0])
+			if _, isInt := v.blob.isInt(); isInt {
+				r.scratchB = el.Value
+			}
 		}
 		if v.t == TypeHashListpackEx || v.t == TypeHashListpackExPreGA {
 			if !v.blob.next() {
@@ -560,9 +583,11 @@ func (r *Reader) nextQuicklist() (*Elem, error) {
 		if v.blob.kind != blobNone {
 			if v.blob.next() {
 				el.Kind = ElemMember
-				el.Member = v.blob.text(r.scratchA[:0])
-				if _, isInt := v.blob.isInt(); isInt {
-					r.scratchA = el.Member
+				if !r.skipping {
+					el.Member = v.blob.text(r.scratchA[:0])
+					if _, isInt := v.blob.isInt(); isInt {
+						r.scratchA = el.Member
+					}
 				}
 				v.count++
 				return el, nil

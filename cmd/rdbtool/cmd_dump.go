@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/rdbtool/rdbtool/pkg/convert"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+	"github.com/urfave/cli/v2"
+)
+
+func init() { register(dumpCommand) }
+
+const dumpDescription = `Writes every key of an RDB file as JSON, one line per key, in file order; the
+output depends only on the input and the options. The first line names the
+file format ({"magic":"REDIS","rdb_version":10}); aux fields, function
+libraries and module aux data get lines of their own, so that nothing in the
+file is lost and "rdbtool convert" can turn the JSON back into an RDB file.
+
+A key line looks like
+   {"db":0,"key":"user:1","type":"hash","expire_at_ms":1767225600000,"value":{"name":"Ada"}}
+Byte strings are JSON strings when they are valid UTF-8 and {"base64":"..."}
+otherwise. docs/json.md documents every line and value form.
+
+--format json writes the same objects as one JSON array; --format csv writes
+one row per key with the columns of the redis-rdb-tools memory report
+(database,type,key,size_in_bytes,encoding,num_elements,len_largest_element,
+expiry), size_in_bytes being the key's serialized size in the file.
+
+Filters combine (a key must pass all of them): --db (repeatable), --key with
+Redis glob syntax (*, ?, [abc], [^a], [a-z], \x), --key-regex (Go RE2 syntax,
+matched against the raw key bytes), --type (repeatable: string, list, set,
+zset, hash, stream, module) and --expired (keys whose TTL is past at --now).
+
+Memory stays bounded whatever the size of a key: big values are written as
+they are read; a sorted set stored highest-first, or a hash, is held up to
+--spool-mb and then spilled to a temporary file to be put in order.
+
+Examples:
+   rdbtool dump dump.rdb > keys.jsonl
+   rdbtool dump --db 0 --key 'user:*' --type hash dump.rdb
+   rdbtool dump --format csv -o memory.csv dump.rdb.gz
+   rdbtool dump --expired exclude --format json -o live.json dump.rdb`
+
+func dumpCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "dump",
+		Usage:       "write the keys of an RDB file as JSON Lines, JSON or a CSV memory report",
+		UsageText:   "rdbtool dump [--format jsonl|json|csv] [-o OUT] [filters] PATH",
+		Description: dumpDescription,
+		ArgsUsage:   "PATH",
+		Flags: append([]cli.Flag{
+			formatFlag("jsonl", "jsonl", "json", "csv"),
+			outputFlags()[0], outputFlags()[1],
+			&cli.IntFlag{Name: "spool-mb", Value: 32, Usage: "memory one key may use while it is put in order, in `MiB`, before spilling to a temporary file"},
+			noProgressFlag(),
+		}, filterFlags()...),
+		Action: runDump,
+	}
+}
+
+// outputFlags are -o/--output and --force, shared by the commands that write files.
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write to `OUT` (\"-\" for standard output); written to a temporary file and renamed when complete"},
+		&cli.BoolFlag{Name: "force", Usage: "replace OUT if it exists"},
+	}
+}
+
+// filterFlags are the key filters shared by dump and convert.
+func filterFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntSliceFlag{Name: "db", Usage: "keep keys of database `N` (repeatable)"},
+		&cli.StringFlag{Name: "key", Usage: "keep keys matching the Redis glob `PATTERN`"},
+		&cli.StringFlag{Name: "key-regex", Usage: "keep keys matching the regular expression `RE`"},
+		&cli.StringSliceFlag{Name: "type", Usage: "keep keys of type `T` (repeatable): string, list, set, zset, hash, stream, module"},
+		&cli.StringFlag{Name: "expired", Value: "include", Usage: "keys whose TTL is past: include, exclude or only"},
+		&cli.Int64Flag{Name: "now", Usage: "the time expiry is judged against, in Unix `MS` (default: the current time)"},
+	}
+}
+
+// parseFilter builds a convert.Filter from the filter flags.
+func parseFilter(c *cli.Context) (convert.Filter, error) {
+	cmd := c.Command.Name
+	f := convert.Filter{DBs: c.IntSlice("db"), KeyGlob: c.String("key"), NowMs: c.Int64("now")}
+	if f.NowMs == 0 {
+		f.NowMs = time.Now().UnixMilli()
+	}
+	for _, db := range f.DBs {
+		if db < 0 {
+			return f, usagef(cmd, "--db must be 0 or more, got %d", db)
+		}
+	}
+	if re := c.String("key-regex"); re != "" {
+		rx, err := regexp.Compile(re)
+		if err != nil {
+			return f, usagef(cmd, "--key-regex: %v", err)
+		}
+		f.KeyRegex = rx
+	}
+	for _, t := range c.StringSlice("type") {
+		k, err := convert.ParseKind(t)
+		if err != nil {
+			return f, usagef(cmd, "--type: %v", err)
+		}
+		f.Kinds = append(f.Kinds, k)
+	}
+	var err error
+	if f.Expired, err = convert.ParseExpiredMode(c.String("expired")); err != nil {
+		return f, usagef(cmd, "%v", err)
+	}
+	return f, nil
+}
+
+func runDump(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usagef("dump", "dump needs exactly one PATH (\"-\" for standard input), got %d", c.NArg())
+	}
+	if err := checkPaths(c, c.Args().Slice()); err != nil {
+		return err
+	}
+	format, err := checkFormat(c, "jsonl", "json", "csv")
+	if err != nil {
+		return err
+	}
+	filter, err := parseFilter(c)
+	if err != nil {
+		return err
+	}
+	if c.Int("spool-mb") < 1 {
+		return usagef("dump", "--spool-mb must be at least 1")
+	}
+	path := c.Args().First()
+	in, err := openInput(c.Context, path, c.App.Reader)
+	if err != nil {
+		return newFileError(path, nil, err)
+	}
+	defer in.Close()
+	if err := sniffRDB(in); err != nil {
+		return newFileError(in.Name, in, err)
+	}
+	r, stop := openRDB(in, rdb.ReaderOptions{})
+	defer stop()
+	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	defer prog.Stop()
+
+	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	switch format {
+	case "csv":
+		_, err = convert.DumpCSV(r, out, filter)
+	default:
+		_, err = convert.DumpJSON(r, out, convert.DumpOptions{Filter: filter, Array: format == "json", SpoolBudget: c.Int("spool-mb") << 20})
+	}
+	if err != nil {
+		return newFileError(in.Name, in, err)
+	}
+	prog.Stop()
+	if err := out.Commit(c.Bool("force")); err != nil {
+		return fmt.Errorf("writing %s: %w", c.String("output"), err)
+	}
+	return nil
+}

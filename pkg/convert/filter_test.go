@@ -1,0 +1,94 @@
+package convert
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+func TestGlobMatch(t *testing.T) {
+	cases := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "", true},
+		{"*", "anything", true},
+		{"user:*", "user:1", true},
+		{"user:*", "users:1", false},
+		{"h?llo", "hello", true},
+		{"h?llo", "hllo", false},
+		{"h[ae]llo", "hallo", true},
+		{"h[ae]llo", "hillo", false},
+		{"h[^e]llo", "hallo", true},
+		{"h[^e]llo", "hello", false},
+		{"h[a-b]llo", "hbllo", true},
+		{"h[b-a]llo", "hbllo", true}, // reversed ranges work in Redis
+		{`h\*llo`, "h*llo", true},
+		{`h\*llo`, "hallo", false},
+		{"*a*b*c*", "xxaxxbxxcxx", true},
+		{"*a*b*c*", "xxaxxcxxbxx", false},
+		{"a*", "a", true},
+		{"[", "a", false},
+		{"k[\\]]", "k]", true},
+	}
+	for _, c := range cases {
+		if got := GlobMatch(c.pattern, []byte(c.s)); got != c.want {
+			t.Errorf("GlobMatch(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
+}
+
+func TestFilterMatch(t *testing.T) {
+	e := &rdb.Entry{Kind: rdb.EntryKey, DB: 2, Key: []byte("user:7"), Type: rdb.TypeHashListpack, HasExpire: true, ExpireAtMs: 1000}
+	cases := []struct {
+		f    Filter
+		want bool
+	}{
+		{Filter{}, true},
+		{Filter{DBs: []int{0, 2}}, true},
+		{Filter{DBs: []int{0}}, false},
+		{Filter{KeyGlob: "user:*"}, true},
+		{Filter{KeyGlob: "order:*"}, false},
+		{Filter{KeyRegex: regexp.MustCompile(`^user:\d+$`)}, true},
+		{Filter{Kinds: []rdb.Kind{rdb.KindHash}}, true},
+		{Filter{Kinds: []rdb.Kind{rdb.KindSet}}, false},
+		{Filter{Expired: ExpiredExclude, NowMs: 2000}, false},
+		{Filter{Expired: ExpiredExclude, NowMs: 500}, true},
+		{Filter{Expired: ExpiredOnly, NowMs: 2000}, true},
+	}
+	for i, c := range cases {
+		if got := c.f.Match(e); got != c.want {
+			t.Errorf("case %d: Match = %v, want %v", i, got, c.want)
+		}
+	}
+}
+
+func TestSpoolBothWays(t *testing.T) {
+	for _, budget := range []int{1 << 20, 64, 1} {
+		sp := newSpool(budget, t.TempDir())
+		var want []string
+		for i := 0; i < 500; i++ {
+			rec := make([]byte, i%37)
+			for j := range rec {
+				rec[j] = byte(i + j)
+			}
+			want = append(want, string(rec))
+			if err := sp.add(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var fwd, back []string
+		sp.each(false, func(r []byte) error { fwd = append(fwd, string(r)); return nil })
+		sp.each(true, func(r []byte) error { back = append(back, string(r)); return nil })
+		if len(fwd) != len(want) || len(back) != len(want) {
+			t.Fatalf("budget %d: %d forward, %d backward, want %d", budget, len(fwd), len(back), len(want))
+		}
+		for i := range want {
+			if fwd[i] != want[i] || back[len(want)-1-i] != want[i] {
+				t.Fatalf("budget %d: record %d differs", budget, i)
+			}
+		}
+		sp.reset()
+	}
+}
