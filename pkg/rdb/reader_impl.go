@@ -155,6 +155,17 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
+// typeByByte maps a type byte to Type+1 for the types every REDIS-magic file
+// may hold (0: take the slow path, which knows the exceptions).
+var typeByByte = func() (t [256]uint16) {
+	for b := 0; b < 256; b++ {
+		if ty := Type(b); ty.Kind() != 0 && ty != TypeModulePreGA {
+			t[b] = uint16(ty) + 1
+		}
+	}
+	return t
+}()
+
 func isUnsupported(err error) bool {
 	var ue *UnsupportedError
 	return errors.As(err, &ue)
@@ -220,9 +231,11 @@ func (r *Reader) next() (*Entry, error) {
 			return nil, r.errAt(opOff, "record type", err, "expected an opcode or a value type")
 		}
 		if op < opSlotImportOrKeyMeta && op != opEntRAMLRU {
-			// Fast path: the type byte of a key with no prefix.
-			t, err := r.typeOf(op, opOff)
-			if err != nil && !isUnsupported(err) {
+			// Fast path: the type byte of a key.
+			var t Type
+			if v := typeByByte[op]; v != 0 && !r.hdr.IsValkey() {
+				t = Type(v - 1)
+			} else if t, err = r.typeOf(op, opOff); err != nil && !isUnsupported(err) {
 				return nil, err
 			}
 			key, kerr := r.readStringCopy("key", &r.keyBuf)
