@@ -18,7 +18,7 @@ MEASURE=(
 	'rdb|cat||cat {} >/dev/null'
 	'rdb|redis-check-rdb|RDB looks OK|redis-check-rdb {}'
 	'rdb|rdbtool verify|: OK|"$BIN/rdbtool" verify {}'
-	# 'rdb|rdbtool dump|| "$BIN/rdbtool" dump {} >/dev/null'
+	'rdb|rdbtool dump (jsonl)||"$BIN/rdbtool" dump --no-progress {} >/dev/null'
 )
 # The label the ratio column compares against.
 REF=redis-check-rdb
