@@ -91,3 +91,30 @@ func TestDumpCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyDamagedFiles runs the whole command on damaged copies of a real
+// file: exit 3 and an offset every time (pkg/rdb's TestCorruption covers 2,750
+// cases at the library level; this checks the mapping to exit codes).
+func TestVerifyDamagedFiles(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := 0; i < 60; i++ {
+		b := append([]byte(nil), data...)
+		name := filepath.Join(dir, "damaged.rdb")
+		if i%2 == 0 {
+			b[i*len(b)/60] ^= 0x5a
+		} else {
+			b = b[:i*len(b)/60]
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCLI(t, nil, "verify", "--no-progress", name)
+		if code != 3 || !strings.Contains(out+errOut, "INVALID at offset") {
+			t.Fatalf("case %d: exit %d, %q %q", i, code, out, errOut)
+		}
+	}
+}

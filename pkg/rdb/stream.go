@@ -386,7 +386,22 @@ func (r *Reader) nextStreamEntry() (bool, error) {
 			}
 		}
 		el.Fields, s.arena, s.arenaRefs = el.Fields[:0], s.arena[:0], s.arenaRefs[:0]
-		for i := int64(0); i < n; i++ {
+		if r.skipping {
+			// Nobody sees the fields: walk (and so validate) their entries only.
+			items := n
+			if !same {
+				items = 2 * n
+			}
+			for i := int64(0); i < items; i++ {
+				if !s.lp.Next() {
+					if err := s.lp.Err(); err != nil {
+						return false, r.streamBlobErr(err)
+					}
+					return false, r.corrupt(s.lpOff, "stream node", "listpack ends inside an entry; expected a field or value")
+				}
+			}
+		}
+		for i := int64(0); i < n && !r.skipping; i++ {
 			if same {
 				el.Fields = append(el.Fields, s.masterFields[i])
 			} else {
