@@ -118,11 +118,15 @@ func (d *dumper) endLine() error {
 	return err
 }
 
+// partialLineFlush is the size at which a line being built goes to the output
+// before it is complete (a variable so that tests can make every line partial).
+var partialLineFlush = 64 << 10
+
 // flushIfBig moves a long partial line to the output, so a huge value never
 // sits whole in memory. Only called between elements of a line already started,
 // after the first line separator has been written.
 func (d *dumper) flushIfBig() error {
-	if len(d.b) < 64<<10 {
+	if len(d.b) < partialLineFlush {
 		return nil
 	}
 	_, err := d.out.Write(d.b)
@@ -490,6 +494,7 @@ type streamWriter struct {
 	groupOpen     bool
 	consumers     int
 	consumerOpen  bool
+	consumerPEL   int // IDs written for the open consumer
 	pel           []rdb.StreamPending
 	owners        map[rdb.StreamID]int
 	names         [][]byte
@@ -603,7 +608,7 @@ func (w *streamWriter) elem(el *rdb.Elem) {
 			d.b = append(d.b, ',')
 		}
 		w.consumers++
-		w.consumerOpen = true
+		w.consumerOpen, w.consumerPEL = true, 0
 		c := el.Consumer
 		w.names = append(w.names, bytes.Clone(c.Name))
 		d.b = append(d.b, `{"name":`...)
@@ -617,9 +622,11 @@ func (w *streamWriter) elem(el *rdb.Elem) {
 		if w.owners == nil {
 			w.owners = map[rdb.StreamID]int{}
 		}
-		if d.b[len(d.b)-1] != '[' {
+		// Not d.b's last byte: a big value may have flushed d.b meanwhile.
+		if w.consumerPEL > 0 {
 			d.b = append(d.b, ',')
 		}
+		w.consumerPEL++
 		d.streamID(el.ID)
 		w.owners[el.ID] = len(w.names) - 1
 	case rdb.ElemStreamIDMPEntry:
