@@ -53,7 +53,7 @@ func dumpCommand() *cli.Command {
 		Flags: append([]cli.Flag{
 			formatFlag("jsonl", "jsonl", "json", "csv"),
 			outputFlags()[0], outputFlags()[1],
-			&cli.IntFlag{Name: "spool-mb", Value: 32, Usage: "memory one key may use while it is put in order, in `MiB`, before spilling to a temporary file"},
+			&cli.IntFlag{Name: "spool-mb", Value: 8, Usage: "memory one key may use while it is put in order, in `MiB`, before spilling to a temporary file"},
 			noProgressFlag(),
 		}, filterFlags()...),
 		Action: runDump,

@@ -19,7 +19,8 @@ type DumpOptions struct {
 	Array bool
 	// SpoolBudget is the memory a single key may use while it is reordered
 	// (sorted sets stored highest score first) or while its form is decided
-	// (hashes); beyond it the key spills to a file in TempDir. Default 32 MiB.
+	// (hashes); beyond it the key spills to a file in TempDir. Default 8 MiB
+	// (the Go heap then peaks at a few times that).
 	SpoolBudget int
 	TempDir     string
 }
@@ -36,7 +37,7 @@ type DumpStats struct {
 // whatever the size of a key.
 func DumpJSON(r *rdb.Reader, w io.Writer, o DumpOptions) (DumpStats, error) {
 	if o.SpoolBudget <= 0 {
-		o.SpoolBudget = 32 << 20
+		o.SpoolBudget = 8 << 20
 	}
 	d := &dumper{r: r, out: bufio.NewWriterSize(w, 256<<10), o: o, sp: newSpool(o.SpoolBudget, o.TempDir)}
 	defer d.sp.reset()

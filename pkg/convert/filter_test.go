@@ -1,8 +1,11 @@
 package convert
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -90,5 +93,36 @@ func TestSpoolBothWays(t *testing.T) {
 			}
 		}
 		sp.reset()
+	}
+}
+
+func TestBytesValueRoundTrip(t *testing.T) {
+	cases := [][]byte{nil, []byte(""), []byte("plain ascii text of some length"), []byte("quote\" back\\slash\n\r\t\x00\x1f"),
+		[]byte("日本語のテキストとASCII mixed"), {0xff, 'a'}, []byte("abcdefgh\xc3"), []byte("12345678\"2345678"),
+		[]byte("\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f"), []byte("€€€€€€€€€"), []byte("aaaaaaa\\"), []byte("\xed\xa0\x80 surrogate")}
+	rng := uint64(1)
+	for i := 0; i < 5000; i++ {
+		n := i % 40
+		b := make([]byte, n)
+		for j := range b {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			switch (rng >> 60) % 4 {
+			case 0:
+				b[j] = byte(rng >> 33)
+			default:
+				b[j] = " a\"\\\n~Z"[int(rng>>40)%7]
+			}
+		}
+		cases = append(cases, b)
+	}
+	for _, c := range cases {
+		out := jsonBuf(nil).bytesValue(c)
+		got, err := decodeBytes(json.RawMessage(out))
+		if err != nil || !bytes.Equal(got, c) {
+			t.Fatalf("%q -> %s -> %q, %v", c, out, got, err)
+		}
+		if utf8.Valid(c) != (len(out) > 0 && out[0] == '"') {
+			t.Fatalf("%q: form %s does not match its validity", c, out)
+		}
 	}
 }

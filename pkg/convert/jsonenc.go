@@ -2,6 +2,7 @@ package convert
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -14,41 +15,82 @@ type jsonBuf []byte
 
 const hexDigits = "0123456789abcdef"
 
-// bytesValue appends a byte string in rdbtool's lossless form.
+// bytesValue appends a byte string in rdbtool's lossless form. It validates
+// UTF-8 and escapes in one pass, eight ASCII bytes at a time where nothing
+// needs escaping, and starts over as base64 at the first invalid byte.
 func (b jsonBuf) bytesValue(s []byte) jsonBuf {
-	if utf8.Valid(s) {
-		return b.str(s)
+	start := len(b)
+	b = append(b, '"')
+	last, i := 0, 0
+	for i < len(s) {
+		if i+8 <= len(s) && plainASCII8(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+			continue
+		}
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b = append(b[:start], `{"base64":"`...)
+				b = base64.StdEncoding.AppendEncode(b, s)
+				return append(b, `"}`...)
+			}
+			i += size
+			continue
+		}
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[last:i]...)
+		b = appendEscape(b, c)
+		i++
+		last = i
 	}
-	b = append(b, `{"base64":"`...)
-	b = base64.StdEncoding.AppendEncode(b, s)
-	return append(b, `"}`...)
+	b = append(b, s[last:]...)
+	return append(b, '"')
+}
+
+// plainASCII8 reports whether eight bytes are all printable ASCII other than
+// '"' and '\\', so they are copied as they are. SWAR: with no high bit set,
+// (x - 0x01..) &^ x has a high bit set exactly where some byte of x is zero,
+// and (v - 0x20..) &^ v where some byte is below 0x20.
+func plainASCII8(v uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	if v&hi != 0 {
+		return false
+	}
+	q := v ^ (lo * '"')
+	bs := v ^ (lo * '\\')
+	return ((v-lo*0x20)&^v|(q-lo)&^q|(bs-lo)&^bs)&hi == 0
+}
+
+func appendEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
 
 // str appends s, which must be valid UTF-8, as a JSON string.
 func (b jsonBuf) str(s []byte) jsonBuf {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
+	last := 0
+	for i, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' {
+			b = append(b, s[last:i]...)
+			b = appendEscape(b, c)
+			last = i + 1
 		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		start = i + 1
 	}
-	b = append(b, s[start:]...)
+	b = append(b, s[last:]...)
 	return append(b, '"')
 }
 
