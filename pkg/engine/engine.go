@@ -1,0 +1,320 @@
+package engine
+
+import (
+	"strings"
+	"time"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// Mode says which server situation the engine reproduces.
+type Mode uint8
+
+const (
+	// ModeLoading is a server loading an AOF (the default): nothing expires
+	// while commands are applied, and an absolute expiry time in the past is
+	// stored as it is (expire.c checkAlreadyExpired is false while loading).
+	// This is what replaying an AOF must do to reach the state Redis reaches.
+	ModeLoading Mode = iota
+	// ModeLive is a server executing clients' commands: keys and hash fields
+	// whose time has come by the clock are absent when accessed (lazy expiry),
+	// and expiry times already in the past delete at once.
+	ModeLive
+)
+
+func (m Mode) String() string {
+	if m == ModeLive {
+		return "live"
+	}
+	return "loading"
+}
+
+// ExpiredPolicy decides what Each does with keys and hash fields whose expiry
+// time is at or before the clock.
+type ExpiredPolicy uint8
+
+const (
+	// ExpiredKeep exports them with their expiry (the default): what the server
+	// holds right after loading, before its expiry cycle runs, and what an AOF
+	// rewrite or a replica would carry.
+	ExpiredKeep ExpiredPolicy = iota
+	// ExpiredDrop leaves them out: what a client of the server would see.
+	ExpiredDrop
+)
+
+func (p ExpiredPolicy) String() string {
+	if p == ExpiredDrop {
+		return "drop"
+	}
+	return "keep"
+}
+
+// Options configure an Engine. The zero value is a 16-database server loading
+// an AOF with the newest known semantics.
+type Options struct {
+	// Databases is the number of databases (redis.conf "databases"); default 16.
+	Databases int
+	// Clock returns the current Unix time in ms. It is read for relative TTLs
+	// (EXPIRE, SET EX, GETEX EX...), stream auto IDs (XADD *), delivery and
+	// seen times, IDLE arguments, lazy expiry in ModeLive and ExpiredDrop.
+	// An AOF written by Redis 7+ carries absolute times only, so its replay in
+	// ModeLoading with ExpiredKeep does not depend on the clock. Default: the
+	// wall clock (set it for reproducible output).
+	Clock func() int64
+	// Mode is ModeLoading (default) or ModeLive.
+	Mode Mode
+	// Expired is the policy of Each for expired keys and fields.
+	Expired ExpiredPolicy
+	// SkipUnknown makes Apply skip (and count, see Skipped) commands it does not
+	// know instead of failing with an *UnknownCommandError.
+	SkipUnknown bool
+	// Version selects the behaviour where Redis versions differ, as
+	// major*100+minor (700 = Redis 7.0). 0 means the newest known (7.4).
+	// Differences: 7.0's XCLAIM creates the consumer only when it claims an
+	// entry, 7.2+ always.
+	Version int
+}
+
+// Engine is an in-memory Redis keyspace that applies write commands.
+//
+// An Engine is not safe for concurrent use.
+type Engine struct {
+	opts    Options
+	now     func() int64
+	dbs     []*DB
+	cur     int // the selected database
+	multi   *multiState
+	libs    map[string][]byte // function library name -> code
+	skipped int
+}
+
+// DB is one numbered database: a keyspace.
+type DB struct {
+	keys map[string]*object
+}
+
+// Len is the number of keys held, expired ones included.
+func (d *DB) Len() int { return len(d.keys) }
+
+// object is a key's value and expiry.
+type object struct {
+	kind     rdb.Kind
+	expireAt int64 // absolute Unix ms, valid when hasTTL
+	hasTTL   bool
+
+	str    []byte
+	list   *deque
+	set    map[string]struct{}
+	zset   *zset
+	hash   *hash
+	stream *stream
+}
+
+// New returns an empty engine.
+func New(opts Options) *Engine {
+	if opts.Databases <= 0 {
+		opts.Databases = 16
+	}
+	e := &Engine{opts: opts, now: opts.Clock, libs: map[string][]byte{}}
+	if e.now == nil {
+		e.now = func() int64 { return time.Now().UnixMilli() }
+	}
+	e.dbs = make([]*DB, opts.Databases)
+	for i := range e.dbs {
+		e.dbs[i] = &DB{keys: map[string]*object{}}
+	}
+	return e
+}
+
+// DB returns database i, or nil when i is out of range.
+func (e *Engine) DB(i int) *DB {
+	if i < 0 || i >= len(e.dbs) {
+		return nil
+	}
+	return e.dbs[i]
+}
+
+// Selected is the database the next command applies to (as set by SELECT).
+func (e *Engine) Selected() int { return e.cur }
+
+// Skipped is the number of unknown commands skipped under Options.SkipUnknown.
+func (e *Engine) Skipped() int { return e.skipped }
+
+// InMulti reports whether a MULTI is open: its queued commands have not been
+// applied. Redis drops such a transaction at the end of an AOF.
+func (e *Engine) InMulti() bool { return e.multi != nil }
+
+func (e *Engine) version() int {
+	if e.opts.Version == 0 {
+		return 704
+	}
+	return e.opts.Version
+}
+
+func (e *Engine) live() bool { return e.opts.Mode == ModeLive }
+
+// expired reports whether o has a TTL that has passed, for lazy expiry.
+func (e *Engine) expired(o *object) bool {
+	return o.hasTTL && e.live() && o.expireAt <= e.now()
+}
+
+// lookup returns the live object of key in db, deleting it first when it has
+// expired (ModeLive only).
+func (e *Engine) lookup(db *DB, key []byte) *object {
+	o := db.keys[string(key)]
+	if o == nil {
+		return nil
+	}
+	if e.expired(o) {
+		delete(db.keys, string(key))
+		return nil
+	}
+	if o.kind == rdb.KindHash && e.live() {
+		o.hash.purgeExpired(e.now())
+		if o.hash.len() == 0 {
+			delete(db.keys, string(key))
+			return nil
+		}
+	}
+	return o
+}
+
+// lookupKind returns the object of key if it has kind k, nil if the key is
+// absent, and ErrWrongType otherwise.
+func (e *Engine) lookupKind(db *DB, key []byte, k rdb.Kind) (*object, error) {
+	o := e.lookup(db, key)
+	if o != nil && o.kind != k {
+		return nil, ErrWrongType
+	}
+	return o, nil
+}
+
+// db is the selected database.
+func (e *Engine) db() *DB { return e.dbs[e.cur] }
+
+// setKey stores o under key, replacing any value; the old TTL survives only
+// with keepTTL (db.c setKey).
+func (e *Engine) setKey(db *DB, key []byte, o *object, keepTTL bool) {
+	o.hasTTL, o.expireAt = false, 0
+	if keepTTL {
+		if old := e.lookup(db, key); old != nil {
+			o.hasTTL, o.expireAt = old.hasTTL, old.expireAt
+		}
+	}
+	db.keys[string(key)] = o
+}
+
+// add stores a new key that is known not to exist (db.c dbAdd).
+func (db *DB) add(key []byte, o *object) { db.keys[string(key)] = o }
+
+// del removes key and reports whether a live key was there.
+func (e *Engine) del(db *DB, key []byte) bool {
+	if e.lookup(db, key) == nil {
+		return false
+	}
+	delete(db.keys, string(key))
+	return true
+}
+
+// command is an entry of the command table.
+type command struct {
+	name  string // lower case, as in Redis's error messages
+	arity int    // Redis arity: exact when positive, minimum when negative
+	fn    func(e *Engine, args [][]byte) error
+	subs  map[string]*command
+}
+
+var commands map[string]*command
+
+func register(name string, arity int, fn func(e *Engine, args [][]byte) error) {
+	commands[name] = &command{name: name, arity: arity, fn: fn}
+}
+
+func registerSub(parent, name string, arity int, fn func(e *Engine, args [][]byte) error) {
+	p := commands[parent]
+	if p == nil {
+		p = &command{name: parent, arity: -2, subs: map[string]*command{}}
+		commands[parent] = p
+	}
+	p.subs[name] = &command{name: parent + "|" + name, arity: arity, fn: fn}
+}
+
+func init() {
+	commands = map[string]*command{}
+	registerKeys()
+	registerStrings()
+	registerLists()
+	registerSets()
+	registerZSets()
+	registerHashes()
+	registerStreams()
+	registerMulti()
+	registerFunctions()
+}
+
+// resolve finds the command for args and checks its arity, as processCommand
+// does before a command runs or is queued.
+func resolve(args [][]byte) (*command, error) {
+	name := strings.ToLower(string(args[0]))
+	c := commands[name]
+	if c == nil {
+		return nil, &UnknownCommandError{Name: string(args[0])}
+	}
+	if c.subs != nil {
+		if len(args) < 2 {
+			return nil, errArity(c.name)
+		}
+		sub := c.subs[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			return nil, &UnknownCommandError{Name: string(args[0]), Sub: string(args[1])}
+		}
+		c = sub
+	}
+	if (c.arity > 0 && len(args) != c.arity) || len(args) < -c.arity {
+		return nil, errArity(c.name)
+	}
+	return c, nil
+}
+
+// Apply executes one command, args[0] being its name (any case), as a server
+// would execute it (in the Mode of the options). It returns nil on success,
+// an *Error with Redis's reply text when Redis would reply with an error (and
+// then nothing changed), an *ExecError from an EXEC whose queued commands
+// partly failed, an *UnknownCommandError, or an *UnsupportedError.
+//
+// Inside MULTI, commands are checked (name, arity) and queued; they are applied
+// by EXEC. The engine does not keep args after Apply returns.
+func (e *Engine) Apply(args [][]byte) error {
+	if len(args) == 0 {
+		return &Error{"ERR empty command"}
+	}
+	c, err := resolve(args)
+	if err != nil {
+		var u *UnknownCommandError
+		if e.opts.SkipUnknown && asUnknown(err, &u) {
+			e.skipped++
+			return nil
+		}
+		if e.multi != nil {
+			e.multi.dirty = true // processCommand's flagTransaction
+		}
+		return err
+	}
+	if e.multi != nil && !multiControl[c.name] {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = append([]byte(nil), a...)
+		}
+		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: q})
+		return nil
+	}
+	return c.fn(e, args)
+}
+
+func asUnknown(err error, u **UnknownCommandError) bool {
+	x, ok := err.(*UnknownCommandError)
+	if ok {
+		*u = x
+	}
+	return ok
+}

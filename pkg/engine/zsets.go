@@ -1,0 +1,907 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// Sorted-set commands (t_zset.c, geo.c): ZADD, ZINCRBY, ZREM, ZREMRANGEBY*,
+// ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms, ZUNIONSTORE,
+// ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, GEOADD.
+
+// zset is a member->score map plus a skiplist in (score, member) order.
+type zset struct {
+	dict map[string]float64
+	zsl  *zskiplist
+}
+
+func newZSetValue() *zset { return &zset{dict: map[string]float64{}, zsl: newSkiplist()} }
+
+func newZSet() *object { return &object{kind: rdb.KindZSet, zset: newZSetValue()} }
+
+func (z *zset) len() int { return len(z.dict) }
+
+// set adds member or moves it to score. A score of -0 is stored as 0: a
+// listpack-encoded zset (every small one) keeps scores as text, and Redis
+// prints -0 there as "0", so that is what a server holds and saves.
+func (z *zset) set(member []byte, score float64) {
+	if score == 0 {
+		score = 0
+	}
+	if old, ok := z.dict[string(member)]; ok {
+		if old == score {
+			return
+		}
+		z.zsl.delete(old, member)
+	}
+	m := clone(member)
+	z.dict[string(m)] = score
+	z.zsl.insert(score, m)
+}
+
+func (z *zset) remove(member []byte) bool {
+	s, ok := z.dict[string(member)]
+	if !ok {
+		return false
+	}
+	delete(z.dict, string(member))
+	z.zsl.delete(s, member)
+	return true
+}
+
+func (z *zset) dup() *zset {
+	n := newZSetValue()
+	for x := z.zsl.first(); x != nil; x = x.level[0].forward {
+		n.set(x.member, x.score)
+	}
+	return n
+}
+
+// nodes returns the members in order, or reversed.
+func (z *zset) nodes(rev bool) []*zslNode {
+	out := make([]*zslNode, 0, z.len())
+	if rev {
+		for x := z.zsl.tail; x != nil; x = x.backward {
+			out = append(out, x)
+		}
+	} else {
+		for x := z.zsl.first(); x != nil; x = x.level[0].forward {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func registerZSets() {
+	register("zadd", -4, func(e *Engine, a [][]byte) error { return e.zadd(a, false) })
+	register("zincrby", 4, func(e *Engine, a [][]byte) error { return e.zadd(a, true) })
+	register("zrem", -3, cmdZRem)
+	register("zremrangebyscore", 4, func(e *Engine, a [][]byte) error { return e.zremRange(a, rangeScore) })
+	register("zremrangebyrank", 4, func(e *Engine, a [][]byte) error { return e.zremRange(a, rangeRank) })
+	register("zremrangebylex", 4, func(e *Engine, a [][]byte) error { return e.zremRange(a, rangeLex) })
+	register("zpopmin", -2, func(e *Engine, a [][]byte) error { return e.zpopCmd(a, true) })
+	register("zpopmax", -2, func(e *Engine, a [][]byte) error { return e.zpopCmd(a, false) })
+	register("bzpopmin", -3, func(e *Engine, a [][]byte) error { return e.bzpop(a, true) })
+	register("bzpopmax", -3, func(e *Engine, a [][]byte) error { return e.bzpop(a, false) })
+	register("zmpop", -4, func(e *Engine, a [][]byte) error { return e.zmpop(a, 1) })
+	register("bzmpop", -5, func(e *Engine, a [][]byte) error { return e.zmpop(a, 2) })
+	register("zunionstore", -4, func(e *Engine, a [][]byte) error { return e.zsetOpStore(a, setUnion, "zunionstore") })
+	register("zinterstore", -4, func(e *Engine, a [][]byte) error { return e.zsetOpStore(a, setInter, "zinterstore") })
+	register("zdiffstore", -4, func(e *Engine, a [][]byte) error { return e.zsetOpStore(a, setDiff, "zdiffstore") })
+	register("zrangestore", -5, cmdZRangeStore)
+	register("geoadd", -5, cmdGeoAdd)
+}
+
+// zadd is zaddGenericCommand; incr is ZINCRBY.
+func (e *Engine) zadd(a [][]byte, zincrby bool) error {
+	var nx, xx, ch, incr, gt, lt bool
+	incr = zincrby
+	idx := 2
+	for ; idx < len(a); idx++ {
+		switch opt := a[idx]; {
+		case is(opt, "NX"):
+			nx = true
+		case is(opt, "XX"):
+			xx = true
+		case is(opt, "CH"):
+			ch = true
+		case is(opt, "INCR"):
+			incr = true
+		case is(opt, "GT"):
+			gt = true
+		case is(opt, "LT"):
+			lt = true
+		default:
+			goto parsed
+		}
+	}
+parsed:
+	_ = ch
+	elements := len(a) - idx
+	if elements%2 != 0 || elements == 0 {
+		return ErrSyntax
+	}
+	elements /= 2
+	if nx && xx {
+		return &Error{"ERR XX and NX options at the same time are not compatible"}
+	}
+	if gt && nx || lt && nx || gt && lt {
+		return &Error{"ERR GT, LT, and/or NX options at the same time are not compatible"}
+	}
+	if incr && elements > 1 {
+		return &Error{"ERR INCR option supports a single increment-element pair"}
+	}
+	scores := make([]float64, elements)
+	for j := range scores {
+		var err error
+		if scores[j], err = argFloat(a[idx+2*j]); err != nil {
+			return err
+		}
+	}
+	db := e.db()
+	o, err := e.lookupKind(db, a[1], rdb.KindZSet)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		if xx {
+			return nil
+		}
+		o = newZSet()
+		db.add(a[1], o)
+	}
+	z := o.zset
+	for j, score := range scores {
+		m := a[idx+2*j+1]
+		cur, exists := z.dict[string(m)]
+		if exists {
+			if nx {
+				continue
+			}
+			if incr {
+				score += cur
+				if math.IsNaN(score) {
+					return &Error{"ERR resulting score is not a number (NaN)"}
+				}
+			}
+			if lt && score >= cur || gt && score <= cur {
+				continue
+			}
+			z.set(m, score)
+		} else if !xx {
+			z.set(m, score)
+		}
+	}
+	if z.len() == 0 { // only a new key under NX/GT/LT with nothing added
+		delete(db.keys, string(a[1]))
+	}
+	return nil
+}
+
+func cmdZRem(e *Engine, a [][]byte) error {
+	db := e.db()
+	o, err := e.lookupKind(db, a[1], rdb.KindZSet)
+	if o == nil {
+		return err
+	}
+	for _, m := range a[2:] {
+		o.zset.remove(m)
+		if o.zset.len() == 0 {
+			delete(db.keys, string(a[1]))
+			break
+		}
+	}
+	return nil
+}
+
+const (
+	rangeRank = iota
+	rangeScore
+	rangeLex
+)
+
+// scoreRange is zrangespec.
+type scoreRange struct {
+	min, max     float64
+	minex, maxex bool
+}
+
+func (r scoreRange) gteMin(v float64) bool {
+	if r.minex {
+		return v > r.min
+	}
+	return v >= r.min
+}
+
+func (r scoreRange) lteMax(v float64) bool {
+	if r.maxex {
+		return v < r.max
+	}
+	return v <= r.max
+}
+
+// strtod is C's strtod as zslParseRange uses it: leading white space
+// allowed, the rest must be consumed, an empty string is 0, overflow is
+// ±inf; only NaN is refused.
+func strtod(b []byte) (float64, bool) {
+	s := string(b)
+	if s == "" {
+		return 0, true
+	}
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	if t == "" {
+		return 0, false
+	}
+	t2, ok := cFloatSyntax(t)
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(t2, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return f, true
+		}
+		return 0, false
+	}
+	return f, true
+}
+
+func parseScoreRange(minb, maxb []byte) (scoreRange, bool) {
+	var r scoreRange
+	var ok bool
+	parse := func(b []byte) (float64, bool, bool) {
+		if len(b) > 0 && b[0] == '(' {
+			v, ok := strtod(b[1:])
+			return v, true, ok
+		}
+		v, ok := strtod(b)
+		return v, false, ok
+	}
+	if r.min, r.minex, ok = parse(minb); !ok {
+		return r, false
+	}
+	if r.max, r.maxex, ok = parse(maxb); !ok {
+		return r, false
+	}
+	return r, true
+}
+
+// lexBound is one end of a zlexrangespec: inf -1 is "-", +1 is "+".
+type lexBound struct {
+	inf int
+	val []byte
+	ex  bool
+}
+
+func parseLexBound(b []byte) (lexBound, bool) {
+	if len(b) == 0 {
+		return lexBound{}, false
+	}
+	switch b[0] {
+	case '+':
+		return lexBound{inf: 1, ex: true}, len(b) == 1
+	case '-':
+		return lexBound{inf: -1, ex: true}, len(b) == 1
+	case '(':
+		return lexBound{val: b[1:], ex: true}, true
+	case '[':
+		return lexBound{val: b[1:]}, true
+	}
+	return lexBound{}, false
+}
+
+// cmpLex compares v with a bound (sdscmplex with the shared min/max strings).
+func cmpLex(v []byte, b lexBound) int {
+	switch b.inf {
+	case -1:
+		return 1
+	case 1:
+		return -1
+	}
+	return bytes.Compare(v, b.val)
+}
+
+type lexRange struct{ min, max lexBound }
+
+func (r lexRange) gteMin(v []byte) bool {
+	c := cmpLex(v, r.min)
+	if r.min.inf == 1 {
+		return false
+	}
+	if r.min.ex {
+		return c > 0
+	}
+	return c >= 0
+}
+
+func (r lexRange) lteMax(v []byte) bool {
+	if r.max.inf == -1 {
+		return false
+	}
+	c := cmpLex(v, r.max)
+	if r.max.ex {
+		return c < 0
+	}
+	return c <= 0
+}
+
+func parseLexRange(minb, maxb []byte) (lexRange, bool) {
+	lo, ok1 := parseLexBound(minb)
+	hi, ok2 := parseLexBound(maxb)
+	return lexRange{lo, hi}, ok1 && ok2
+}
+
+var (
+	errScoreRange = &Error{"ERR min or max is not a float"}
+	errLexRange   = &Error{"ERR min or max not valid string range item"}
+)
+
+// inScore returns the nodes within a score range, ascending.
+func (z *zset) inScore(r scoreRange) []*zslNode {
+	var out []*zslNode
+	for x := z.zsl.firstWhere(func(n *zslNode) bool { return !r.gteMin(n.score) }); x != nil && r.lteMax(x.score); x = x.level[0].forward {
+		out = append(out, x)
+	}
+	return out
+}
+
+// inLex returns the nodes within a lex range, ascending, or descending when
+// rev. Lex ranges assume that all scores are equal; when they are not, the
+// answer depends on the encoding, and this is the listpack's (every small
+// zset): the range is empty unless the last member is >= min and the first
+// <= max, then the walk starts at the first member (from the chosen end)
+// inside the range and stops at the first one outside it.
+func (z *zset) inLex(r lexRange, rev bool) []*zslNode {
+	head, tail := z.zsl.first(), z.zsl.tail
+	if head == nil || !r.gteMin(tail.member) || !r.lteMax(head.member) {
+		return nil
+	}
+	var out []*zslNode
+	if rev {
+		x := tail
+		for x != nil && !r.lteMax(x.member) {
+			x = x.backward
+		}
+		for ; x != nil && r.gteMin(x.member); x = x.backward {
+			out = append(out, x)
+		}
+		return out
+	}
+	x := head
+	for x != nil && !r.gteMin(x.member) {
+		x = x.level[0].forward
+	}
+	for ; x != nil && r.lteMax(x.member); x = x.level[0].forward {
+		out = append(out, x)
+	}
+	return out
+}
+
+// rankRange normalizes start/end as Redis does; ok false means empty.
+func rankRange(start, end, llen int64) (int64, int64, bool) {
+	if start < 0 {
+		start += llen
+	}
+	if end < 0 {
+		end += llen
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > end || start >= llen {
+		return 0, 0, false
+	}
+	if end >= llen {
+		end = llen - 1
+	}
+	return start, end, true
+}
+
+func (e *Engine) zremRange(a [][]byte, kind int) error {
+	var start, end int64
+	var sr scoreRange
+	var lr lexRange
+	var err error
+	var ok bool
+	switch kind {
+	case rangeRank:
+		if start, err = argLong(a[2]); err != nil {
+			return err
+		}
+		if end, err = argLong(a[3]); err != nil {
+			return err
+		}
+	case rangeScore:
+		if sr, ok = parseScoreRange(a[2], a[3]); !ok {
+			return errScoreRange
+		}
+	case rangeLex:
+		if lr, ok = parseLexRange(a[2], a[3]); !ok {
+			return errLexRange
+		}
+	}
+	db := e.db()
+	o, err := e.lookupKind(db, a[1], rdb.KindZSet)
+	if o == nil {
+		return err
+	}
+	z := o.zset
+	var victims []*zslNode
+	switch kind {
+	case rangeRank:
+		s, en, ok := rankRange(start, end, int64(z.len()))
+		if !ok {
+			return nil
+		}
+		for x := z.zsl.byRank(int(s) + 1); x != nil && s <= en; x, s = x.level[0].forward, s+1 {
+			victims = append(victims, x)
+		}
+	case rangeScore:
+		victims = z.inScore(sr)
+	case rangeLex:
+		victims = z.inLex(lr, false)
+	}
+	for _, x := range victims {
+		z.remove(x.member)
+	}
+	if z.len() == 0 {
+		delete(db.keys, string(a[1]))
+	}
+	return nil
+}
+
+// zpop removes up to count members from the low (min) or high end.
+func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
+	z := o.zset
+	for ; count > 0 && z.len() > 0; count-- {
+		x := z.zsl.tail
+		if min {
+			x = z.zsl.first()
+		}
+		z.remove(x.member)
+	}
+	if z.len() == 0 {
+		delete(db.keys, string(key))
+	}
+}
+
+// zpopFirst is genericZpopCommand over keys: the first existing key is
+// popped (after its type check); missing keys are skipped.
+func (e *Engine) zpopFirst(keys [][]byte, min bool, count int64) error {
+	db := e.db()
+	for _, k := range keys {
+		o := e.lookup(db, k)
+		if o == nil {
+			continue
+		}
+		if o.kind != rdb.KindZSet {
+			return ErrWrongType
+		}
+		e.zpop(db, k, o, min, count)
+		return nil
+	}
+	return nil
+}
+
+func (e *Engine) zpopCmd(a [][]byte, min bool) error {
+	if len(a) > 3 {
+		return ErrSyntax
+	}
+	count := int64(1)
+	if len(a) == 3 {
+		var err error
+		if count, err = argPositive(a[2]); err != nil {
+			return err
+		}
+	}
+	return e.zpopFirst(a[1:2], min, count)
+}
+
+func (e *Engine) bzpop(a [][]byte, min bool) error {
+	if _, ok := parseFloat(a[len(a)-1]); !ok {
+		return &Error{"ERR timeout is not a float or out of range"}
+	}
+	return e.zpopFirst(a[1:len(a)-1], min, 1)
+}
+
+func (e *Engine) zmpop(a [][]byte, numkeysIdx int) error {
+	numkeys, err := argRange(a[numkeysIdx], 1, math.MaxInt64, "numkeys should be greater than 0")
+	if err != nil {
+		return err
+	}
+	whereIdx := int64(numkeysIdx) + numkeys + 1
+	if whereIdx >= int64(len(a)) {
+		return ErrSyntax
+	}
+	var min bool
+	switch {
+	case is(a[whereIdx], "MIN"):
+		min = true
+	case is(a[whereIdx], "MAX"):
+	default:
+		return ErrSyntax
+	}
+	count := int64(-1)
+	for j := int(whereIdx) + 1; j < len(a); j++ {
+		if count == -1 && is(a[j], "COUNT") && j+1 < len(a) {
+			j++
+			if count, err = argRange(a[j], 1, math.MaxInt64, "count should be greater than 0"); err != nil {
+				return err
+			}
+			continue
+		}
+		return ErrSyntax
+	}
+	if count == -1 {
+		count = 1
+	}
+	return e.zpopFirst(a[numkeysIdx+1:whereIdx], min, count)
+}
+
+// zsetOpStore is zunionInterDiffGenericCommand with a destination key.
+func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
+	setnum, err := argLong(a[2])
+	if err != nil {
+		return err
+	}
+	if setnum < 1 {
+		return errorf("ERR at least 1 input key is needed for '%s' command", name)
+	}
+	if setnum > int64(len(a)-3) {
+		return ErrSyntax
+	}
+	type src struct {
+		z      *zset
+		set    map[string]struct{}
+		weight float64
+		id     *object
+	}
+	db := e.db()
+	srcs := make([]src, setnum)
+	for i := range srcs {
+		srcs[i].weight = 1
+		o := e.lookup(db, a[3+i])
+		if o == nil {
+			continue
+		}
+		switch o.kind {
+		case rdb.KindZSet:
+			srcs[i].z = o.zset
+		case rdb.KindSet:
+			srcs[i].set = o.set
+		default:
+			return ErrWrongType
+		}
+		srcs[i].id = o
+	}
+	const (
+		aggSum = iota
+		aggMin
+		aggMax
+	)
+	agg := aggSum
+	for j := 3 + int(setnum); j < len(a); {
+		rem := len(a) - j
+		switch {
+		case op != setDiff && rem >= int(setnum)+1 && is(a[j], "WEIGHTS"):
+			j++
+			for i := range srcs {
+				w, ok := parseFloat(a[j])
+				if !ok {
+					return &Error{"ERR weight value is not a float"}
+				}
+				srcs[i].weight = w
+				j++
+			}
+		case op != setDiff && rem >= 2 && is(a[j], "AGGREGATE"):
+			j++
+			switch {
+			case is(a[j], "SUM"):
+				agg = aggSum
+			case is(a[j], "MIN"):
+				agg = aggMin
+			case is(a[j], "MAX"):
+				agg = aggMax
+			default:
+				return ErrSyntax
+			}
+			j++
+		default:
+			return ErrSyntax
+		}
+	}
+	length := func(s src) int {
+		if s.z != nil {
+			return s.z.len()
+		}
+		return len(s.set)
+	}
+	find := func(s src, m string) (float64, bool) {
+		if s.z != nil {
+			v, ok := s.z.dict[m]
+			return v, ok
+		}
+		if s.set != nil {
+			_, ok := s.set[m]
+			return 1, ok
+		}
+		return 0, false
+	}
+	// each visits a source's members in its own order; the order changes no
+	// result (aggregation follows the source order, not the member order).
+	each := func(s src, fn func(m string, score float64)) {
+		if s.z != nil {
+			for x := s.z.zsl.first(); x != nil; x = x.level[0].forward {
+				fn(string(x.member), x.score)
+			}
+			return
+		}
+		for _, m := range setMembers(s.set) {
+			fn(string(m), 1)
+		}
+	}
+	aggregate := func(target *float64, v float64) {
+		switch agg {
+		case aggSum:
+			*target += v
+			if math.IsNaN(*target) {
+				*target = 0
+			}
+		case aggMin:
+			if v < *target {
+				*target = v
+			}
+		case aggMax:
+			if v > *target {
+				*target = v
+			}
+		}
+	}
+	if op != setDiff {
+		sort.SliceStable(srcs, func(i, j int) bool { return length(srcs[i]) < length(srcs[j]) })
+	}
+	res := newZSetValue()
+	switch op {
+	case setInter:
+		if length(srcs[0]) > 0 {
+			each(srcs[0], func(m string, sc float64) {
+				score := srcs[0].weight * sc
+				if math.IsNaN(score) {
+					score = 0
+				}
+				for _, s := range srcs[1:] {
+					if s.id == srcs[0].id {
+						aggregate(&score, sc*s.weight)
+					} else if v, ok := find(s, m); ok {
+						aggregate(&score, v*s.weight)
+					} else {
+						return
+					}
+				}
+				res.set([]byte(m), score)
+			})
+		}
+	case setUnion:
+		acc := map[string]float64{}
+		var order []string
+		for _, s := range srcs {
+			each(s, func(m string, sc float64) {
+				score := s.weight * sc
+				if math.IsNaN(score) {
+					score = 0
+				}
+				if cur, ok := acc[m]; ok {
+					aggregate(&cur, score)
+					acc[m] = cur
+				} else {
+					acc[m] = score
+					order = append(order, m)
+				}
+			})
+		}
+		for _, m := range order {
+			res.set([]byte(m), acc[m])
+		}
+	case setDiff:
+		if srcs[0].id != nil {
+			each(srcs[0], func(m string, sc float64) {
+				for _, s := range srcs[1:] {
+					if _, ok := find(s, m); ok {
+						return
+					}
+				}
+				res.set([]byte(m), sc)
+			})
+		}
+	}
+	if res.len() == 0 {
+		e.del(db, a[1])
+		return nil
+	}
+	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
+	return nil
+}
+
+func cmdZRangeStore(e *Engine, a [][]byte) error {
+	const argStart = 2
+	kind := -1
+	rev := false
+	offset, limit := int64(0), int64(-1)
+	for j := argStart + 3; j < len(a); j++ {
+		left := len(a) - j - 1
+		switch {
+		case is(a[j], "LIMIT") && left >= 2:
+			var err error
+			if offset, err = argLong(a[j+1]); err != nil {
+				return err
+			}
+			if limit, err = argLong(a[j+2]); err != nil {
+				return err
+			}
+			j += 2
+		case !rev && is(a[j], "REV"):
+			rev = true
+		case kind == -1 && is(a[j], "BYLEX"):
+			kind = rangeLex
+		case kind == -1 && is(a[j], "BYSCORE"):
+			kind = rangeScore
+		default:
+			return ErrSyntax
+		}
+	}
+	if kind == -1 {
+		kind = rangeRank
+	}
+	if limit != -1 && kind == rangeRank {
+		return &Error{"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"}
+	}
+	minIdx, maxIdx := argStart+1, argStart+2
+	if rev && kind != rangeRank {
+		minIdx, maxIdx = maxIdx, minIdx
+	}
+	var start, end int64
+	var sr scoreRange
+	var lr lexRange
+	var ok bool
+	switch kind {
+	case rangeRank:
+		var err error
+		if start, err = argLong(a[minIdx]); err != nil {
+			return err
+		}
+		if end, err = argLong(a[maxIdx]); err != nil {
+			return err
+		}
+	case rangeScore:
+		if sr, ok = parseScoreRange(a[minIdx], a[maxIdx]); !ok {
+			return errScoreRange
+		}
+	case rangeLex:
+		if lr, ok = parseLexRange(a[minIdx], a[maxIdx]); !ok {
+			return errLexRange
+		}
+	}
+	db := e.db()
+	o, err := e.lookupKind(db, a[argStart], rdb.KindZSet)
+	if err != nil {
+		return err
+	}
+	var picked []*zslNode
+	if o != nil {
+		z := o.zset
+		switch kind {
+		case rangeRank:
+			if s, en, ok := rankRange(start, end, int64(z.len())); ok {
+				all := z.nodes(rev)
+				picked = all[s : en+1]
+			}
+		default:
+			var in []*zslNode
+			if kind == rangeScore {
+				in = z.inScore(sr)
+				if rev {
+					slices.Reverse(in)
+				}
+			} else {
+				in = z.inLex(lr, rev)
+			}
+			if offset < 0 || offset >= int64(len(in)) {
+				in = nil
+			} else {
+				in = in[offset:]
+			}
+			if limit >= 0 && int64(len(in)) > limit {
+				in = in[:limit]
+			}
+			picked = in
+		}
+	}
+	if len(picked) == 0 {
+		e.del(db, a[1])
+		return nil
+	}
+	res := newZSetValue()
+	for _, x := range picked {
+		res.set(x.member, x.score)
+	}
+	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
+	return nil
+}
+
+// Geo encoding (geohash.h): 26 steps per axis, a 52-bit interleaved score.
+const (
+	geoLatMin  = -85.05112878
+	geoLatMax  = 85.05112878
+	geoLongMin = -180
+	geoLongMax = 180
+	geoStep    = 26
+)
+
+func interleave64(xlo, ylo uint32) uint64 {
+	b := [...]uint64{0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F, 0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF}
+	s := [...]uint{1, 2, 4, 8, 16}
+	x, y := uint64(xlo), uint64(ylo)
+	for i := 4; i >= 0; i-- {
+		x = (x | x<<s[i]) & b[i]
+		y = (y | y<<s[i]) & b[i]
+	}
+	return x | y<<1
+}
+
+// geoScore is geohashEncodeWGS84 + geohashAlign52Bits.
+func geoScore(long, lat float64) float64 {
+	latOff := (lat - geoLatMin) / (geoLatMax - geoLatMin) * (1 << geoStep)
+	longOff := (long - geoLongMin) / float64(geoLongMax-geoLongMin) * (1 << geoStep)
+	return float64(interleave64(uint32(latOff), uint32(longOff)))
+}
+
+// cmdGeoAdd is geoaddCommand: options NX, XX, CH, then triplets, executed as
+// the ZADD it turns into.
+func cmdGeoAdd(e *Engine, a [][]byte) error {
+	idx := 2
+	nx, xx := false, false
+loop:
+	for ; idx < len(a); idx++ {
+		switch {
+		case is(a[idx], "NX"):
+			nx = true
+		case is(a[idx], "XX"):
+			xx = true
+		case is(a[idx], "CH"):
+		default:
+			break loop
+		}
+	}
+	if (len(a)-idx)%3 != 0 || nx && xx {
+		return ErrSyntax
+	}
+	z := [][]byte{[]byte("zadd")}
+	z = append(z, a[1:idx]...)
+	for i := idx; i < len(a); i += 3 {
+		long, ok1 := parseFloat(a[i])
+		if !ok1 {
+			return ErrNotFloat
+		}
+		lat, ok2 := parseFloat(a[i+1])
+		if !ok2 {
+			return ErrNotFloat
+		}
+		if long < geoLongMin || long > geoLongMax || lat < geoLatMin || lat > geoLatMax {
+			return errorf("ERR invalid longitude,latitude pair %s,%s", cFixed6(long), cFixed6(lat))
+		}
+		z = append(z, strconv.AppendFloat(nil, geoScore(long, lat), 'f', -1, 64), a[i+2])
+	}
+	return e.zadd(z, false)
+}
+
+// cFixed6 is C's "%f".
+func cFixed6(f float64) string { return fmt.Sprintf("%f", f) }
