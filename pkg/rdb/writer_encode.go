@@ -3,7 +3,6 @@ package rdb
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"hash/maphash"
 	"io"
 	"math"
@@ -384,6 +383,14 @@ type sliceReader struct {
 	i int
 }
 
+func (r *sliceReader) ReadByte() (byte, error) {
+	if r.i >= len(r.b) {
+		return 0, io.EOF
+	}
+	r.i++
+	return r.b[r.i-1], nil
+}
+
 func (r *sliceReader) Read(p []byte) (int, error) {
 	if r.i >= len(r.b) {
 		return 0, io.EOF
@@ -398,18 +405,14 @@ func (r *sliceReader) Read(p []byte) (int, error) {
 type dupSet struct {
 	seeds [2]maphash.Seed
 	m     map[[2]uint64]struct{}
-	off   bool
 }
 
-func newDupSet(off bool) dupSet {
-	return dupSet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[[2]uint64]struct{}{}, off: off}
+func newDupSet() dupSet {
+	return dupSet{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: map[[2]uint64]struct{}{}}
 }
 
 // add reports false when b was added before.
 func (d *dupSet) add(b []byte) bool {
-	if d.off {
-		return true
-	}
 	k := [2]uint64{maphash.Bytes(d.seeds[0], b), maphash.Bytes(d.seeds[1], b)}
 	if _, ok := d.m[k]; ok {
 		return false
@@ -425,6 +428,3 @@ func (d *dupSet) reset() {
 		clear(d.m)
 	}
 }
-
-// errSpool marks a failure of the temporary spool file.
-var errSpool = errors.New("spool file")

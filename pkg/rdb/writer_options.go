@@ -43,7 +43,8 @@ type WriterOptions struct {
 	DropKeyMeta   bool // Redis 8.6 per-key module metadata below version 13 and under Valkey
 
 	// ServerVersion is the value of the redis-ver (Valkey: valkey-ver) AUX
-	// field; "" means the version of the target's server line, e.g. "7.0.0".
+	// field; "" means the newest server line writing Version, e.g. "7.0.0"
+	// for 10, "8.4.0" for 12 (TargetVersion sets the named line's).
 	ServerVersion string
 	// CTime is the ctime AUX field (Unix seconds). When it is 0 and Clock is
 	// nil, the ctime of the input (an AUX record given to WriteEntry before the
@@ -171,7 +172,7 @@ type DropCount struct {
 	Count   uint64
 }
 
-// UnknownCount, given to StartKey as the element count, says the caller does
+// UnknownCount is the element count to give StartKey when the caller does
 // not know it yet (a value being copied from a Reader element by element).
 // The writer then spools what it cannot write before the count is known.
 const UnknownCount = ^uint64(0)
