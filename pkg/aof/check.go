@@ -1,0 +1,226 @@
+package aof
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// CheckOptions tune Check.
+type CheckOptions struct {
+	// BaseOffset is the offset of the stream's first byte in its file: the
+	// length of the RDB preamble for the RESP tail of a preamble AOF. Every
+	// offset in the result includes it.
+	BaseOffset int64
+	// Lenient applies redis-server's loading rules instead of redis-check-aof's
+	// (see ReaderOptions.Strict).
+	Lenient bool
+	// ToTimestamp, when non-zero, asks where redis-check-aof
+	// --truncate-to-timestamp would cut: at the first "#TS:" annotation later
+	// than this Unix time.
+	ToTimestamp int64
+}
+
+// CheckResult is what Check found. It is meant to be printed (String) and
+// JSON-encoded as it is; every offset counts from the start of the file.
+type CheckResult struct {
+	OK    bool  `json:"ok"`
+	Start int64 `json:"start"` // offset of the stream's first byte (CheckOptions.BaseOffset)
+	End   int64 `json:"end"`   // offset after its last byte: the file size when read to the end
+
+	Commands     int64 `json:"commands"`     // complete commands before any problem
+	Annotations  int64 `json:"annotations"`  // '#' lines before any problem
+	Timestamps   int64 `json:"timestamps"`   // of which "#TS:<unix>" annotations
+	Transactions int64 `json:"transactions"` // complete MULTI ... EXEC blocks
+	// FirstTimestamp and LastTimestamp are the Unix times of the first and last
+	// "#TS:" annotations, 0 when there are none.
+	FirstTimestamp int64 `json:"first_timestamp,omitempty"`
+	LastTimestamp  int64 `json:"last_timestamp,omitempty"`
+	// MultiBalanced is false when a MULTI is left open at the end, nested, or an
+	// EXEC has no MULTI.
+	MultiBalanced bool `json:"multi_balanced"`
+
+	// LastCommandEnd is the end of the last complete command.
+	LastCommandEnd int64 `json:"last_command_end"`
+	// RepairOffset is where the stream can be cut so that what remains is
+	// valid: End when OK, otherwise where redis-check-aof --fix truncates
+	// (its ok_up_to): before an open MULTI, else at the start of the record
+	// that failed.
+	RepairOffset int64 `json:"repair_offset"`
+
+	// Problem is the first problem, nil when OK.
+	Problem *CheckProblem `json:"problem,omitempty"`
+	// TimestampCut is set when CheckOptions.ToTimestamp is and an annotation
+	// later than it exists before any problem.
+	TimestampCut *TimestampCut `json:"timestamp_cut,omitempty"`
+}
+
+// CheckProblem describes the first problem in a stream.
+type CheckProblem struct {
+	Offset int64  `json:"offset"` // where the offending item starts
+	Record int64  `json:"record"` // start of the record it belongs to
+	Kind   string `json:"kind"`   // "truncated", "corrupt", "too-large" or "io"
+	Op     string `json:"op"`     // what was being read
+	Detail string `json:"detail"` // what was expected and found
+	// TornTail is true when the input ends inside a command or inside an open
+	// MULTI: what a crash during a write leaves. redis-server cuts it off at
+	// ServerTruncateOffset (aof-load-truncated yes, the last file only);
+	// redis-check-aof --fix at the result's RepairOffset. Any other problem
+	// makes redis-server refuse the file.
+	TornTail             bool  `json:"torn_tail"`
+	ServerTruncateOffset int64 `json:"server_truncate_offset,omitempty"`
+	// MultiStart is the offset of the MULTI still open at the problem, -1 if none.
+	MultiStart int64 `json:"multi_start"`
+	// LostBytes is how many bytes cutting at RepairOffset removes, and
+	// LostCommands how many complete commands among them (those of the open
+	// transaction; commands after the problem itself are not counted).
+	LostBytes    int64 `json:"lost_bytes"`
+	LostCommands int64 `json:"lost_commands"`
+
+	Err error `json:"-"` // the *ParseError, for errors.Is
+}
+
+// TimestampCut locates the first "#TS:" annotation later than
+// CheckOptions.ToTimestamp, where redis-check-aof --truncate-to-timestamp cuts.
+type TimestampCut struct {
+	ToTimestamp int64 `json:"to_timestamp"`
+	Offset      int64 `json:"offset"`    // the annotation's '#': the file is cut here
+	Timestamp   int64 `json:"timestamp"` // its time
+	// CommandsBefore is the number of complete commands kept by the cut; 0
+	// makes redis-check-aof refuse ("has nothing before timestamp") when the
+	// cut is at the file's start.
+	CommandsBefore int64 `json:"commands_before"`
+	// InsideMulti is set when the cut falls inside a transaction, which the
+	// cut leaves open (redis-server then also drops the transaction's start).
+	InsideMulti bool  `json:"inside_multi"`
+	LostBytes   int64 `json:"lost_bytes"`
+}
+
+// Check walks one RESP stream (a single-file AOF, a RESP base or an incr file,
+// or the tail after an RDB preamble) with redis-check-aof's rules and reports
+// what it found. Arguments are skipped, never held, so any argument size is
+// fine and memory stays small; after a problem the rest of the input is read
+// only to measure it.
+//
+// The result is never nil. The error is nil when the stream is valid,
+// otherwise the *ParseError of the problem (wrapping ErrCorrupt or
+// ErrTruncated), an I/O error of r, or a *ParseError wrapping ErrRDBPreamble
+// when the input starts with an RDB, which Check does not read: check the RDB,
+// then call Check on what follows it with BaseOffset set.
+func Check(r io.Reader, opts CheckOptions) (*CheckResult, error) {
+	rd := NewReader(r, ReaderOptions{BaseOffset: opts.BaseOffset, Strict: !opts.Lenient})
+	return check(rd, opts)
+}
+
+// CheckBytes is Check on an input held in memory, such as a memory-mapped
+// file: the fastest way to check a local file.
+func CheckBytes(data []byte, opts CheckOptions) (*CheckResult, error) {
+	rd := NewReaderBytes(data, ReaderOptions{BaseOffset: opts.BaseOffset, Strict: !opts.Lenient})
+	return check(rd, opts)
+}
+
+func check(rd *Reader, opts CheckOptions) (*CheckResult, error) {
+	rd.noLimit = true
+	res := &CheckResult{Start: opts.BaseOffset}
+	var err error
+	for {
+		var rec *Record
+		rec, err = rd.Next()
+		if err != nil {
+			break
+		}
+		if rec.Kind != KindAnnotation || !rec.HasTimestamp {
+			continue
+		}
+		res.Timestamps++
+		if res.FirstTimestamp == 0 {
+			res.FirstTimestamp = rec.Timestamp
+		}
+		res.LastTimestamp = rec.Timestamp
+		if opts.ToTimestamp != 0 && res.TimestampCut == nil && rec.Timestamp > opts.ToTimestamp {
+			st := rd.Stats()
+			res.TimestampCut = &TimestampCut{ToTimestamp: opts.ToTimestamp, Offset: rec.Offset, Timestamp: rec.Timestamp,
+				CommandsBefore: st.Commands, InsideMulti: st.MultiDepth > 0}
+		}
+	}
+	st := rd.Stats()
+	res.Commands, res.Annotations, res.Transactions = st.Commands, st.Annotations, st.Transactions
+	res.LastCommandEnd = st.GoodEnd
+	res.MultiBalanced = st.MultiDepth == 0
+	res.End = rd.Offset()
+	if err == io.EOF {
+		res.OK = true
+		res.RepairOffset = res.End
+		if c := res.TimestampCut; c != nil {
+			c.LostBytes = res.End - c.Offset
+		}
+		return res, nil
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || errors.Is(err, ErrRDBPreamble) {
+		res.RepairOffset = res.Start
+		return res, err
+	}
+	p := &CheckProblem{Offset: pe.Offset, Record: pe.Record, Op: pe.Op, Detail: pe.Detail,
+		MultiStart: pe.MultiStart, Err: err}
+	switch {
+	case errors.Is(err, ErrTruncated):
+		p.Kind, p.TornTail, p.ServerTruncateOffset = "truncated", true, pe.GoodEnd
+	case errors.Is(err, ErrCorrupt):
+		p.Kind = "corrupt"
+	case errors.Is(err, ErrArgTooLarge):
+		p.Kind = "too-large"
+	default:
+		p.Kind = "io"
+	}
+	if pe.Op == "MULTI" || pe.Op == "EXEC" {
+		res.MultiBalanced = false
+	}
+	res.RepairOffset = pe.RepairOffset()
+	if pe.MultiStart >= 0 {
+		p.LostCommands = rd.multiCmds
+	}
+	if p.Kind != "io" {
+		n, ioErr := rd.src.discardRest()
+		res.End += n
+		if ioErr != nil {
+			p.Detail += " (and reading the rest failed: " + ioErr.Error() + ")"
+		}
+	}
+	p.LostBytes = res.End - res.RepairOffset
+	res.Problem = p
+	if c := res.TimestampCut; c != nil {
+		c.LostBytes = res.End - c.Offset
+	}
+	return res, err
+}
+
+// String renders the result in one line for a person.
+func (c *CheckResult) String() string {
+	var b strings.Builder
+	counts := strconv.FormatInt(c.Commands, 10) + " commands, " + strconv.FormatInt(c.Annotations, 10) + " annotations, " +
+		strconv.FormatInt(c.Transactions, 10) + " transactions, " + strconv.FormatInt(c.End-c.Start, 10) + " bytes"
+	if c.OK {
+		b.WriteString("ok: " + counts)
+	} else if p := c.Problem; p != nil {
+		if p.TornTail {
+			b.WriteString("torn tail")
+		} else {
+			b.WriteString(p.Kind)
+		}
+		b.WriteString(" at offset " + strconv.FormatInt(p.Offset, 10) + ": ")
+		if p.Op != "" {
+			b.WriteString(p.Op + ": ")
+		}
+		b.WriteString(p.Detail + "; " + counts + " before it; repair: truncate to " + strconv.FormatInt(c.RepairOffset, 10) +
+			" (drops " + strconv.FormatInt(p.LostBytes, 10) + " bytes, " + strconv.FormatInt(p.LostCommands, 10) + " complete commands)")
+	} else {
+		b.WriteString("not checked: " + counts)
+	}
+	if t := c.TimestampCut; t != nil {
+		b.WriteString("; first #TS after " + strconv.FormatInt(t.ToTimestamp, 10) + " at offset " + strconv.FormatInt(t.Offset, 10) +
+			" (" + strconv.FormatInt(t.CommandsBefore, 10) + " commands before it)")
+	}
+	return b.String()
+}

@@ -1,0 +1,316 @@
+package aof
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// Data-driven reader cases live in testdata/reader/*.txt:
+//
+//	// comment
+//	case NAME [strict|lenient] [base=N]
+//	input lines: Go string-literal bodies ("*1\r\n$4\r\nPING\r\n"), joined
+//	  without separators; a line "hex: 0a ff" adds raw bytes; "// ..." comments
+//	----
+//	expected dump (dumpText), then the Check result as JSON, up to "===="
+//
+// A case without a mode runs in both modes and must dump the same in each.
+
+type ddCase struct {
+	head  string // the case's text up to and including "----"
+	name  string
+	modes []bool // Strict values to run
+	base  int64
+	input []byte
+	want  string
+	line  int
+}
+
+func parseDDFile(t testing.TB, path string) []ddCase {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []ddCase
+	var cur *ddCase
+	var want, head strings.Builder
+	inWant := false
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		switch {
+		case inWant && line == "====":
+			cur.want = want.String()
+			cases = append(cases, *cur)
+			cur, inWant = nil, false
+			want.Reset()
+		case inWant:
+			want.WriteString(line + "\n")
+		case strings.HasPrefix(line, "case "):
+			head.Reset()
+			head.WriteString(line + "\n")
+			fields := strings.Fields(line)
+			cur = &ddCase{name: fields[1], line: n, modes: []bool{true, false}}
+			for _, f := range fields[2:] {
+				switch {
+				case f == "strict":
+					cur.modes = []bool{true}
+				case f == "lenient":
+					cur.modes = []bool{false}
+				case strings.HasPrefix(f, "base="):
+					cur.base, _ = strconv.ParseInt(f[5:], 10, 64)
+				default:
+					t.Fatalf("%s:%d: unknown case option %q", path, n, f)
+				}
+			}
+		case line == "----":
+			if cur == nil {
+				t.Fatalf("%s:%d: ---- outside a case", path, n)
+			}
+			inWant = true
+			head.WriteString(line + "\n")
+			cur.head = head.String()
+		case cur != nil:
+			head.WriteString(line + "\n")
+			if strings.HasPrefix(strings.TrimSpace(line), "//") || strings.TrimSpace(line) == "" {
+				continue
+			}
+			if h, ok := strings.CutPrefix(line, "hex:"); ok {
+				b, err := hex.DecodeString(strings.Join(strings.Fields(h), ""))
+				if err != nil {
+					t.Fatalf("%s:%d: bad hex: %v", path, n, err)
+				}
+				cur.input = append(cur.input, b...)
+				continue
+			}
+			s, err := strconv.Unquote(`"` + line + `"`)
+			if err != nil {
+				t.Fatalf("%s:%d: bad string literal: %v", path, n, err)
+			}
+			cur.input = append(cur.input, s...)
+		}
+	}
+	if cur != nil {
+		t.Fatalf("%s: case %s not terminated by ====", path, cur.name)
+	}
+	return cases
+}
+
+var update = flag.Bool("update", false, "rewrite the expected output of data-driven cases")
+
+func TestDataDriven(t *testing.T) {
+	files, _ := filepath.Glob("testdata/reader/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no testdata/reader cases")
+	}
+	for _, path := range files {
+		cases := parseDDFile(t, path)
+		if *update {
+			rewriteDD(t, path, cases)
+			continue
+		}
+		for _, c := range cases {
+			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
+				if strings.Contains(c.want, "MISMATCH") {
+					t.Errorf("%s:%d: the expected output records a disagreement between ways of reading", path, c.line)
+				}
+				for _, strict := range c.modes {
+					got := dumpText(c.input, ReaderOptions{Strict: strict, BaseOffset: c.base})
+					if got != c.want {
+						t.Errorf("%s:%d (strict=%v)\n--- got\n%s--- want\n%s", path, c.line, strict, got, c.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// rewriteDD rewrites a case file with the current output, keeping the
+// file's leading comment and each case's text.
+func rewriteDD(t *testing.T, path string, cases []ddCase) {
+	old, _ := os.ReadFile(path)
+	var b strings.Builder
+	if i := strings.Index(string(old), "case "); i > 0 {
+		b.WriteString(string(old[:i]))
+	}
+	for i, c := range cases {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(c.head)
+		b.WriteString(dumpText(c.input, ReaderOptions{Strict: c.modes[0], BaseOffset: c.base}))
+		b.WriteString("====\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dumpText reads input every way the package can and renders what the
+// Reader saw, one line per record, then the Check result. The ways of reading
+// (NextArg from a stream and one byte at a time, NextArgStream one byte at a
+// time, ReadCommand from memory, skipping) must agree; a difference is
+// reported in the dump.
+func dumpText(input []byte, opts ReaderOptions) string {
+	a := dumpRecords(NewReader(bytes.NewReader(input), opts), modeNextArg)
+	b := dumpRecords(NewReader(iotest.OneByteReader(bytes.NewReader(input)), opts), modeStream)
+	c := dumpRecords(NewReaderBytes(input, opts), modeReadCommand)
+	d := dumpRecords(NewReader(iotest.HalfReader(bytes.NewReader(input)), opts), modeSkip)
+	// Whole arguments from a trickle: every payload ends at the window's end.
+	e := dumpRecords(NewReader(iotest.OneByteReader(bytes.NewReader(input)), opts), modeNextArg)
+	out := a
+	if b != a {
+		out += "MISMATCH NextArgStream/OneByteReader:\n" + b
+	}
+	if c != a {
+		out += "MISMATCH ReadCommand/bytes:\n" + c
+	}
+	if d != skipView(a) {
+		out += "MISMATCH skip/HalfReader:\n" + d
+	}
+	if e != a {
+		out += "MISMATCH NextArg/OneByteReader:\n" + e
+	}
+	res, err := Check(bytes.NewReader(input), CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
+	res2, err2 := CheckBytes(input, CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
+	j, _ := json.Marshal(res)
+	j2, _ := json.Marshal(res2)
+	out += "check " + string(j) + "\n"
+	if string(j) != string(j2) || fmt.Sprint(err) != fmt.Sprint(err2) {
+		out += "MISMATCH CheckBytes: " + string(j2) + "\n"
+	}
+	return out
+}
+
+type readMode int
+
+const (
+	modeNextArg readMode = iota
+	modeStream
+	modeReadCommand
+	modeSkip
+)
+
+// skipView is what a dump looks like when arguments are not read.
+func skipView(dump string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(dump, "\n") {
+		if i := strings.Index(line, " end="); i >= 0 && strings.HasPrefix(line, "cmd ") {
+			line = line[:i] + "\n"
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func dumpRecords(r *Reader, mode readMode) string {
+	var b strings.Builder
+	fail := func(err error) {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(&b, "error @%d record=@%d commands=%d good=%d multi=%d repair=%d: %s: %s: %s\n",
+				pe.Offset, pe.Record, pe.Command, pe.GoodEnd, pe.MultiStart, pe.RepairOffset(), errName(pe.Err), pe.Op, pe.Detail)
+		} else {
+			fmt.Fprintf(&b, "error: %v\n", err)
+		}
+	}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			st := r.Stats()
+			fmt.Fprintf(&b, "eof @%d commands=%d annotations=%d transactions=%d\n", r.Offset(), st.Commands, st.Annotations, st.Transactions)
+			break
+		}
+		if err != nil {
+			fail(err)
+			break
+		}
+		if rec.Kind == KindAnnotation {
+			fmt.Fprintf(&b, "ann @%d end=%d %q", rec.Offset, rec.End, rec.Text)
+			if rec.HasTimestamp {
+				fmt.Fprintf(&b, " ts=%d", rec.Timestamp)
+			}
+			b.WriteString("\n")
+			continue
+		}
+		var args []string
+		var aerr error
+		switch mode {
+		case modeNextArg:
+			for {
+				a, err := r.NextArg()
+				if err != nil {
+					if err != io.EOF {
+						aerr = err
+					}
+					break
+				}
+				args = append(args, strconv.Quote(string(a)))
+			}
+		case modeStream:
+			for {
+				_, s, err := r.NextArgStream()
+				if err != nil {
+					if err != io.EOF {
+						aerr = err
+					}
+					break
+				}
+				a, err := io.ReadAll(s)
+				if err != nil {
+					aerr = err
+					break
+				}
+				args = append(args, strconv.Quote(string(a)))
+			}
+		case modeReadCommand:
+			all, err := r.ReadCommand(0)
+			if err != nil && err != io.EOF {
+				aerr = err
+			}
+			for _, a := range all {
+				args = append(args, strconv.Quote(string(a)))
+			}
+		case modeSkip:
+			fmt.Fprintf(&b, "cmd @%d argc=%d\n", rec.Offset, rec.Argc)
+			continue
+		}
+		if aerr != nil {
+			// Arguments read before a failure differ by mode; show the failure only.
+			fmt.Fprintf(&b, "cmd @%d argc=%d\n", rec.Offset, rec.Argc)
+			fail(aerr)
+			break
+		}
+		fmt.Fprintf(&b, "cmd @%d argc=%d end=%d args: %s\n", rec.Offset, rec.Argc, rec.End, strings.Join(args, " "))
+	}
+	return b.String()
+}
+
+func errName(err error) string {
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		return "corrupt"
+	case errors.Is(err, ErrTruncated):
+		return "truncated"
+	case errors.Is(err, ErrArgTooLarge):
+		return "too-large"
+	case errors.Is(err, ErrRDBPreamble):
+		return "rdb-preamble"
+	}
+	return err.Error()
+}

@@ -1,0 +1,360 @@
+package aof
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Format is what a file holds, judged by its first bytes, never by its name.
+type Format uint8
+
+const (
+	FormatMissing Format = iota // the file does not exist (or is not a regular file)
+	FormatEmpty                 // zero bytes: a valid, empty AOF
+	FormatRDB                   // "REDIS" or "VALKEY" magic: an RDB, maybe followed by RESP
+	FormatRESP                  // anything else: RESP commands for Reader
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatMissing:
+		return "missing"
+	case FormatEmpty:
+		return "empty"
+	case FormatRDB:
+		return "rdb"
+	case FormatRESP:
+		return "resp"
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// SniffFormat tells an RDB from RESP by the first bytes of a file, as Redis's
+// loader does (an empty prefix is FormatEmpty).
+func SniffFormat(prefix []byte) Format {
+	switch {
+	case len(prefix) == 0:
+		return FormatEmpty
+	case hasRDBMagic(prefix):
+		return FormatRDB
+	}
+	return FormatRESP
+}
+
+// DirFile is a manifest entry with what the directory holds for it.
+type DirFile struct {
+	ManifestFile
+	Path   string // the file's path: the directory joined with Name
+	Size   int64  // -1 when missing
+	Format Format
+	Load   bool // a server loads it: the base and the incr files, not history
+}
+
+// Dir is a multi-part AOF directory (appendonlydir) and its manifest.
+type Dir struct {
+	Path         string // the directory as given
+	ManifestName string // e.g. "appendonly.aof.manifest"
+	Manifest     *Manifest
+	// Files lists the base (if any), then the incr files in manifest order
+	// (together: the load order), then the history files, which are listed
+	// but never loaded.
+	Files []DirFile
+}
+
+// OpenDir reads the manifest of the multi-part AOF directory dir and looks at
+// every file it lists. The manifest is "appendonly.aof.manifest" when present,
+// otherwise the one "*.manifest" in dir that is not a "temp-" file. Missing
+// listed files are not an error here (see Dir.Validate); an unreadable or
+// invalid manifest is.
+func OpenDir(dir string) (*Dir, error) {
+	d, err := OpenDirFS(os.DirFS(dir))
+	if err != nil {
+		return nil, err
+	}
+	d.Path = dir
+	for i := range d.Files {
+		d.Files[i].Path = filepath.Join(dir, d.Files[i].Name)
+	}
+	return d, nil
+}
+
+// OpenDirFS is OpenDir on a file system whose root is the AOF directory.
+func OpenDirFS(fsys fs.FS) (*Dir, error) {
+	name, err := findManifest(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return openDir(fsys, name)
+}
+
+func openDir(fsys fs.FS, name string) (*Dir, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := ParseManifest(f)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{Path: ".", ManifestName: name, Manifest: m}
+	add := func(mf ManifestFile, load bool) {
+		df := DirFile{ManifestFile: mf, Path: mf.Name, Load: load}
+		df.Size, df.Format = statFormat(fsys, mf.Name)
+		d.Files = append(d.Files, df)
+	}
+	if m.Base != nil {
+		add(*m.Base, true)
+	}
+	for _, f := range m.Incr {
+		add(f, true)
+	}
+	for _, f := range m.History {
+		add(f, false)
+	}
+	return d, nil
+}
+
+func findManifest(fsys fs.FS) (string, error) {
+	const preferred = "appendonly.aof.manifest"
+	if fi, err := fs.Stat(fsys, preferred); err == nil && fi.Mode().IsRegular() {
+		return preferred, nil
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasSuffix(n, ".manifest") && !strings.HasPrefix(n, "temp-") && e.Type().IsRegular() {
+			found = append(found, n)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", &ManifestError{Err: errNoManifest, Detail: "no *.manifest file in the directory"}
+	case 1:
+		return found[0], nil
+	}
+	sort.Strings(found)
+	return "", &ManifestError{Err: ErrCorrupt, Detail: "several manifests, cannot tell which one a server uses: " + strings.Join(found, ", ")}
+}
+
+// statFormat returns a listed file's size and format. A name Redis accepts
+// but a file system cannot hold (empty, ".", "..") is missing.
+func statFormat(fsys fs.FS, name string) (int64, Format) {
+	if name == "" || !fs.ValidPath(name) || path.Base(name) != name {
+		return -1, FormatMissing
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return -1, FormatMissing
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1, FormatMissing
+	}
+	var head [6]byte
+	n, _ := io.ReadFull(f, head[:])
+	return fi.Size(), SniffFormat(head[:n])
+}
+
+// LoadOrder returns the files a server loads, in order.
+func (d *Dir) LoadOrder() []DirFile {
+	var out []DirFile
+	for _, f := range d.Files {
+		if f.Load {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Missing returns the listed files that are absent, history included.
+func (d *Dir) Missing() []DirFile {
+	var out []DirFile
+	for _, f := range d.Files {
+		if f.Format == FormatMissing {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Validate reports the first listed base or incr file that is missing, which
+// makes redis-server refuse to start, as a *ManifestError wrapping ErrCorrupt.
+// Missing history files are harmless (Redis deletes them itself).
+func (d *Dir) Validate() error {
+	for _, f := range d.Files {
+		if f.Load && f.Format == FormatMissing {
+			return &ManifestError{Line: f.Line, Err: ErrCorrupt,
+				Detail: "the " + f.Type.String() + " file " + strconv.Quote(f.Name) + " listed in " + d.ManifestName + " does not exist"}
+		}
+	}
+	return nil
+}
+
+// DataDirOptions name the files of a Redis data directory; empty fields take
+// Redis's defaults.
+type DataDirOptions struct {
+	AppendFilename string // appendfilename, default "appendonly.aof"
+	AppendDirname  string // appenddirname, default "appendonlydir"
+	DBFilename     string // dbfilename, default "dump.rdb"
+}
+
+// Source is what a server loads at startup.
+type Source uint8
+
+const (
+	SourceNone      Source = iota // nothing: the server starts empty
+	SourceMultiPart               // the multi-part AOF in the append directory
+	SourceLegacyAOF               // a Redis <= 6.2 single-file AOF, upgraded into the directory first
+	SourceRDB                     // the RDB snapshot
+)
+
+func (s Source) String() string {
+	switch s {
+	case SourceNone:
+		return "none"
+	case SourceMultiPart:
+		return "multi-part AOF"
+	case SourceLegacyAOF:
+		return "single-file AOF"
+	case SourceRDB:
+		return "RDB"
+	}
+	return "Source(" + strconv.Itoa(int(s)) + ")"
+}
+
+// DataDir describes a Redis data directory (the server's "dir").
+type DataDir struct {
+	Path      string
+	AOFDir    *Dir   // the multi-part AOF, nil when absent or unreadable
+	AOFDirErr error  // why the append directory could not be read, if it exists
+	LegacyAOF string // path of a single-file AOF in the directory, "" if none
+	RDB       string // path of the RDB snapshot, "" if none
+
+	// Source is what a server started on this directory loads when appendonly
+	// is on, if any AOF file exists; otherwise what it loads with appendonly
+	// off. Redis itself decides by its appendonly setting alone, and with it on
+	// never falls back to the RDB; AOF files present suggest it was on.
+	Source Source
+	// Files are the paths that source reads, in order.
+	Files []string
+	// Notes explain the choice and anything odd, one sentence each.
+	Notes []string
+}
+
+// InspectDataDir looks at a Redis data directory and reports what a server
+// would load from it at startup, following loadDataFromDisk and
+// loadAppendOnlyFiles of Redis 7: the multi-part AOF when its manifest lists
+// files; a single-file AOF left by Redis <= 6.2 when the directory or its
+// manifest is missing (Redis moves it in as the base); otherwise the RDB.
+func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
+	if opts.AppendFilename == "" {
+		opts.AppendFilename = "appendonly.aof"
+	}
+	if opts.AppendDirname == "" {
+		opts.AppendDirname = "appendonlydir"
+	}
+	if opts.DBFilename == "" {
+		opts.DBFilename = "dump.rdb"
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, &fs.PathError{Op: "inspect", Path: dir, Err: errors.New("not a directory")}
+	}
+	d := &DataDir{Path: dir}
+	regular := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	if p := filepath.Join(dir, opts.DBFilename); regular(p) {
+		d.RDB = p
+	}
+	if p := filepath.Join(dir, opts.AppendFilename); regular(p) {
+		d.LegacyAOF = p
+	}
+	aofDir := filepath.Join(dir, opts.AppendDirname)
+	manifestName := opts.AppendFilename + ".manifest"
+	var m *Manifest // nil when there is no manifest (or it is invalid)
+	if fi, err := os.Stat(aofDir); err == nil && fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(aofDir, manifestName)); err == nil {
+			d.AOFDir, d.AOFDirErr = openDir(os.DirFS(aofDir), manifestName)
+			if d.AOFDirErr != nil {
+				d.Notes = append(d.Notes, "the manifest "+manifestName+" cannot be used ("+d.AOFDirErr.Error()+"): redis-server refuses to start with appendonly yes")
+			} else {
+				m = d.AOFDir.Manifest
+				d.AOFDir.Path = aofDir
+				for i := range d.AOFDir.Files {
+					d.AOFDir.Files[i].Path = filepath.Join(aofDir, d.AOFDir.Files[i].Name)
+				}
+			}
+		} else if errors.Is(err, fs.ErrNotExist) {
+			d.Notes = append(d.Notes, opts.AppendDirname+"/ has no "+manifestName)
+		} else {
+			d.AOFDirErr = err
+		}
+	}
+	// aofUpgradePrepare's conditions: no manifest, a manifest listing nothing,
+	// or one naming only the old file as base while it is not in the directory.
+	if d.LegacyAOF != "" && d.AOFDirErr == nil {
+		upgrade := m == nil ||
+			m.Base == nil && len(m.Incr) == 0 ||
+			m.Base != nil && len(m.Incr) == 0 && m.Base.Name == opts.AppendFilename && !regular(filepath.Join(aofDir, opts.AppendFilename))
+		if upgrade {
+			d.Source, d.Files = SourceLegacyAOF, []string{d.LegacyAOF}
+			d.Notes = append(d.Notes, "with appendonly yes Redis 7+ moves "+opts.AppendFilename+" into "+opts.AppendDirname+"/ as the base and loads it")
+		} else {
+			d.Notes = append(d.Notes, opts.AppendFilename+" is ignored: the manifest in "+opts.AppendDirname+"/ takes precedence")
+		}
+	}
+	if d.Source == SourceNone && d.AOFDir != nil && len(d.AOFDir.LoadOrder()) > 0 {
+		d.Source = SourceMultiPart
+		for _, f := range d.AOFDir.LoadOrder() {
+			d.Files = append(d.Files, f.Path)
+		}
+		if err := d.AOFDir.Validate(); err != nil {
+			d.Notes = append(d.Notes, err.Error()+": redis-server refuses to start")
+		}
+	}
+	switch {
+	case d.Source != SourceNone:
+		if d.RDB != "" {
+			d.Notes = append(d.Notes, "with appendonly no the server loads "+opts.DBFilename+" instead")
+		}
+	case d.RDB != "":
+		d.Source, d.Files = SourceRDB, []string{d.RDB}
+		if d.AOFDir != nil {
+			d.Notes = append(d.Notes, "with appendonly yes the server loads nothing (the manifest lists no file) and ignores "+opts.DBFilename)
+		}
+	case d.AOFDirErr == nil:
+		d.Notes = append(d.Notes, "no AOF and no RDB file: the server starts empty")
+	}
+	return d, nil
+}
+
+// String describes the directory in a few lines for a person.
+func (d *DataDir) String() string {
+	var b strings.Builder
+	b.WriteString(d.Path + ": loads " + d.Source.String())
+	for _, f := range d.Files {
+		b.WriteString("\n  " + f)
+	}
+	for _, n := range d.Notes {
+		b.WriteString("\n  note: " + n)
+	}
+	return b.String()
+}
