@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -81,6 +82,11 @@ type verifyResult struct {
 	Key             *jsonBytes `json:"key,omitempty"`
 	Error           string     `json:"error,omitempty"`
 	Warnings        []string   `json:"warnings"`
+	// AOF inputs: commands checked, what a data folder's server would load,
+	// and each file in load order.
+	Commands int64           `json:"commands,omitempty"`
+	Source   string          `json:"source,omitempty"`
+	Files    []aofFileResult `json:"files,omitempty"`
 
 	name       string // for the text line: the path, or <stdin>
 	offsetNote string
@@ -149,6 +155,9 @@ func runVerify(c *cli.Context) error {
 
 // line renders the one-line text report.
 func (r *verifyResult) line() string {
+	if r.Status == "ok" && r.Format != "rdb" {
+		return r.aofLine()
+	}
 	if r.Status == "ok" {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s: OK (%s, %s in %s, %s, %s", r.name, r.Header,
@@ -215,15 +224,33 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 		}
 	}()
 
+	if dirOrManifest(path) {
+		return res, verifyAOFPath(ctx, path, o, &res)
+	}
 	in, err = openInput(ctx, path, o.stdin)
 	if err != nil {
 		return res, err
 	}
 	defer in.Close()
 	res.Compression, res.offsetNote = in.Compression, in.offsetNote()
+	if head, _ := in.Peek(1); isAOFText(head) {
+		return res, verifyRESPFile(in, &res)
+	}
+	if in.Size == 0 && !strings.HasSuffix(path, ".rdb") {
+		// Redis loads an empty append-only file as an empty dataset.
+		res.Format = "aof"
+		res.Warnings = append(res.Warnings, "empty file: a valid, empty AOF (as an RDB it would be invalid)")
+		return res, nil
+	}
 	if err := sniffRDB(in); err != nil {
 		return res, err
 	}
+	return res, verifyRDBStream(in, o, &res, false)
+}
+
+// verifyRDBStream reads an RDB (and, when RESP commands follow its trailer, the
+// RESP tail of an RDB-preamble AOF) into res.
+func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) error {
 	ropts := rdb.ReaderOptions{Strict: true, Warn: func(w *rdb.ParseError) {
 		res.Warnings = append(res.Warnings, w.Error())
 	}}
@@ -240,7 +267,7 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 		if nerr != nil {
 			res.Header, res.RDBVersion = headerOf(r)
 			res.Bytes, res.DBs = r.Offset(), len(dbs)
-			return res, nerr
+			return nerr
 		}
 		if e.Kind == rdb.EntryKey {
 			res.Keys++
@@ -257,19 +284,34 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 	end := r.Offset()
 	res.Bytes = end
 
-	n, head, terr := drainTrailing(r.Rest())
+	rest := bufio.NewReader(r.Rest())
+	if head, _ := rest.Peek(1); isAOFText(head) {
+		// An AOF with an RDB preamble (Redis 4-6), or an RDB base followed by
+		// commands: check the RESP tail.
+		if !inAOF {
+			res.Format = "aof-preamble"
+		}
+		fr := aofFileResult{Name: in.Name, Format: "resp"}
+		err := checkRESP(nil, rest, end, &fr, res)
+		res.Files = append(res.Files, fr)
+		if !inAOF {
+			res.Bytes = fr.Check.End
+		}
+		return err
+	}
+	n, head, terr := drainTrailing(rest)
 	res.TrailingBytes, res.Bytes = n, end+n
 	if terr != nil {
-		return res, &rdb.ParseError{Offset: end + n, Op: "data after the checksum", Err: terr}
+		return &rdb.ParseError{Offset: end + n, Op: "data after the checksum", Err: terr}
 	}
 	if n > 0 {
 		w := trailingWarning(n, head)
 		if o.strictTrailing {
-			return res, &rdb.ParseError{Offset: end, Op: "trailing data", Err: rdb.ErrCorrupt, Detail: w + " (--strict-trailing)"}
+			return &rdb.ParseError{Offset: end, Op: "trailing data", Err: rdb.ErrCorrupt, Detail: w + " (--strict-trailing)"}
 		}
 		res.Warnings = append(res.Warnings, w)
 	}
-	return res, nil
+	return nil
 }
 
 // headerOf returns the header once the reader has parsed it.
@@ -338,4 +380,28 @@ func isHex(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// aofLine is the OK line of an AOF, an AOF folder or a data folder.
+func (r *verifyResult) aofLine() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: OK (", r.name)
+	switch r.Format {
+	case "data-dir":
+		fmt.Fprintf(&b, "data folder: a server loads the %s; ", r.Source)
+	case "aof-dir":
+		fmt.Fprintf(&b, "multi-part AOF, %s; ", plural(int64(len(r.Files)), "file", "files"))
+	case "aof-preamble":
+		b.WriteString("AOF with an RDB preamble; ")
+	default:
+		b.WriteString("AOF; ")
+	}
+	if r.Header != "" {
+		fmt.Fprintf(&b, "%s %s, ", r.Header, plural(r.Keys, "key", "keys"))
+	}
+	fmt.Fprintf(&b, "%s, %s in %.2fs)", plural(r.Commands, "command", "commands"), humanBytes(r.Bytes), r.Seconds)
+	for _, w := range r.Warnings {
+		b.WriteString("; note: " + w)
+	}
+	return b.String()
 }

@@ -128,8 +128,14 @@ func TestVerifyFormats(t *testing.T) {
 			t.Errorf("exit %d, %q", code, out)
 		}
 	})
-	t.Run("not rdb", func(t *testing.T) {
+	t.Run("resp is an aof", func(t *testing.T) {
 		code, out, _ := runCLI(t, strings.NewReader("*1\r\n$4\r\nPING\r\n"), "verify", "-")
+		if code != 0 || !strings.Contains(out, "OK (AOF; 1 command") {
+			t.Errorf("exit %d, %q", code, out)
+		}
+	})
+	t.Run("not rdb", func(t *testing.T) {
+		code, out, _ := runCLI(t, strings.NewReader("GET k\r\n"), "verify", "-")
 		if code != exitInvalid || !strings.Contains(out, "INVALID at offset 0") || !strings.Contains(out, "not an RDB file") {
 			t.Errorf("exit %d, %q", code, out)
 		}
@@ -159,9 +165,20 @@ func TestVerifyTrailing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withJunk := append(append([]byte{}, data...), "*1\r\n$4\r\nPING\r\n"...)
-	code, out, _ := runCLI(t, bytes.NewReader(withJunk), "verify", "-")
-	if code != 0 || !strings.Contains(out, "warning: 14 trailing bytes") || !strings.Contains(out, "RDB preamble") {
+	// RESP commands after the checksum: an AOF with an RDB preamble, checked whole.
+	withTail := append(append([]byte{}, data...), "*1\r\n$4\r\nPING\r\n"...)
+	code, out, _ := runCLI(t, bytes.NewReader(withTail), "verify", "-")
+	if code != 0 || !strings.Contains(out, "AOF with an RDB preamble") || !strings.Contains(out, "1 command") {
+		t.Errorf("RESP tail: exit %d, %q", code, out)
+	}
+	torn := withTail[:len(withTail)-3]
+	if code, out, _ = runCLI(t, bytes.NewReader(torn), "verify", "-"); code != exitInvalid || !strings.Contains(out, "torn tail") {
+		t.Errorf("torn RESP tail: exit %d, %q", code, out)
+	}
+	// Anything else is a warning, or an error with --strict-trailing.
+	withJunk := append(append([]byte{}, data...), "garbage bytes!"...)
+	code, out, _ = runCLI(t, bytes.NewReader(withJunk), "verify", "-")
+	if code != 0 || !strings.Contains(out, "warning: 14 trailing bytes") {
 		t.Errorf("trailing junk: exit %d, %q", code, out)
 	}
 	code, out, _ = runCLI(t, bytes.NewReader(withJunk), "verify", "--strict-trailing", "-")

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// aofFileResult is one file of an AOF as verify saw it.
+type aofFileResult struct {
+	Name   string           `json:"name"`
+	Type   string           `json:"type,omitempty"` // base, incr (multi-part AOF)
+	Format string           `json:"format"`         // resp, rdb (+ resp tail), empty, missing
+	Keys   int64            `json:"keys,omitempty"` // RDB part
+	Check  *aof.CheckResult `json:"check,omitempty"`
+}
+
+// rdbError turns a pkg/aof error into the rdb error forms the CLI classifies and
+// prints, so both packages' failures read and exit alike.
+func rdbError(err error, detail string) error {
+	if err == nil {
+		return nil
+	}
+	var pe *aof.ParseError
+	if !errors.As(err, &pe) {
+		var me *aof.ManifestError
+		if errors.As(err, &me) {
+			return &rdb.ParseError{Op: "manifest", Err: rdb.ErrCorrupt, Detail: me.Error()}
+		}
+		return err
+	}
+	sentinel := pe.Err
+	switch {
+	case errors.Is(pe.Err, aof.ErrCorrupt):
+		sentinel = rdb.ErrCorrupt
+	case errors.Is(pe.Err, aof.ErrTruncated):
+		sentinel = rdb.ErrTruncated
+	case errors.Is(pe.Err, aof.ErrArgTooLarge):
+		sentinel = rdb.ErrValueTooLarge
+	}
+	d := pe.Detail
+	if detail != "" {
+		if d != "" {
+			d += "; "
+		}
+		d += detail
+	}
+	return &rdb.ParseError{Offset: pe.Offset, Op: pe.Op, Err: sentinel, Detail: d}
+}
+
+// repairHint says what a cut at the repair point costs.
+func repairHint(c *aof.CheckResult) string {
+	p := c.Problem
+	if p == nil {
+		return ""
+	}
+	what := "cutting"
+	if p.TornTail {
+		what = "torn tail: cutting"
+	}
+	return fmt.Sprintf("%s at offset %d (end of the last complete command%s) loses %s and %s; 'rdbtool repair' does it",
+		what, c.RepairOffset, map[bool]string{true: ", before the open MULTI", false: ""}[p.MultiStart >= 0],
+		plural(p.LostBytes, "byte", "bytes"), plural(p.LostCommands, "command", "commands"))
+}
+
+// checkRESP checks a RESP stream (a whole file, or what follows an RDB) and
+// fills res; the returned error classifies a problem.
+func checkRESP(data []byte, r io.Reader, base int64, fr *aofFileResult, res *verifyResult) error {
+	var c *aof.CheckResult
+	var err error
+	if data != nil {
+		c, err = aof.CheckBytes(data, aof.CheckOptions{BaseOffset: base})
+	} else {
+		c, err = aof.Check(r, aof.CheckOptions{BaseOffset: base})
+	}
+	fr.Check = c
+	res.Commands += c.Commands
+	if err != nil {
+		return rdbError(err, repairHint(c))
+	}
+	return nil
+}
+
+// verifyRESPFile checks a single-file AOF that is RESP from its first byte.
+func verifyRESPFile(in *input, res *verifyResult) error {
+	res.Format = "aof"
+	fr := aofFileResult{Name: in.Name, Format: "resp"}
+	defer func() { res.Files = append(res.Files, fr) }()
+	data, _, _ := in.Map()
+	err := checkRESP(data, in, 0, &fr, res)
+	res.Bytes = fr.Check.End
+	return err
+}
+
+// verifyAOFPath verifies a directory (an AOF folder with a manifest, or a Redis
+// data folder) or a manifest file.
+func verifyAOFPath(ctx context.Context, path string, o verifyOptions, res *verifyResult) error {
+	dir := path
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		dir = filepath.Dir(path) // a .manifest file: its folder
+	}
+	if _, err := aof.OpenDir(dir); err == nil {
+		return verifyAOFDir(ctx, dir, o, res)
+	}
+	dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
+	if err != nil {
+		return err
+	}
+	res.Format = "data-dir"
+	res.Source = dd.Source.String()
+	res.Warnings = append(res.Warnings, dd.Notes...)
+	switch dd.Source {
+	case aof.SourceMultiPart:
+		return verifyAOFDir(ctx, dd.AOFDir.Path, o, res)
+	case aof.SourceLegacyAOF:
+		return verifyOneFile(ctx, dd.LegacyAOF, o, res, "")
+	case aof.SourceRDB:
+		return verifyOneFile(ctx, dd.RDB, o, res, "")
+	}
+	if dd.AOFDirErr != nil {
+		return rdbError(dd.AOFDirErr, "")
+	}
+	return &rdb.ParseError{Op: "data folder", Err: rdb.ErrCorrupt, Detail: "no dump.rdb, appendonly.aof or appendonlydir/ with a manifest: a server would start empty"}
+}
+
+// verifyAOFDir checks the manifest, that every listed file exists, and every
+// file a server loads, in load order.
+func verifyAOFDir(ctx context.Context, dir string, o verifyOptions, res *verifyResult) error {
+	d, err := aof.OpenDir(dir)
+	if err != nil {
+		return rdbError(err, "")
+	}
+	if res.Format != "data-dir" {
+		res.Format = "aof-dir"
+	}
+	if err := d.Validate(); err != nil {
+		return rdbError(err, "")
+	}
+	for _, f := range d.LoadOrder() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := verifyOneFile(ctx, f.Path, o, res, f.Type.String()); err != nil {
+			var pe *rdb.ParseError
+			if errors.As(err, &pe) {
+				pe.Op = strings.TrimSuffix(f.Name+": "+pe.Op, ": ")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyOneFile verifies one file of an AOF (or the RDB of a data folder),
+// accumulating into res.
+func verifyOneFile(ctx context.Context, path string, o verifyOptions, res *verifyResult, typ string) error {
+	in, err := openInput(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	res.Bytes += max(in.Size, 0)
+	head, _ := in.Peek(9)
+	fr := aofFileResult{Name: filepath.Base(path), Type: typ}
+	switch aof.SniffFormat(head) {
+	case aof.FormatEmpty:
+		fr.Format = "empty"
+		res.Files = append(res.Files, fr)
+		return nil
+	case aof.FormatRESP:
+		fr.Format = "resp"
+		data, _, _ := in.Map()
+		err := checkRESP(data, in, 0, &fr, res)
+		res.Files = append(res.Files, fr)
+		return err
+	}
+	fr.Format = "rdb"
+	sub := verifyResult{Warnings: []string{}}
+	err = verifyRDBStream(in, o, &sub, true)
+	fr.Keys = sub.Keys
+	res.Keys += sub.Keys
+	res.Header, res.RDBVersion, res.Checksum, res.CRC64 = sub.Header, sub.RDBVersion, sub.Checksum, sub.CRC64
+	res.Commands += sub.Commands
+	res.Warnings = append(res.Warnings, sub.Warnings...)
+	if len(sub.Files) > 0 { // the RESP tail after the RDB
+		fr.Format = "rdb+resp"
+		fr.Check = sub.Files[0].Check
+	}
+	res.Files = append(res.Files, fr)
+	return err
+}
+
+// isAOFText reports whether data after an RDB trailer looks like RESP commands.
+func isAOFText(head []byte) bool {
+	return len(head) > 0 && (head[0] == '*' || head[0] == '#')
+}
+
+// dirOrManifest reports whether path names an AOF folder, a data folder or a
+// manifest, which verify handles as a whole.
+func dirOrManifest(path string) bool {
+	if path == "-" {
+		return false
+	}
+	if strings.HasSuffix(path, ".manifest") {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}

@@ -1,0 +1,254 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/engine"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// ReplayOptions choose how much of an AOF to apply.
+type ReplayOptions struct {
+	// UntilTimestamp stops at the first "#TS:" annotation later than this Unix
+	// time (seconds); 0 means no limit.
+	UntilTimestamp int64
+	// UntilOffset stops before the first command that starts at or after this
+	// offset of the last file; 0 means no limit.
+	UntilOffset int64
+	// UntilCommand stops just before the first command of that name (for
+	// example FLUSHALL, to undo an accidental one); "" means no limit.
+	UntilCommand string
+}
+
+// ReplayStats says what a replay applied.
+type ReplayStats struct {
+	Files      int
+	RDBKeys    int64 // keys loaded from RDB parts
+	Commands   int64 // commands applied
+	Stopped    string
+	TornTail   bool  // the last file ended inside a command, which was dropped (as Redis does)
+	TornOffset int64 // where the dropped tail began
+}
+
+// AOFFile is one file of an AOF in load order.
+type AOFFile struct {
+	Path string
+	Last bool // the last file: a torn tail is tolerated here only
+}
+
+// AOFFiles lists what a server would load for path: an AOF folder (or its
+// manifest), a Redis data folder, or a single AOF file.
+func AOFFiles(path string) ([]AOFFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	switch {
+	case !st.IsDir() && !strings.HasSuffix(path, ".manifest"):
+		paths = []string{path}
+	default:
+		dir := path
+		if !st.IsDir() {
+			dir = dirOf(path)
+		}
+		if d, err := aof.OpenDir(dir); err == nil {
+			if err := d.Validate(); err != nil {
+				return nil, err
+			}
+			for _, f := range d.LoadOrder() {
+				paths = append(paths, f.Path)
+			}
+			break
+		}
+		dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if dd.Source == aof.SourceNone {
+			return nil, fmt.Errorf("%s: no AOF to replay (no manifest, no appendonly.aof)", path)
+		}
+		paths = dd.Files
+	}
+	files := make([]AOFFile, len(paths))
+	for i, p := range paths {
+		files[i] = AOFFile{Path: p, Last: i == len(paths)-1}
+	}
+	return files, nil
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexAny(p, "/\\"); i >= 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+// errStop ends a replay early at a point-in-time limit.
+var errStop = errors.New("stop")
+
+// ReplayAOF applies the files of an AOF, in order, to e: RDB parts (a preamble
+// or an RDB base) are loaded key by key, RESP commands applied as Redis would
+// apply them while loading. A torn tail of the last file is dropped, as Redis
+// does with aof-load-truncated; anywhere else it is an error.
+func ReplayAOF(files []AOFFile, e *engine.Engine, o ReplayOptions) (ReplayStats, error) {
+	var st ReplayStats
+	for _, f := range files {
+		st.Files++
+		err := replayFile(f, e, o, &st)
+		if err == errStop {
+			return st, nil
+		}
+		if err != nil {
+			return st, fmt.Errorf("%s: %w", f.Path, err)
+		}
+	}
+	return st, nil
+}
+
+func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
+	in, err := os.Open(f.Path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	var rest io.Reader = in
+	var base int64
+	head := make([]byte, 9)
+	n, _ := io.ReadFull(in, head)
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if aof.SniffFormat(head[:n]) == aof.FormatRDB {
+		r := rdb.NewReader(in, rdb.ReaderOptions{})
+		defer r.Close()
+		if err := loadRDB(r, e, st); err != nil {
+			return err
+		}
+		base, rest = r.Offset(), r.Rest()
+	}
+	ar := aof.NewReader(rest, aof.ReaderOptions{BaseOffset: base})
+	multiDepth := 0
+	for {
+		rec, err := ar.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if f.Last && errors.Is(err, aof.ErrTruncated) {
+				// Redis drops a torn tail of the last file, and an open MULTI
+				// with it (its commands were never applied: they are queued).
+				st.TornTail = true
+				var pe *aof.ParseError
+				if errors.As(err, &pe) {
+					st.TornOffset = pe.GoodEnd
+				}
+				break
+			}
+			return err
+		}
+		if rec.Kind == aof.KindAnnotation {
+			if o.UntilTimestamp != 0 && rec.HasTimestamp && rec.Timestamp > o.UntilTimestamp {
+				st.Stopped = fmt.Sprintf("at #TS:%d (offset %d)", rec.Timestamp, rec.Offset)
+				return errStop
+			}
+			continue
+		}
+		if o.UntilOffset != 0 && f.Last && rec.Offset >= o.UntilOffset {
+			st.Stopped = fmt.Sprintf("at offset %d", rec.Offset)
+			return errStop
+		}
+		off := rec.Offset
+		args, err := ar.ReadCommand(0)
+		if err != nil {
+			if f.Last && errors.Is(err, aof.ErrTruncated) {
+				st.TornTail, st.TornOffset = true, off
+				break
+			}
+			return err
+		}
+		name := strings.ToUpper(string(args[0]))
+		if o.UntilCommand != "" && strings.EqualFold(name, o.UntilCommand) {
+			st.Stopped = fmt.Sprintf("before %s at offset %d", name, off)
+			return errStop
+		}
+		switch name {
+		case "MULTI":
+			multiDepth++
+		case "EXEC":
+			multiDepth--
+		}
+		if err := e.Apply(args); err != nil {
+			var ee *engine.ExecError
+			if errors.As(err, &ee) {
+				// A queued command that fails at EXEC is logged all the same
+				// (the rest of the transaction applies), and fails in Redis's
+				// own replay too.
+				st.Commands++
+				continue
+			}
+			// Redis logs only commands that succeeded: one failing here is a
+			// command rdbtool cannot replay, or a damaged log.
+			return fmt.Errorf("offset %d: %s: %w", off, name, err)
+		}
+		st.Commands++
+	}
+	return nil
+}
+
+// loadRDB loads the keys and functions of an RDB part into e.
+func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
+	for {
+		ent, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch ent.Kind {
+		case rdb.EntryFunction:
+			if err := e.Apply([][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte("REPLACE"), bytes.Clone(ent.Function)}); err != nil {
+				return err
+			}
+		case rdb.EntryKey:
+			db := ent.DB
+			keyEntry := *ent
+			keyEntry.Key = bytes.Clone(ent.Key)
+			v, err := r.ReadValue(0)
+			if err != nil {
+				return err
+			}
+			if err := e.Load(db, &keyEntry, v); err != nil {
+				return err
+			}
+			st.RDBKeys++
+		}
+	}
+}
+
+// WriteEngine saves the dataset of e (the keys f selects) as an RDB file
+// through w, functions first, and closes w.
+func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
+	for _, lib := range e.Functions() {
+		if err := w.WriteEntry(&rdb.Entry{Kind: rdb.EntryFunction, Function: lib}); err != nil {
+			return err
+		}
+	}
+	err := e.Each(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
+		if !f.Match(ent) {
+			return nil
+		}
+		return w.WriteKey(ent, v)
+	})
+	if err != nil {
+		return err
+	}
+	return w.Close()
+}
