@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
-	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -242,14 +241,18 @@ func (in *input) decompressError(format string, err error) error {
 
 // openRDB starts an RDB reader on in: over a memory mapping when in is a plain
 // regular file (zero-copy, with the resident set kept small as the reader moves
-// on), through the buffered stream otherwise. stop closes the reader and ends
-// the page releasing; call it before closing in.
+// on), through the buffered stream otherwise. stop closes the reader; call it
+// before closing in.
 func openRDB(in *input, opts rdb.ReaderOptions) (r *rdb.Reader, stop func()) {
 	if data, release, ok := in.Map(); ok {
+		// The checksum goroutine trails the parser by a few megabytes: release
+		// only pages well behind it (a page released too early is just read
+		// again from the page cache).
+		const margin = 16 << 20
+		opts.Consumed = func(off int64) { release(off - margin) }
 		r = rdb.NewReaderBytes(data, opts)
 		in.mapped = r
-		stopRelease := releaseBehind(r, release)
-		return r, func() { r.Close(); stopRelease() }
+		return r, func() { r.Close() }
 	}
 	r = rdb.NewReader(in, opts)
 	return r, func() { r.Close() }
@@ -262,26 +265,4 @@ func progressOf(in *input) func() int64 {
 		return in.mapped.Progress
 	}
 	return in.Done
-}
-
-// releaseBehind hands the reader's progress, less a margin for the checksum
-// goroutine that trails it, to release every few milliseconds, so that reading
-// a mapped file keeps a small resident set. The returned func stops it.
-func releaseBehind(r *rdb.Reader, release func(upto int64)) (stop func()) {
-	const margin = 16 << 20
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				release(r.Progress() - margin)
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
 }

@@ -81,6 +81,9 @@ func TestCorruption(t *testing.T) {
 			t.Fatalf("%s: %v is not a *ParseError", m.name, err)
 		}
 		bySentinel[sentinelName(err)]++
+		if _, serr := skipAll(m.data, rdb.ReaderOptions{Strict: true}); classify(serr) != "invalid" {
+			t.Fatalf("%s: skipping values gives %s (%v), want invalid", m.name, classify(serr), serr)
+		}
 		if checker == "" || i%sample != 0 {
 			continue
 		}

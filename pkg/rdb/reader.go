@@ -18,6 +18,12 @@ type ReaderOptions struct {
 	// BaseOffset is added to every reported offset, for an RDB embedded in a
 	// larger stream.
 	BaseOffset int64
+	// Consumed, when set with NewReaderBytes, is called on the parsing
+	// goroutine about every megabyte with the offset up to which the input has
+	// been parsed and handed to the checksum goroutine (which may still be
+	// reading the last few megabytes). A caller that memory-maps a file uses it
+	// to drop the pages behind the reader from its resident set.
+	Consumed func(offset int64)
 	// Warn, when set, is told about oddities that real servers have written and
 	// that Redis loads, such as a stream whose length disagrees with its
 	// entries. The reader carries on after calling it.
@@ -59,5 +65,6 @@ func NewReaderBytes(data []byte, opts ReaderOptions) *Reader {
 	}
 	rd := &Reader{opts: opts}
 	rd.src.initBytes(data, opts.BaseOffset)
+	rd.src.consumed = opts.Consumed
 	return rd
 }

@@ -23,6 +23,7 @@ type source struct {
 
 	progress atomic.Int64   // input offset handed to the sinks, for Reader.Progress
 	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
+	consumed func(int64)    // ReaderOptions.Consumed
 	crc      *crcWorker     // nil when the format has no checksum
 	captures []*captureSink // nested: a raw-value copy may contain a module value
 }
@@ -59,6 +60,9 @@ func (s *source) initBytes(data []byte, base int64) {
 func (s *source) maybeFlush() {
 	if s.whole && s.pos-s.sent >= crcChunkSize {
 		s.flushSinks()
+		if s.consumed != nil {
+			s.consumed(s.base + int64(s.sent))
+		}
 	}
 }
 

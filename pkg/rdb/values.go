@@ -169,6 +169,13 @@ func (r *Reader) skipValue() error {
 		r.inValue = false
 		return nil
 	}
+	if v := &r.val; v.phase == 0 {
+		switch v.t {
+		case TypeListQuicklist, TypeListQuicklist2, TypeListZiplist, TypeSetListpack, TypeSetIntset,
+			TypeHashListpack, TypeHashZiplist:
+			return r.skipBlobs()
+		}
+	}
 	r.skipping = true
 	defer func() { r.skipping = false }()
 	for {
@@ -699,4 +706,96 @@ func (r *Reader) nextHashWithTTL() (*Elem, error) {
 	el.Kind = ElemField
 	v.count++
 	return el, nil
+}
+
+// skipBlobs reads a value made of inner blobs that nobody will look at: each
+// blob is still walked entry by entry, which checks it completely, but in a
+// tight loop, without producing elements. Sorted sets and hashes with field
+// TTLs take the element path, which checks their order.
+func (r *Reader) skipBlobs() error {
+	v := &r.val
+	v.phase = 0xFF
+	countBlob := func(kind blobKind, what string) (uint64, error) {
+		if err := r.openBlob(kind, what); err != nil {
+			return 0, err
+		}
+		var n uint64
+		switch kind {
+		case blobIntset:
+			n = uint64(v.blob.is.Len())
+		case blobListpack:
+			for v.blob.lp.Next() {
+				n++
+			}
+		case blobZiplist:
+			for v.blob.zl.Next() {
+				n++
+			}
+		}
+		if err := v.blob.err(); err != nil {
+			return 0, r.blobErr(what, err)
+		}
+		v.blob.kind = blobNone
+		return n, nil
+	}
+	switch v.t {
+	case TypeListQuicklist, TypeListQuicklist2:
+		nodes, err := r.readLen("quicklist node count")
+		if err != nil {
+			return err
+		}
+		for ; nodes > 0; nodes-- {
+			r.src.maybeFlush()
+			if v.t == TypeListQuicklist {
+				n, err := countBlob(blobZiplist, "quicklist ziplist node")
+				if err != nil {
+					return err
+				}
+				v.count += n
+				continue
+			}
+			off := r.src.offset()
+			container, err := r.readLen("quicklist node container")
+			if err != nil {
+				return err
+			}
+			switch container {
+			case 1:
+				b, err := r.readString("quicklist plain node")
+				if err != nil {
+					return err
+				}
+				if len(b) == 0 {
+					return r.corrupt(off, "quicklist plain node", "empty node")
+				}
+				v.count++
+			case 2:
+				n, err := countBlob(blobListpack, "quicklist listpack node")
+				if err != nil {
+					return err
+				}
+				v.count += n
+			default:
+				return r.corrupt(off, "quicklist node container", "container "+strconv.FormatUint(container, 10)+"; expected 1 (plain) or 2 (packed)")
+			}
+		}
+	default:
+		kind, what := blobKindOf(v.t)
+		n, err := countBlob(kind, what)
+		if err != nil {
+			return err
+		}
+		if v.t == TypeHashListpack || v.t == TypeHashZiplist {
+			if n%2 != 0 {
+				return r.corrupt(v.blobOff, what, "odd number of entries: member without its pair")
+			}
+			n /= 2
+		}
+		v.count = n
+	}
+	r.inValue = false
+	if v.count == 0 && r.opts.Strict {
+		return r.corrupt(v.off, "value", "empty "+v.t.Kind().String()+" (encoding "+v.t.String()+"); Redis never saves empty collections and drops them on load")
+	}
+	return nil
 }
