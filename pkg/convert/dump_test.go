@@ -160,3 +160,61 @@ func TestDumpCorpusIsJSON(t *testing.T) {
 		t.Errorf("only %d corpus files dumped", n)
 	}
 }
+
+// TestJSONBackToRDB: rdb -> jsonl -> rdb gives the dataset the server held, and
+// the RDB written from the JSON equals the one written from the source.
+func TestJSONBackToRDB(t *testing.T) {
+	for _, p := range datasets(t) {
+		name, _ := filepath.Rel(moduleRoot(), p[0])
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(p[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, _ := rdb.NewReaderBytes(data, rdb.ReaderOptions{}).Header()
+			opts, err := rdb.TargetVersion(h.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			jsonl := dump(t, data, convert.DumpOptions{})
+			var out bytes.Buffer
+			w := rdb.NewWriter(&out, opts)
+			jr := convert.NewJSONReader(bytes.NewReader(jsonl), 1<<30)
+			for {
+				rec, err := jr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case rec.Header != nil:
+				case rec.Value == nil:
+					err = w.WriteEntry(rec.Entry)
+				default:
+					err = w.WriteKey(rec.Entry, rec.Value)
+				}
+				if err != nil {
+					t.Fatalf("line %d: %v", rec.Line, err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			r := rdb.NewReaderBytes(out.Bytes(), rdb.ReaderOptions{Strict: true})
+			defer r.Close()
+			got, err := canon.FromRDB(r, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := canon.ReadFile(p[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := canon.Diff(want, got); d != "" {
+				t.Errorf("rdb -> json -> rdb changed the dataset:\n%s", d)
+			}
+		})
+	}
+}
