@@ -28,8 +28,18 @@ file:
    old.rdb: UNSUPPORTED at offset 1262 (key "m"): value type: ...
    gone.rdb: ERROR: open gone.rdb: no such file or directory
 
-Bytes after the checksum are a warning (exactly 40 hex characters are the EOF
-mark of a diskless replication transfer); --strict-trailing makes them an error.
+AOF inputs are checked too: a single-file AOF (RESP, or an RDB preamble
+followed by RESP), an AOF folder (appendonlydir/ or its manifest: manifest
+consistency, every listed file present, the base and every incr file in load
+order), or a Redis data folder, for which verify says what a server would load
+at startup (the AOF when there is one, as Redis does) and checks that. A torn
+tail is reported with its offset and what cutting it would cost:
+
+   appendonlydir: INVALID at offset 1509: appendonly.aof.2.incr.aof: argument: unexpected end of input: ...; torn tail: cutting at offset 1476 ... loses 110 bytes and 0 commands; 'rdbtool repair' does it
+
+Bytes after an RDB's checksum that are not RESP commands are a warning (exactly
+40 hex characters are the EOF mark of a diskless replication transfer);
+--strict-trailing makes them an error.
 Compressed inputs (gzip, zstd) are decompressed on the fly and offsets count
 bytes of the decompressed stream.
 
@@ -40,12 +50,13 @@ Examples:
    rdbtool verify dump.rdb
    rdbtool verify --format json /backups/*.rdb.zst > report.jsonl
    redis-cli --rdb - | rdbtool verify -
+   rdbtool verify /var/lib/redis              the data folder: what a restart would load
    rdbtool verify --strict-trailing --no-progress a.rdb b.rdb.gz`
 
 func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "verify",
-		Usage:       "check RDB files end to end: every record, every value, the checksum",
+		Usage:       "check RDB and AOF files (or AOF and data folders) end to end",
 		UsageText:   "rdbtool verify [--format text|json] [--strict-trailing] [--no-progress] PATH...",
 		Description: verifyDescription,
 		ArgsUsage:   "PATH...",
