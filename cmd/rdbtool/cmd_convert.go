@@ -422,23 +422,9 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 // convertAOF replays an AOF (file, folder or data folder) with the engine and
 // writes the dataset as an RDB file.
 func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) error {
-	files, err := convert.AOFFiles(inPath)
-	if err != nil {
-		return newFileError(inPath, nil, rdbError(err, ""))
-	}
-	e := engine.New(engine.Options{})
-	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
-	if err != nil {
-		return newFileError(inPath, nil, replayError(err))
-	}
-	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
+	e, st, _, o, err := replayForCLI(c, inPath)
 	if err != nil {
 		return err
-	}
-	if !c.IsSet("target") && !c.IsSet("rdb-version") {
-		o, _ = rdb.TargetVersion("redis:7.0")
-		o.DropFieldTTLs, o.DropFunctions = c.Bool("drop-field-ttls"), c.Bool("drop-functions")
 	}
 	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
 	if err != nil {
@@ -481,4 +467,22 @@ func replayError(err error) error {
 		return e
 	}
 	return err
+}
+
+// replayForCLI replays IN with the engine under the --until* flags and returns
+// the writer options of --target/--rdb-version (default: Redis 7.0's format).
+func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.ReplayStats, []convert.AOFFile, rdb.WriterOptions, error) {
+	var st convert.ReplayStats
+	files, err := convert.AOFFiles(inPath)
+	if err != nil {
+		return nil, st, nil, rdb.WriterOptions{}, newFileError(inPath, nil, rdbError(err, ""))
+	}
+	e := engine.New(engine.Options{})
+	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
+		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
+	if err != nil {
+		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
+	}
+	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
+	return e, st, files, o, err
 }

@@ -81,17 +81,7 @@ func runRewrite(c *cli.Context) error {
 	if _, err := os.Lstat(outPath); err == nil && !force {
 		return usagef("rewrite", "%s exists; use --force to replace it", outPath)
 	}
-	files, err := convert.AOFFiles(inPath)
-	if err != nil {
-		return newFileError(inPath, nil, rdbError(err, ""))
-	}
-	e := engine.New(engine.Options{})
-	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
-	if err != nil {
-		return newFileError(inPath, nil, replayError(err))
-	}
-	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
+	e, st, files, o, err := replayForCLI(c, inPath)
 	if err != nil {
 		return err
 	}

@@ -113,10 +113,3 @@ func (b jsonBuf) score(f float64) jsonBuf {
 
 func (b jsonBuf) int(v int64) jsonBuf   { return strconv.AppendInt(b, v, 10) }
 func (b jsonBuf) uint(v uint64) jsonBuf { return strconv.AppendUint(b, v, 10) }
-
-// key appends `"name":` for an object member.
-func (b jsonBuf) key(name string) jsonBuf {
-	b = append(b, '"')
-	b = append(b, name...)
-	return append(b, '"', ':')
-}
