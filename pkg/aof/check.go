@@ -46,7 +46,9 @@ type CheckResult struct {
 	// RepairOffset is where the stream can be cut so that what remains is
 	// valid: End when OK, otherwise where redis-check-aof --fix truncates
 	// (its ok_up_to): before an open MULTI, else at the start of the record
-	// that failed.
+	// that failed. One exception: redis-check-aof reads an argument count
+	// below one ("*0\r\n") as a command without arguments and cuts later,
+	// keeping a record redis-server refuses; RepairOffset cuts before it.
 	RepairOffset int64 `json:"repair_offset"`
 
 	// Problem is the first problem, nil when OK.

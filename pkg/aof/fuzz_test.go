@@ -57,6 +57,18 @@ func describeErr(err error) string {
 		errName(pe.Err), pe.Op, pe.Offset, pe.Record, pe.Command, pe.GoodEnd, pe.MultiStart, pe.RepairOffset())
 }
 
+// budgetExceeded reports whether ReadCommand failed on its byte budget where
+// NextArg found the input too short: ReadCommand charges 24 bytes per
+// argument on top of its length, so a claimed length within 24·argc of
+// MaxInt64 (strtol saturates there) exceeds even a MaxInt64 budget. The
+// claim being far beyond any fuzz input, the two verdicts are the same.
+func budgetExceeded(readCommand, nextArg error) bool {
+	var a, b *ParseError
+	return errors.As(readCommand, &a) && errors.As(nextArg, &b) &&
+		errors.Is(a, ErrArgTooLarge) && errors.Is(b, ErrTruncated) &&
+		a.Op == "argument" && b.Op == "argument" && a.Offset == b.Offset && a.Record == b.Record
+}
+
 // modeNextArgOneByte is NextArg from a reader that returns a byte at a time.
 const modeNextArgOneByte readMode = 100
 
@@ -177,7 +189,11 @@ func FuzzReader(f *testing.F) {
 		for _, strict := range []bool{true, false} {
 			base := readAll(input, strict, modeNextArg)
 			for _, mode := range []readMode{modeNextArgOneByte, modeStream, modeReadCommand} {
-				if got := readAll(input, strict, mode); got.String() != base.String() {
+				got := readAll(input, strict, mode)
+				if mode == modeReadCommand && budgetExceeded(got.err, base.err) {
+					got.err = base.err
+				}
+				if got.String() != base.String() {
 					t.Fatalf("strict=%v: mode %d disagrees with NextArg\n--- NextArg\n%s\n--- mode %d\n%s", strict, mode, base, mode, got)
 				}
 			}
@@ -198,6 +214,16 @@ func FuzzReader(f *testing.F) {
 			res2, err2 := CheckBytes(input, opts)
 			if !reflect.DeepEqual(res, res2) || fmt.Sprint(err) != fmt.Sprint(err2) {
 				t.Fatalf("strict=%v: Check and CheckBytes disagree:\n%+v %v\n%+v %v", strict, res, err, res2, err2)
+			}
+			// The same bytes as the tail of a preamble file: every offset moves
+			// by BaseOffset, and "REDIS" is no longer a preamble.
+			const shift = 1000
+			if !hasRDBMagic(input) {
+				tail, terr := CheckBytes(input, CheckOptions{Lenient: !strict, BaseOffset: shift})
+				if tail.OK != res.OK || tail.RepairOffset != res.RepairOffset+shift || tail.End != res.End+shift ||
+					tail.Commands != res.Commands || (terr == nil) != (err == nil) {
+					t.Fatalf("strict=%v: with BaseOffset %d: %s; without: %s", strict, shift, tail, res)
+				}
 			}
 			okReader := base.err == io.EOF
 			if res.OK != okReader || (err == nil) != okReader {
