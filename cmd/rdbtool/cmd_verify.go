@@ -303,7 +303,7 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 			res.Format = "aof-preamble"
 		}
 		fr := aofFileResult{Name: in.Name, Format: "resp"}
-		err := checkRESP(nil, rest, end, &fr, res)
+		err := checkRESP(rest, end, &fr, res)
 		res.Files = append(res.Files, fr)
 		if !inAOF {
 			res.Bytes = fr.Check.End

@@ -72,14 +72,8 @@ func repairHint(c *aof.CheckResult) string {
 
 // checkRESP checks a RESP stream (a whole file, or what follows an RDB) and
 // fills res; the returned error classifies a problem.
-func checkRESP(data []byte, r io.Reader, base int64, fr *aofFileResult, res *verifyResult) error {
-	var c *aof.CheckResult
-	var err error
-	if data != nil {
-		c, err = aof.CheckBytes(data, aof.CheckOptions{BaseOffset: base})
-	} else {
-		c, err = aof.Check(r, aof.CheckOptions{BaseOffset: base})
-	}
+func checkRESP(r io.Reader, base int64, fr *aofFileResult, res *verifyResult) error {
+	c, err := aof.Check(r, aof.CheckOptions{BaseOffset: base})
 	fr.Check = c
 	res.Commands += c.Commands
 	if err != nil {
@@ -93,8 +87,9 @@ func verifyRESPFile(in *input, res *verifyResult) error {
 	res.Format = "aof"
 	fr := aofFileResult{Name: in.Name, Format: "resp"}
 	defer func() { res.Files = append(res.Files, fr) }()
-	data, _, _ := in.Map()
-	err := checkRESP(data, in, 0, &fr, res)
+	// Streamed, not mapped: the check runs at about the speed of a mapped one
+	// and keeps the resident set at its buffer size.
+	err := checkRESP(in, 0, &fr, res)
 	res.Bytes = fr.Check.End
 	return err
 }
@@ -176,8 +171,7 @@ func verifyOneFile(ctx context.Context, path string, o verifyOptions, res *verif
 		return nil
 	case aof.FormatRESP:
 		fr.Format = "resp"
-		data, _, _ := in.Map()
-		err := checkRESP(data, in, 0, &fr, res)
+		err := checkRESP(in, 0, &fr, res)
 		res.Files = append(res.Files, fr)
 		return err
 	}
