@@ -13,9 +13,12 @@
 //	  + function libraries by name
 //
 // Apply executes one command (name in any case). Commands are grouped by
-// type family in keys.go, strings.go, lists.go, sets.go, zsets.go,
-// hashes.go, streams.go, multi.go and functions.go; each file says which
-// commands it holds and where Redis's behaviour was taken from. A command
+// type family in keys.go, strings.go, hyperloglog.go (PFADD, PFCOUNT,
+// PFMERGE, with Redis's sparse/dense registers byte for byte), lists.go,
+// sets.go, zsets.go, geo.go (GEORADIUS* STORE, GEOSEARCHSTORE), sort.go
+// (SORT ... STORE), restore.go (RESTORE of DUMP payloads), hashes.go,
+// streams.go, multi.go and functions.go; each file says which commands it
+// holds and where Redis's behaviour was taken from. A command
 // that Redis would refuse returns an *Error carrying Redis's reply text and
 // changes nothing; see Apply for the other error types.
 //
@@ -42,8 +45,8 @@
 // alias the engine and are valid until the next Apply. An Engine is not
 // safe for concurrent use. Strings are limited to 512 MiB
 // (proto-max-bulk-len), even in ModeLoading where Redis skips the check.
-// Not implemented: HyperLogLog commands (PFADD, PFMERGE, PFCOUNT) and
-// approximate stream trimming that would remove entries, which return an
-// *UnsupportedError; SPOP picks the smallest members rather than random ones
-// (Redis logs SPOP as SREM, so a replay never depends on it).
+// Not implemented: approximate stream trimming that would remove entries,
+// and GEO searches with COUNT n ANY that match more than n members, which
+// return an *UnsupportedError; SPOP picks the smallest members rather
+// than random ones (Redis logs SPOP as SREM, so a replay never depends on it).
 package engine

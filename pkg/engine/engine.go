@@ -250,6 +250,9 @@ func init() {
 	registerStreams()
 	registerMulti()
 	registerFunctions()
+	registerSort()
+	registerRestore()
+	registerGeo()
 }
 
 // resolve finds the command for args and checks its arity, as processCommand

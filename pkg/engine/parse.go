@@ -202,6 +202,13 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 	if !ok {
 		return nil, false
 	}
+	// big.ParseFloat also takes what strtold does not: a binary exponent
+	// after a decimal mantissa ("1p5") and 0b / 0o prefixes.
+	body := strings.ToLower(strings.TrimLeft(s, "+-"))
+	if strings.HasPrefix(body, "0b") || strings.HasPrefix(body, "0o") ||
+		!strings.HasPrefix(body, "0x") && strings.ContainsRune(body, 'p') {
+		return nil, false
+	}
 	f, _, err := big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven)
 	if err != nil {
 		return nil, false

@@ -21,7 +21,17 @@ import (
 type zset struct {
 	dict map[string]float64
 	zsl  *zskiplist
+	// skiplist is set once Redis would hold the zset skiplist-encoded: when it
+	// outgrows zset-max-listpack-entries (128) or -value (64 bytes), or
+	// after SORT converted it. Only then does a score of -0 stay -0.
+	skiplist bool
 }
+
+// Redis's default zset-max-listpack-entries and zset-max-listpack-value.
+const (
+	zsetListpackEntries = 128
+	zsetListpackValue   = 64
+)
 
 func newZSetValue() *zset { return &zset{dict: map[string]float64{}, zsl: newSkiplist()} }
 
@@ -31,12 +41,18 @@ func (z *zset) len() int { return len(z.dict) }
 
 // set adds member or moves it to score. A score of -0 is stored as 0: a
 // listpack-encoded zset (every small one) keeps scores as text, and Redis
-// prints -0 there as "0", so that is what a server holds and saves.
+// prints -0 there as "0", so that is what a server holds and saves; a
+// skiplist-encoded one keeps -0. A new member that does not fit a listpack
+// converts the zset first (zsetAdd).
 func (z *zset) set(member []byte, score float64) {
-	if score == 0 {
+	old, ok := z.dict[string(member)]
+	if !ok && !z.skiplist && (len(z.dict)+1 > zsetListpackEntries || len(member) > zsetListpackValue) {
+		z.skiplist = true
+	}
+	if score == 0 && !z.skiplist {
 		score = 0
 	}
-	if old, ok := z.dict[string(member)]; ok {
+	if ok {
 		if old == score {
 			return
 		}
@@ -59,6 +75,7 @@ func (z *zset) remove(member []byte) bool {
 
 func (z *zset) dup() *zset {
 	n := newZSetValue()
+	n.skiplist = z.skiplist
 	for x := z.zsl.first(); x != nil; x = x.level[0].forward {
 		n.set(x.member, x.score)
 	}
