@@ -91,3 +91,39 @@ func TestRepairLoadsInRedis(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteLoadsInRedis compacts a real AOF folder offline (RDB base and RESP
+// base, folder and single file) and has real Redis load each result: it must
+// hold what it holds when it loads the original folder, and the result must be
+// smaller.
+func TestRewriteLoadsInRedis(t *testing.T) {
+	redistest.Require(t)
+	src := filepath.Join(moduleRoot(t), "fixtures", "aof-nopreamble-7.0", "appendonlydir")
+	want := redistest.Start(t, redistest.Options{AOFDir: src}).Snapshot(t, redistest.SnapshotOptions{})
+	srcSize := pathSize(src)
+	for _, args := range [][]string{{}, {"--base", "aof"}, {"--single-file"}, {"--single-file", "--base", "aof"}} {
+		out := filepath.Join(t.TempDir(), "out")
+		if code, o, e := runCLI(t, nil, append(append([]string{"rewrite"}, args...), src, out)...); code != 0 {
+			t.Fatalf("rewrite %v: exit %d: %s%s", args, code, o, e)
+		}
+		if code, o, _ := runCLI(t, nil, "verify", "--no-progress", out); code != 0 {
+			t.Fatalf("rewrite %v: output does not verify: %s", args, o)
+		}
+		opts := redistest.Options{AOFDir: out}
+		if len(args) > 0 && args[0] == "--single-file" {
+			dir := t.TempDir()
+			b, _ := os.ReadFile(out)
+			os.WriteFile(filepath.Join(dir, "appendonly.aof"), b, 0o644)
+			opts = redistest.Options{Dir: dir, Args: []string{"--appendonly", "yes"}}
+		}
+		got := redistest.Start(t, opts).Snapshot(t, redistest.SnapshotOptions{})
+		if d := canon.Diff(want, got); d != "" {
+			t.Errorf("rewrite %v: Redis holds another dataset:\n%s", args, d)
+		}
+		if size := pathSize(out); size >= srcSize {
+			t.Errorf("rewrite %v: %d bytes, not smaller than the input's %d", args, size, srcSize)
+		} else {
+			t.Logf("rewrite %v: %d -> %d bytes (%.1f%%)", args, srcSize, size, 100*float64(size)/float64(srcSize))
+		}
+	}
+}

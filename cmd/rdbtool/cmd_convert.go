@@ -81,6 +81,7 @@ func convertCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until", Usage: "AOF input: stop at the first #TS: annotation later than `T` (Unix seconds)"},
 			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command (e.g. FLUSHALL)"},
+			serverVersionFlag(),
 			outputFlags()[1],
 			noProgressFlag(),
 		}, filterFlags()...),
@@ -477,7 +478,13 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	if err != nil {
 		return nil, st, nil, rdb.WriterOptions{}, newFileError(inPath, nil, rdbError(err, ""))
 	}
-	e := engine.New(engine.Options{})
+	ver := convert.ServerVersion(files)
+	if v := c.String("server-version"); v != "" {
+		if ver = convert.ParseServerVersion(v); ver == 0 {
+			return nil, st, files, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+		}
+	}
+	e := engine.New(engine.Options{Version: ver})
 	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
 		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
 	if err != nil {
@@ -485,4 +492,8 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	}
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
 	return e, st, files, o, err
+}
+
+func serverVersionFlag() cli.Flag {
+	return &cli.StringFlag{Name: "server-version", Usage: "AOF input: replay as Redis `X.Y` does where releases differ (default: from the RDB base's redis-ver, else the newest)"}
 }

@@ -56,6 +56,7 @@ func rewriteCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until", Usage: "stop at the first #TS: annotation later than `T` (Unix seconds)"},
 			&cli.Int64Flag{Name: "until-offset", Usage: "stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "stop just before the first `NAME` command (e.g. FLUSHALL)"},
+			serverVersionFlag(),
 			outputFlags()[1],
 		},
 		Action: runRewrite,

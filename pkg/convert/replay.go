@@ -252,3 +252,45 @@ func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 	}
 	return w.Close()
 }
+
+// ServerVersion guesses which server wrote an AOF, as an engine.Options.Version
+// number (700 for Redis 7.0), from the redis-ver or valkey-ver aux field of its
+// RDB base or preamble; 0 when there is none (a RESP-only AOF). Replays follow
+// that server's behaviour where releases differ.
+func ServerVersion(files []AOFFile) int {
+	if len(files) == 0 {
+		return 0
+	}
+	f, err := os.Open(files[0].Path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	r := rdb.NewReader(f, rdb.ReaderOptions{})
+	defer r.Close()
+	for {
+		e, err := r.Next()
+		if err != nil || e.Kind == rdb.EntryKey {
+			return 0
+		}
+		if e.Kind != rdb.EntryAux {
+			continue
+		}
+		switch string(e.AuxName) {
+		case "redis-ver":
+			return ParseServerVersion(string(e.AuxValue))
+		case "valkey-ver":
+			return 720 // Valkey forked from Redis 7.2 and keeps its behaviour
+		}
+	}
+}
+
+// ParseServerVersion turns "7.0.15" into 700; 0 for anything else (test
+// builds report 255.255.255 and behave like the newest release).
+func ParseServerVersion(s string) int {
+	var major, minor int
+	if _, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err != nil || major > 99 || minor > 99 {
+		return 0
+	}
+	return major*100 + minor
+}
