@@ -46,3 +46,16 @@ func BenchmarkCRC64(b *testing.B) {
 		CRC64(buf)
 	}
 }
+
+// emptyReader returns (0, nil) forever.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestReaderThatReturnsNothing(t *testing.T) {
+	r := NewReader(emptyReader{}, ReaderOptions{})
+	defer r.Close()
+	if _, err := r.Next(); err == nil {
+		t.Fatal("a reader returning (0, nil) forever must end in an error, not a hang")
+	}
+}
