@@ -13,13 +13,14 @@ import (
 // compacted, which is why a slice returned by a read stays valid only until the
 // next read.
 type source struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // next unread byte
-	end  int   // end of buffered data
-	base int64 // input offset of buf[0]
-	sent int   // bytes of buf[0:sent] already handed to the sinks
-	rerr error // sticky error from r (io.EOF included)
+	r     io.Reader
+	buf   []byte
+	pos   int   // next unread byte
+	end   int   // end of buffered data
+	base  int64 // input offset of buf[0]
+	sent  int   // bytes of buf[0:sent] already handed to the sinks
+	rerr  error // sticky error from r (io.EOF included)
+	empty int   // consecutive reads that returned nothing
 
 	progress atomic.Int64   // input offset handed to the sinks, for Reader.Progress
 	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
@@ -102,6 +103,13 @@ func (s *source) fill(n int) error {
 		}
 		if err != nil {
 			s.rerr = err
+		} else if k == 0 {
+			// A reader that keeps returning nothing would spin here forever.
+			if s.empty++; s.empty >= 100 {
+				s.rerr = io.ErrNoProgress
+			}
+		} else {
+			s.empty = 0
 		}
 	}
 	return nil
