@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -28,14 +29,21 @@ func (e *Engine) Each(fn func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) 
 	if drop {
 		now = e.now()
 	}
+	type keyObject struct {
+		k string
+		o *object
+	}
+	var keys []keyObject
 	for dbi, db := range e.dbs {
-		keys := make([]string, 0, len(db.keys))
-		for k := range db.keys {
-			keys = append(keys, k)
+		// Sort the (key, object) pairs, not the keys: looking every key up
+		// again in a map of millions costs more than the sort.
+		keys = keys[:0]
+		for k, o := range db.keys {
+			keys = append(keys, keyObject{k, o})
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			o := db.keys[k]
+		slices.SortFunc(keys, func(a, b keyObject) int { return strings.Compare(a.k, b.k) })
+		for _, ko := range keys {
+			k, o := ko.k, ko.o
 			if drop && o.hasTTL && o.expireAt <= now {
 				continue
 			}
