@@ -1,5 +1,5 @@
-// Package rdb reads Redis and Valkey RDB snapshot files, streaming, record by
-// record and element by element.
+// Package rdb reads and writes Redis and Valkey RDB snapshot files, streaming,
+// record by record and element by element.
 //
 // # Format
 //
@@ -36,6 +36,19 @@
 //
 // ReadValue materializes a whole value under a byte budget and CopyRawValue
 // copies a value's serialized bytes without decoding them for the caller.
+//
+// # Writing
+//
+// A Writer mirrors the Reader: WriteEntry takes the non-key records Next
+// returns, WriteKey a key with its whole Value, and StartKey/WriteElem/EndKey
+// copy a value element by element as NextElem delivers it. Close writes the EOF
+// opcode and the CRC-64. WriterOptions (see TargetVersion) choose the version
+// and the encodings of the target server; what the target cannot hold is
+// refused naming the key, unless a Drop flag says to leave it out.
+//
+//	w := rdb.NewWriter(out, opts) // opts, _ := rdb.TargetVersion("redis:7.0")
+//	for each record e (and value v) read: w.WriteEntry(e) or w.WriteKey(e, v)
+//	err := w.Close()
 //
 // # Ownership, memory and concurrency
 //
