@@ -61,13 +61,15 @@ func repairHint(c *aof.CheckResult) string {
 	if p == nil {
 		return ""
 	}
-	what := "cutting"
+	what, where := "cutting", "end of the last complete command"
 	if p.TornTail {
 		what = "torn tail: cutting"
 	}
-	return fmt.Sprintf("%s at offset %d (end of the last complete command%s) loses %s and %s; 'rdbtool repair' does it",
-		what, c.RepairOffset, map[bool]string{true: ", before the open MULTI", false: ""}[p.MultiStart >= 0],
-		plural(p.LostBytes, "byte", "bytes"), plural(p.LostCommands, "command", "commands"))
+	if p.MultiStart >= 0 {
+		where += ", before the open MULTI"
+	}
+	return fmt.Sprintf("%s at offset %d (%s) loses %s and %s; 'rdbtool repair' does it",
+		what, c.RepairOffset, where, plural(p.LostBytes, "byte", "bytes"), plural(p.LostCommands, "command", "commands"))
 }
 
 // checkRESP checks a RESP stream (a whole file, or what follows an RDB) and

@@ -91,8 +91,7 @@ type aofConverter struct {
 	db      int
 	version int
 	keyName []byte
-	args    [][]byte // the command being batched
-	arena   []byte   // copies of the batched elements
+	batch   itemBatch
 	num     []byte
 }
 
@@ -174,31 +173,10 @@ func (c *aofConverter) key(e *rdb.Entry) error {
 // batched writes a collection as commands of up to 64 items: RPUSH/SADD
 // (member) or ZADD (score member).
 func (c *aofConverter) batched(name string, scored bool) error {
-	c.args, c.arena = c.args[:0], c.arena[:0]
-	var offs []int
-	flush := func() error {
-		if len(offs) == 0 {
-			return nil
-		}
-		// Slices into the arena are taken only now: it may have moved while growing.
-		args := append(c.args[:0], []byte(name), c.keyName)
-		start := 0
-		for _, end := range offs {
-			args = append(args, c.arena[start:end])
-			start = end
-		}
-		c.args = args
-		if err := c.w.BeginCommand(len(args)); err != nil {
-			return err
-		}
-		for _, a := range args {
-			if err := c.w.WriteArg(a); err != nil {
-				return err
-			}
-		}
-		c.st.Commands++
-		offs, c.arena = offs[:0], c.arena[:0]
-		return nil
+	c.batch.reset()
+	c.batch.perItem = 1
+	if scored {
+		c.batch.perItem = 2
 	}
 	for {
 		el, err := c.r.NextElem()
@@ -209,25 +187,58 @@ func (c *aofConverter) batched(name string, scored bool) error {
 			return err
 		}
 		if scored {
-			c.arena = appendScore(c.arena, el.Score)
-			offs = append(offs, len(c.arena))
+			c.batch.addScore(el.Score)
 		}
-		c.arena = append(c.arena, el.Member...)
-		offs = append(offs, len(c.arena))
-		if len(offs) >= itemsPerCommand*(1+btoi(scored)) {
-			if err := flush(); err != nil {
+		c.batch.add(el.Member)
+		if c.batch.items() >= itemsPerCommand {
+			if err := c.flushBatch(name); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	return c.flushBatch(name)
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// itemBatch holds the arguments of the command being batched: copies of the
+// elements (an element's bytes are valid only until the next one is read).
+type itemBatch struct {
+	arena   []byte
+	ends    []int // end of each argument in arena
+	perItem int   // arguments per item: 1, or 2 for score/member and field/value
+	n       int   // arguments added
+}
+
+func (b *itemBatch) reset()             { b.arena, b.ends, b.n = b.arena[:0], b.ends[:0], 0 }
+func (b *itemBatch) items() int         { return b.n / max(b.perItem, 1) }
+func (b *itemBatch) addScore(f float64) { b.arena = appendScore(b.arena, f); b.end() }
+func (b *itemBatch) add(p []byte)       { b.arena = append(b.arena, p...); b.end() }
+func (b *itemBatch) end()               { b.ends = append(b.ends, len(b.arena)); b.n++ }
+
+// flushBatch writes NAME key arg... from the batch, if it holds anything.
+func (c *aofConverter) flushBatch(name string) error {
+	b := &c.batch
+	if b.n == 0 {
+		return nil
 	}
-	return 0
+	if err := c.w.BeginCommand(2 + b.n); err != nil {
+		return err
+	}
+	if err := c.w.WriteArg([]byte(name)); err != nil {
+		return err
+	}
+	if err := c.w.WriteArg(c.keyName); err != nil {
+		return err
+	}
+	start := 0
+	for _, end := range b.ends {
+		if err := c.w.WriteArg(b.arena[start:end]); err != nil {
+			return err
+		}
+		start = end
+	}
+	c.st.Commands++
+	b.reset()
+	return nil
 }
 
 // appendScore renders a score so that ZADD parses back the same float64.
@@ -243,29 +254,9 @@ func appendScore(dst []byte, f float64) []byte {
 
 // hash writes HMSET batches, then one HPEXPIREAT per field TTL.
 func (c *aofConverter) hash() error {
-	c.arena = c.arena[:0]
-	var offs []int
+	c.batch.reset()
+	c.batch.perItem = 2
 	var ttls []fieldTTL
-	flush := func() error {
-		if len(offs) == 0 {
-			return nil
-		}
-		if err := c.w.BeginCommand(2 + len(offs)); err != nil {
-			return err
-		}
-		c.w.WriteArg([]byte("HMSET"))
-		c.w.WriteArg(c.keyName)
-		start := 0
-		for _, end := range offs {
-			if err := c.w.WriteArg(c.arena[start:end]); err != nil {
-				return err
-			}
-			start = end
-		}
-		c.st.Commands++
-		offs, c.arena = offs[:0], c.arena[:0]
-		return nil
-	}
 	for {
 		el, err := c.r.NextElem()
 		if err == io.EOF {
@@ -274,10 +265,8 @@ func (c *aofConverter) hash() error {
 		if err != nil {
 			return err
 		}
-		c.arena = append(c.arena, el.Member...)
-		offs = append(offs, len(c.arena))
-		c.arena = append(c.arena, el.Value...)
-		offs = append(offs, len(c.arena))
+		c.batch.add(el.Member)
+		c.batch.add(el.Value)
 		if el.ExpireAtMs != 0 {
 			if c.o.DropFieldTTLs {
 				c.st.DroppedFieldTTLs++
@@ -285,13 +274,13 @@ func (c *aofConverter) hash() error {
 				ttls = append(ttls, fieldTTL{bytes.Clone(el.Member), el.ExpireAtMs})
 			}
 		}
-		if len(offs) >= 2*itemsPerCommand {
-			if err := flush(); err != nil {
+		if c.batch.items() >= itemsPerCommand {
+			if err := c.flushBatch("HMSET"); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := c.flushBatch("HMSET"); err != nil {
 		return err
 	}
 	for _, t := range ttls {
