@@ -415,65 +415,41 @@ func (d *dumper) hash() error {
 	if allText {
 		open, close = '{', '}'
 	}
-	d.b = append(d.b, open)
-	first := true
-	err := d.sp.each(false, func(rec []byte) error {
-		f, v, _ := split(rec)
-		if !first {
-			d.b = append(d.b, ',')
-		}
-		first = false
-		if allText {
-			d.b = d.b.str(f)
-			d.b = append(d.b, ':')
-			d.b = d.b.bytesValue(v)
-		} else {
-			d.b = append(d.b, '[')
-			d.b = d.b.bytesValue(f)
-			d.b = append(d.b, ',')
-			d.b = d.b.bytesValue(v)
-			d.b = append(d.b, ']')
-		}
-		return d.flushIfBig()
-	})
-	if err != nil {
+	// members writes one object (or array of pairs) of the fields keep selects.
+	members := func(keep func(exp int64) bool, value func(v []byte, exp int64)) error {
+		d.b = append(d.b, open)
+		first := true
+		err := d.sp.each(false, func(rec []byte) error {
+			f, v, exp := split(rec)
+			if !keep(exp) {
+				return nil
+			}
+			if !first {
+				d.b = append(d.b, ',')
+			}
+			first = false
+			if allText {
+				d.b = d.b.str(f)
+				d.b = append(d.b, ':')
+				value(v, exp)
+			} else {
+				d.b = append(d.b, '[')
+				d.b = d.b.bytesValue(f)
+				d.b = append(d.b, ',')
+				value(v, exp)
+				d.b = append(d.b, ']')
+			}
+			return d.flushIfBig()
+		})
+		d.b = append(d.b, close)
 		return err
 	}
-	d.b = append(d.b, close)
-	if !anyTTL {
-		return nil
+	err := members(func(int64) bool { return true }, func(v []byte, _ int64) { d.b = d.b.bytesValue(v) })
+	if err != nil || !anyTTL {
+		return err
 	}
 	d.b = append(d.b, `,"field_expire_at_ms":`...)
-	d.b = append(d.b, open)
-	first = true
-	err = d.sp.each(false, func(rec []byte) error {
-		f, _, exp := split(rec)
-		if exp == 0 {
-			return nil
-		}
-		if !first {
-			d.b = append(d.b, ',')
-		}
-		first = false
-		if allText {
-			d.b = d.b.str(f)
-			d.b = append(d.b, ':')
-		} else {
-			d.b = append(d.b, '[')
-			d.b = d.b.bytesValue(f)
-			d.b = append(d.b, ',')
-		}
-		d.b = d.b.int(exp)
-		if !allText {
-			d.b = append(d.b, ']')
-		}
-		return d.flushIfBig()
-	})
-	if err != nil {
-		return err
-	}
-	d.b = append(d.b, close)
-	return nil
+	return members(func(exp int64) bool { return exp != 0 }, func(_ []byte, exp int64) { d.b = d.b.int(exp) })
 }
 
 func (d *dumper) streamID(id rdb.StreamID) {
