@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -152,3 +153,7 @@ func checkPaths(c *cli.Context, paths []string) error {
 	}
 	return nil
 }
+
+// defaultWorkers is how many goroutines check values beside the parser: one per
+// core the parser and the checksum goroutine leave, and at least one.
+func defaultWorkers() int { return max(1, runtime.GOMAXPROCS(0)-1) }

@@ -2,6 +2,7 @@ package rdb
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,47 @@ import (
 // always terminates, and reading the same bytes twice gives the same dump (the
 // reader is a pure function of its input).
 func FuzzReader(f *testing.F) {
+	addReaderSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := ReaderOptions{Strict: true, MaxElementSize: 1 << 20}
+		a := dumpText(bytes.NewReader(data), opts)
+		b := dumpText(bytes.NewReader(data), opts)
+		if a != b {
+			t.Fatalf("two reads differ:\n%s\n%s", a, b)
+		}
+		_ = dumpText(bytes.NewReader(data), ReaderOptions{MaxElementSize: 1 << 20})
+	})
+}
+
+// FuzzParallel: skipping values with background workers (one value per batch,
+// so that failures race with later batches) reports exactly what skipping
+// without them does.
+func FuzzParallel(f *testing.F) {
+	addReaderSeeds(f)
+	jobs, size := batchMaxJobs, batchMaxBytes
+	batchMaxJobs, batchMaxBytes = 1, 1
+	defer func() { batchMaxJobs, batchMaxBytes = jobs, size }()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if a, b := skipVerdict(data, 0), skipVerdict(data, 2); a != b {
+			t.Fatalf("with workers:\n%s\nwithout:\n%s", b, a)
+		}
+	})
+}
+
+func skipVerdict(data []byte, workers int) string {
+	var warns []string
+	rd := NewReaderBytes(data, ReaderOptions{Strict: true, MaxElementSize: 1 << 20, Workers: workers,
+		Warn: func(pe *ParseError) { warns = append(warns, pe.Error()) }})
+	defer rd.Close()
+	var err error
+	for err == nil {
+		_, err = rd.Next()
+	}
+	state, crc := rd.Checksum()
+	return fmt.Sprintf("%v @%d keys=%d %v/%x %q", err, rd.Offset(), rd.KeysRead(), state, crc, warns)
+}
+
+func addReaderSeeds(f *testing.F) {
 	files, _ := filepath.Glob("testdata/reader/*.txt")
 	for _, path := range files {
 		for _, c := range parseDDFile(f, path) {
@@ -29,13 +71,4 @@ func FuzzReader(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := ReaderOptions{Strict: true, MaxElementSize: 1 << 20}
-		a := dumpText(bytes.NewReader(data), opts)
-		b := dumpText(bytes.NewReader(data), opts)
-		if a != b {
-			t.Fatalf("two reads differ:\n%s\n%s", a, b)
-		}
-		_ = dumpText(bytes.NewReader(data), ReaderOptions{MaxElementSize: 1 << 20})
-	})
 }

@@ -28,6 +28,14 @@ type ReaderOptions struct {
 	// that Redis loads, such as a stream whose length disagrees with its
 	// entries. The reader carries on after calling it.
 	Warn func(*ParseError)
+	// Workers, with NewReaderBytes, is how many extra goroutines check the
+	// insides of skipped values (inner blobs, compressed strings) while Next
+	// moves on; 0 checks everything on the calling goroutine. Results are the
+	// same either way (errors, their offsets, warnings and their order), but an
+	// error inside a value may be reported by a later call to Next than
+	// without workers. Values read with NextElem or ReadValue are always
+	// checked on the calling goroutine.
+	Workers int
 }
 
 const defaultMaxElementSize = 1 << 30
@@ -66,5 +74,8 @@ func NewReaderBytes(data []byte, opts ReaderOptions) *Reader {
 	rd := &Reader{opts: opts}
 	rd.src.initBytes(data, opts.BaseOffset)
 	rd.src.consumed = opts.Consumed
+	if opts.Workers > 0 {
+		rd.par = newParallel(rd, opts.Workers)
+	}
 	return rd
 }

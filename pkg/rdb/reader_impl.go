@@ -34,6 +34,8 @@ type state struct {
 	raw      captureSink // module values and key metadata
 	prefix   *Entry      // key prefix read before an AUX record, for the next key
 	skipping bool        // inside skipValue: elements need not be rendered
+	keys     int64       // key records returned by Next (see KeysRead)
+	par      *parallel   // ReaderOptions.Workers
 }
 
 func (r *Reader) init(in io.Reader) {
@@ -65,9 +67,16 @@ func (r *Reader) Checksum() (ChecksumState, uint64) { return r.checksum, r.store
 // RESP commands, or stray trailing bytes). Call it only after Next returned io.EOF.
 func (r *Reader) Rest() io.Reader { return r.src.rest() }
 
-// Close stops the checksum goroutine. It does not close the underlying reader.
-// Reaching the end of the file or an error also stops it.
+// KeysRead is the number of key records Next has returned; after an error in
+// a key's value, the keys up to and including that one.
+func (r *Reader) KeysRead() int64 { return r.keys }
+
+// Close stops the checksum goroutine and the workers. It does not close the
+// underlying reader. Reaching the end of the file or an error also stops them.
 func (r *Reader) Close() error {
+	if r.par != nil {
+		r.par.stop()
+	}
 	if r.src.crc != nil {
 		r.src.crc.stop()
 	}
@@ -77,6 +86,12 @@ func (r *Reader) Close() error {
 // fail records a sticky error and stops background work.
 func (r *Reader) fail(err error) error {
 	if r.err == nil {
+		if r.par != nil {
+			// A value checked in the background comes first in the file.
+			if perr := r.par.drain(); perr != nil {
+				err = perr
+			}
+		}
 		var pe *ParseError
 		if !errors.As(err, &pe) {
 			err = r.errAt(r.src.offset(), "", err, "")
@@ -104,6 +119,10 @@ func (r *Reader) warn(off int64, op, detail string) {
 	if r.opts.Warn != nil {
 		var pe *ParseError
 		errors.As(r.errAt(off, op, ErrUnusual, detail), &pe)
+		if r.par != nil && r.par.busy() {
+			r.par.queueWarning(pe)
+			return
+		}
 		r.opts.Warn(pe)
 	}
 }
@@ -198,7 +217,13 @@ func (r *Reader) Next() (*Entry, error) {
 		}
 	}
 	if r.inValue {
-		if err := r.skipValue(); err != nil {
+		var err error
+		if r.par != nil && r.val.phase == 0 {
+			err = r.par.skip()
+		} else {
+			err = r.skipValue()
+		}
+		if err != nil {
 			return nil, r.fail(err)
 		}
 	}
@@ -208,6 +233,9 @@ func (r *Reader) Next() (*Entry, error) {
 			return nil, io.EOF
 		}
 		return nil, r.fail(err)
+	}
+	if e.Kind == EntryKey {
+		r.keys++
 	}
 	return e, nil
 }
@@ -376,6 +404,11 @@ func (r *Reader) next() (*Entry, error) {
 		case opEOF:
 			if prefixed {
 				return nil, r.corrupt(opOff, "key prefix", "EOF after an expire/idle/freq prefix")
+			}
+			if r.par != nil {
+				if err := r.par.drain(); err != nil {
+					return nil, err
+				}
 			}
 			return nil, r.readTrailer()
 		default: // 0xF2 and other opcodes no supported format uses

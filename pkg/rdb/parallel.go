@@ -1,0 +1,381 @@
+package rdb
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// parallel checks the insides of values on worker goroutines while the parsing
+// goroutine moves on (ReaderOptions.Workers). It applies only to values nobody
+// reads (Next skipping them) of a Reader over an in-memory input, and only to
+// the costly ones: LZF-compressed strings and values made of inner blobs
+// (listpacks, ziplists, intsets, zipmaps, quicklist nodes). For those the parser
+// merely frames the value (reads the lengths to find where it ends), and a
+// worker runs the ordinary sequential check on it with a Reader of its own over
+// the same memory.
+//
+// The results are those of a sequential read, byte for byte: every check is the
+// sequential code; the first error in file order wins (a failed job is reported
+// only after every earlier job has finished, and before any later error of the
+// parser); warnings are delivered in file order; after an error Offset and
+// KeysRead are where the sequential read would have stopped. When framing a
+// value fails, the parser rewinds to the value's start and checks it
+// sequentially, which yields the canonical error.
+type parallel struct {
+	r       *Reader
+	workers int
+	started bool
+	work    chan *jobBatch
+	wg      sync.WaitGroup
+	cur     *jobBatch   // being filled
+	pending []*jobBatch // submitted, in file order, not yet retired
+	free    []*jobBatch
+	aborted atomic.Bool // workers skip what is left
+	stopped bool
+}
+
+// valueJob is one value to check, or (warning != nil) a warning of the parser
+// queued behind earlier jobs so that warnings keep file order.
+type valueJob struct {
+	start, end       int   // the value's bytes: src.buf[start:end]
+	t                Type  // its type
+	entry            Entry // the key record, for error messages (Key is in the batch's arena)
+	keyStart, keyEnd int   // Entry.Key within jobBatch.keys
+	ordinal          int64 // KeysRead after this key was returned
+	warning          *ParseError
+}
+
+type jobBatch struct {
+	jobs  []valueJob
+	keys  []byte
+	bytes int
+	done  chan struct{}
+
+	// Results, valid once done is closed.
+	failed int // index of the failing job, or -1
+	err    error
+	errPos int // where the checking Reader stood when it failed
+	warns  []jobWarning
+}
+
+type jobWarning struct {
+	job int
+	pe  *ParseError
+}
+
+// Batches amortise the hand-over; a small number of batches in flight per
+// worker bounds how far the parser runs ahead. Variables so that tests can
+// make every value a batch of its own.
+var (
+	batchMaxJobs     = 256
+	batchMaxBytes    = 256 << 10
+	pendingPerWorker = 4
+)
+
+// errFramingMismatch means that the parser's framing of a value and the
+// sequential check disagree about where the value ends: a bug, never a verdict
+// on the file.
+var errFramingMismatch = errors.New("rdb: internal error: the parallel check disagrees with the sequential parse about where a value ends; rerun without parallel workers and please report it")
+
+func newParallel(r *Reader, workers int) *parallel {
+	return &parallel{r: r, workers: workers}
+}
+
+// deepType reports whether values of type t are framed by the parser and
+// checked by a worker. Plain collections (their cost is reading their strings,
+// which framing would do anyway), streams and module values are checked by the
+// parser itself.
+func deepType(t Type) bool {
+	switch t {
+	case TypeListZiplist, TypeSetListpack, TypeSetIntset, TypeZSetZiplist, TypeZSetListpack,
+		TypeHashZiplist, TypeHashListpack, TypeHashZipmap, TypeHashListpackExPreGA, TypeHashListpackEx,
+		TypeListQuicklist, TypeListQuicklist2:
+		return true
+	}
+	return false
+}
+
+// skip finishes the current value, handing it to a worker when that pays.
+func (p *parallel) skip() error {
+	r := p.r
+	v := &r.val
+	s := &r.src
+	start := s.pos
+	switch {
+	case v.t == TypeString:
+		// Only LZF-compressed strings cost anything beyond framing.
+		if start >= s.end || s.buf[start] != 0xC3 {
+			return r.skipValue()
+		}
+	case !deepType(v.t):
+		return r.skipValue()
+	}
+	if err := r.frameValue(); err != nil {
+		// Let the sequential check find the error and describe it.
+		s.pos = start
+		r.startValue(v.t)
+		return r.skipValue()
+	}
+	p.add(start, s.pos)
+	r.inValue = false
+	return p.retireDone(false)
+}
+
+// add queues the current value, s.buf[start:end], for a worker.
+func (p *parallel) add(start, end int) {
+	r := p.r
+	b := p.batch()
+	j := valueJob{start: start, end: end, t: r.val.t, entry: r.entry, ordinal: r.keys}
+	j.entry.Key = nil
+	j.keyStart = len(b.keys)
+	b.keys = append(b.keys, r.entry.Key...)
+	j.keyEnd = len(b.keys)
+	b.jobs = append(b.jobs, j)
+	b.bytes += end - start
+	if len(b.jobs) >= batchMaxJobs || b.bytes >= batchMaxBytes {
+		p.submit()
+	}
+}
+
+// busy reports whether jobs are queued or running: a warning of the parser must
+// then wait its turn.
+func (p *parallel) busy() bool { return p.cur != nil || len(p.pending) > 0 }
+
+// queueWarning delivers pe after the warnings of every queued job.
+func (p *parallel) queueWarning(pe *ParseError) {
+	b := p.batch()
+	b.jobs = append(b.jobs, valueJob{warning: pe})
+}
+
+func (p *parallel) batch() *jobBatch {
+	if p.cur == nil {
+		if n := len(p.free); n > 0 {
+			p.cur = p.free[n-1]
+			p.free = p.free[:n-1]
+		} else {
+			p.cur = &jobBatch{}
+		}
+		b := p.cur
+		b.jobs, b.keys, b.bytes, b.warns = b.jobs[:0], b.keys[:0], 0, b.warns[:0]
+		b.failed, b.err = -1, nil
+		b.done = make(chan struct{})
+	}
+	return p.cur
+}
+
+func (p *parallel) start() {
+	p.started = true
+	p.work = make(chan *jobBatch, p.workers*pendingPerWorker)
+	hdr := p.r.hdr
+	for range p.workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			sub := &Reader{opts: p.r.opts}
+			sub.opts.Consumed, sub.opts.Warn = nil, nil
+			sub.hdr, sub.hdrDone = hdr, true
+			sub.src.initBytes(p.r.src.buf, p.r.src.base)
+			for b := range p.work {
+				p.check(sub, b)
+				close(b.done)
+			}
+		}()
+	}
+}
+
+// submit hands the batch being filled to the workers, first retiring the
+// oldest batches while too many are in flight (which bounds how far the parser
+// runs ahead).
+func (p *parallel) submit() {
+	b := p.cur
+	if b == nil {
+		return
+	}
+	p.cur = nil
+	if !p.started {
+		p.start()
+	}
+	p.pending = append(p.pending, b)
+	p.work <- b
+}
+
+// check runs the sequential check of every job of b on the worker's Reader.
+func (p *parallel) check(sub *Reader, b *jobBatch) {
+	idx := 0
+	sub.opts.Warn = func(pe *ParseError) { b.warns = append(b.warns, jobWarning{idx, pe}) }
+	for i := range b.jobs {
+		j := &b.jobs[i]
+		if j.warning != nil {
+			continue
+		}
+		if p.aborted.Load() {
+			return
+		}
+		idx = i
+		sub.err, sub.done = nil, false
+		sub.src.pos, sub.src.sent = j.start, j.start
+		sub.db = j.entry.DB
+		sub.entry = j.entry
+		sub.entry.Key = b.keys[j.keyStart:j.keyEnd:j.keyEnd]
+		sub.startValue(j.t)
+		err := sub.skipValue()
+		if err == nil && sub.src.pos != j.end {
+			err = &ParseError{Offset: sub.src.base + int64(j.start), Key: append([]byte(nil), sub.entry.Key...),
+				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.end) + ", checked end " + strconv.Itoa(sub.src.pos)}
+		}
+		if err != nil {
+			b.failed, b.err, b.errPos = i, err, sub.src.pos
+			return
+		}
+	}
+}
+
+// retireDone retires finished batches in order; with wait it waits for all of
+// them (and for too many in flight it always waits for the oldest). It returns
+// the first failure: the Reader then stands where the failing check stopped.
+func (p *parallel) retireDone(wait bool) error {
+	limit := p.workers * pendingPerWorker
+	for len(p.pending) > 0 {
+		b := p.pending[0]
+		if !wait && len(p.pending) < limit {
+			select {
+			case <-b.done:
+			default:
+				return nil
+			}
+		} else {
+			<-b.done
+		}
+		p.pending = p.pending[1:]
+		if err := p.deliver(b); err != nil {
+			p.abort()
+			return err
+		}
+		p.free = append(p.free, b)
+	}
+	return nil
+}
+
+// deliver passes on b's warnings in file order and reports its failure.
+func (p *parallel) deliver(b *jobBatch) error {
+	r := p.r
+	w := b.warns
+	for i := range b.jobs {
+		if b.failed >= 0 && i > b.failed {
+			break
+		}
+		if pe := b.jobs[i].warning; pe != nil && r.opts.Warn != nil {
+			r.opts.Warn(pe)
+		}
+		for len(w) > 0 && w[0].job == i {
+			if r.opts.Warn != nil {
+				r.opts.Warn(w[0].pe)
+			}
+			w = w[1:]
+		}
+	}
+	if b.failed < 0 {
+		return nil
+	}
+	j := &b.jobs[b.failed]
+	r.src.pos = b.errPos
+	r.keys = j.ordinal
+	r.entry = j.entry
+	r.entry.Key = append([]byte(nil), b.keys[j.keyStart:j.keyEnd]...)
+	return b.err
+}
+
+// drain submits what is queued and waits for every job; it returns the first
+// failure.
+func (p *parallel) drain() error {
+	if p.cur != nil {
+		p.submit()
+	}
+	return p.retireDone(true)
+}
+
+// abort drops queued work after a failure: later jobs cannot matter.
+func (p *parallel) abort() {
+	p.aborted.Store(true)
+	p.cur = nil
+	for _, b := range p.pending {
+		<-b.done
+	}
+	p.pending = nil
+}
+
+// stop ends the workers and waits for them, so that nothing reads the input
+// after the Reader is closed (it may be a memory mapping about to go away).
+func (p *parallel) stop() {
+	if !p.started || p.stopped {
+		return
+	}
+	p.stopped = true
+	p.aborted.Store(true)
+	close(p.work)
+	p.wg.Wait()
+}
+
+// frameValue moves past the current value reading only its framing: lengths,
+// node containers, and the compressed length of LZF strings. Nothing inside a
+// blob is looked at, and errors need not be precise (the caller falls back to
+// the sequential check); it must only agree with the sequential parse about
+// where a well-formed value ends.
+func (r *Reader) frameValue() error {
+	v := &r.val
+	switch v.t {
+	case TypeListQuicklist, TypeListQuicklist2:
+		n, err := r.readLen("")
+		if err != nil {
+			return err
+		}
+		for ; n > 0; n-- {
+			if v.t == TypeListQuicklist2 {
+				if _, err := r.readLen(""); err != nil {
+					return err
+				}
+			}
+			if err := r.frameString(); err != nil {
+				return err
+			}
+		}
+		return nil
+	case TypeHashListpackEx:
+		if err := r.src.skip(8); err != nil {
+			return err
+		}
+	}
+	return r.frameString()
+}
+
+// frameString moves past a string without decoding it.
+func (r *Reader) frameString() error {
+	n, special, err := r.readLenOrSpecial("")
+	if err != nil {
+		return err
+	}
+	if special {
+		switch n {
+		case 0, 1, 2:
+			return r.src.skip(1 << n)
+		case 3:
+			clen, err := r.readLen("")
+			if err != nil {
+				return err
+			}
+			if _, err := r.readLen(""); err != nil {
+				return err
+			}
+			n = clen
+		default:
+			return ErrCorrupt
+		}
+	}
+	if n > uint64(r.src.end-r.src.pos) {
+		return ErrTruncated
+	}
+	r.src.pos += int(n)
+	return nil
+}
