@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"runtime"
 	"time"
 
 	"github.com/rdbtool/rdbtool/pkg/convert"
@@ -54,6 +55,7 @@ func dumpCommand() *cli.Command {
 			formatFlag("jsonl", "jsonl", "json", "csv"),
 			outputFlags()[0], outputFlags()[1],
 			&cli.IntFlag{Name: "spool-mb", Value: 8, Usage: "memory one key may use while it is put in order, in `MiB`, before spilling to a temporary file"},
+			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "goroutines rendering JSON beside the parser for a local file (0: all on one; the output is the same)"},
 			noProgressFlag(),
 		}, filterFlags()...),
 		Action: runDump,
@@ -131,6 +133,9 @@ func runDump(c *cli.Context) error {
 	if c.Int("spool-mb") < 1 {
 		return usagef("dump", "--spool-mb must be at least 1")
 	}
+	if c.Int("workers") < 0 {
+		return usagef("dump", "--workers must be 0 or more")
+	}
 	path := c.Args().First()
 	in, err := openInput(c.Context, path, c.App.Reader)
 	if err != nil {
@@ -154,7 +159,7 @@ func runDump(c *cli.Context) error {
 	case "csv":
 		_, err = convert.DumpCSV(r, out, filter)
 	default:
-		_, err = convert.DumpJSON(r, out, convert.DumpOptions{Filter: filter, Array: format == "json", SpoolBudget: c.Int("spool-mb") << 20})
+		_, err = convert.DumpJSON(r, out, convert.DumpOptions{Filter: filter, Array: format == "json", SpoolBudget: c.Int("spool-mb") << 20, Workers: c.Int("workers")})
 	}
 	if err != nil {
 		return newFileError(in.Name, in, err)

@@ -23,6 +23,10 @@ type DumpOptions struct {
 	// (the Go heap then peaks at a few times that).
 	SpoolBudget int
 	TempDir     string
+	// Workers, for a Reader over an in-memory input (rdb.NewReaderBytes), is
+	// how many goroutines turn values into JSON while the Reader moves on; 0
+	// does everything on the calling goroutine. The output is the same.
+	Workers int
 }
 
 // DumpStats counts what DumpJSON did.
@@ -39,7 +43,7 @@ func DumpJSON(r *rdb.Reader, w io.Writer, o DumpOptions) (DumpStats, error) {
 	if o.SpoolBudget <= 0 {
 		o.SpoolBudget = 8 << 20
 	}
-	d := &dumper{r: r, out: bufio.NewWriterSize(w, 256<<10), o: o, sp: newSpool(o.SpoolBudget, o.TempDir)}
+	d := &dumper{r: r, out: bufio.NewWriterSize(w, 256<<10), o: o, sp: newSpool(o.SpoolBudget, o.TempDir), flushAt: partialLineFlush}
 	defer d.sp.reset()
 	err := d.run()
 	if ferr := d.out.Flush(); err == nil {
@@ -57,6 +61,13 @@ type dumper struct {
 	rec   []byte
 	stats DumpStats
 	prev  []byte // previous sorted-set member, for the order check
+	// flushAt is the length at which a partial line goes to out. A worker's
+	// dumper (out == nil) builds whole lines and only notes in committed how
+	// much of the line a sequential dump would have written by now, for the
+	// output of a failing value to match.
+	flushAt   int
+	committed int
+	par       *parallelDump
 }
 
 func (d *dumper) run() error {
@@ -78,17 +89,39 @@ func (d *dumper) run() error {
 	if err := d.endLine(); err != nil {
 		return err
 	}
+	if d.o.Workers > 0 {
+		d.par = newParallelDump(d)
+		defer d.par.stop()
+	}
 	for {
 		e, err := d.r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			return d.drainFirst(err)
+		}
+		if d.par != nil {
+			taken, err := d.par.take(e)
+			if err == nil {
+				err = d.par.retire(false)
+			}
+			if err != nil {
+				return d.drainFirst(err)
+			}
+			if taken {
+				continue
+			}
+		}
+		if err := d.drainFirst(nil); err != nil {
 			return err
 		}
 		if err := d.entry(e); err != nil {
 			return err
 		}
+	}
+	if err := d.drainFirst(nil); err != nil {
+		return err
 	}
 	if d.o.Array {
 		if _, err := d.out.WriteString("\n]\n"); err != nil {
@@ -96,6 +129,18 @@ func (d *dumper) run() error {
 		}
 	}
 	return nil
+}
+
+// drainFirst writes the lines of every value handed to workers, which come
+// before what the caller is about to do; the first error wins (a worker's is
+// earlier in the file than err).
+func (d *dumper) drainFirst(err error) error {
+	if d.par != nil {
+		if perr := d.par.retire(true); perr != nil {
+			return perr
+		}
+	}
+	return err
 }
 
 // startLine writes what goes between lines in array form. It is written before
@@ -119,6 +164,21 @@ func (d *dumper) endLine() error {
 	return err
 }
 
+// writeLine writes a whole line built elsewhere (by a worker).
+func (d *dumper) writeLine(line []byte) error {
+	if err := d.startLine(); err != nil {
+		return err
+	}
+	d.stats.Lines++
+	if _, err := d.out.Write(line); err != nil {
+		return err
+	}
+	if !d.o.Array {
+		return d.out.WriteByte('\n')
+	}
+	return nil
+}
+
 // partialLineFlush is the size at which a line being built goes to the output
 // before it is complete (a variable so that tests can make every line partial).
 var partialLineFlush = 64 << 10
@@ -127,7 +187,11 @@ var partialLineFlush = 64 << 10
 // sits whole in memory. Only called between elements of a line already started,
 // after the first line separator has been written.
 func (d *dumper) flushIfBig() error {
-	if len(d.b) < partialLineFlush {
+	if len(d.b)-d.committed < d.flushAt {
+		return nil
+	}
+	if d.out == nil {
+		d.committed = len(d.b)
 		return nil
 	}
 	_, err := d.out.Write(d.b)

@@ -39,17 +39,14 @@ type parallel struct {
 // valueJob is one value to check, or (warning != nil) a warning of the parser
 // queued behind earlier jobs so that warnings keep file order.
 type valueJob struct {
-	start, end       int   // the value's bytes: src.buf[start:end]
-	t                Type  // its type
-	entry            Entry // the key record, for error messages (Key is in the batch's arena)
-	keyStart, keyEnd int   // Entry.Key within jobBatch.keys
-	ordinal          int64 // KeysRead after this key was returned
-	warning          *ParseError
+	span    ValueSpan
+	ordinal int64 // KeysRead after this key was returned
+	warning *ParseError
 }
 
 type jobBatch struct {
 	jobs  []valueJob
-	keys  []byte
+	n     int // jobs in use; the slice keeps spans (and their key storage) for reuse
 	bytes int
 	done  chan struct{}
 
@@ -79,6 +76,9 @@ var (
 // on the file.
 var errFramingMismatch = errors.New("rdb: internal error: the parallel check disagrees with the sequential parse about where a value ends; rerun without parallel workers and please report it")
 
+// errSpanTooBig stops SkipSpan's walk of a value over its limit.
+var errSpanTooBig = errors.New("value over the span limit")
+
 func newParallel(r *Reader, workers int) *parallel {
 	return &parallel{r: r, workers: workers}
 }
@@ -102,41 +102,38 @@ func (p *parallel) skip() error {
 	r := p.r
 	v := &r.val
 	s := &r.src
-	start := s.pos
 	switch {
 	case v.t == TypeString:
 		// Only LZF-compressed strings cost anything beyond framing.
-		if start >= s.end || s.buf[start] != 0xC3 {
+		if s.pos >= s.end || s.buf[s.pos] != 0xC3 {
 			return r.skipValue()
 		}
 	case !deepType(v.t):
 		return r.skipValue()
 	}
-	if err := r.frameValue(); err != nil {
-		// Let the sequential check find the error and describe it.
-		s.pos = start
-		r.startValue(v.t)
+	j := p.next()
+	if !r.SkipSpan(&j.span, 0) {
+		// Damaged: the sequential check finds the error and describes it.
+		p.cur.n--
 		return r.skipValue()
 	}
-	p.add(start, s.pos)
-	r.inValue = false
+	j.ordinal, j.warning = r.keys, nil
+	b := p.cur
+	b.bytes += j.span.Size()
+	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
+		p.submit()
+	}
 	return p.retireDone(false)
 }
 
-// add queues the current value, s.buf[start:end], for a worker.
-func (p *parallel) add(start, end int) {
-	r := p.r
+// next returns a free job slot of the batch being filled.
+func (p *parallel) next() *valueJob {
 	b := p.batch()
-	j := valueJob{start: start, end: end, t: r.val.t, entry: r.entry, ordinal: r.keys}
-	j.entry.Key = nil
-	j.keyStart = len(b.keys)
-	b.keys = append(b.keys, r.entry.Key...)
-	j.keyEnd = len(b.keys)
-	b.jobs = append(b.jobs, j)
-	b.bytes += end - start
-	if len(b.jobs) >= batchMaxJobs || b.bytes >= batchMaxBytes {
-		p.submit()
+	if b.n == len(b.jobs) {
+		b.jobs = append(b.jobs, valueJob{})
 	}
+	b.n++
+	return &b.jobs[b.n-1]
 }
 
 // busy reports whether jobs are queued or running: a warning of the parser must
@@ -145,8 +142,7 @@ func (p *parallel) busy() bool { return p.cur != nil || len(p.pending) > 0 }
 
 // queueWarning delivers pe after the warnings of every queued job.
 func (p *parallel) queueWarning(pe *ParseError) {
-	b := p.batch()
-	b.jobs = append(b.jobs, valueJob{warning: pe})
+	p.next().warning = pe
 }
 
 func (p *parallel) batch() *jobBatch {
@@ -158,7 +154,7 @@ func (p *parallel) batch() *jobBatch {
 			p.cur = &jobBatch{}
 		}
 		b := p.cur
-		b.jobs, b.keys, b.bytes, b.warns = b.jobs[:0], b.keys[:0], 0, b.warns[:0]
+		b.n, b.bytes, b.warns = 0, 0, b.warns[:0]
 		b.failed, b.err = -1, nil
 		b.done = make(chan struct{})
 	}
@@ -168,15 +164,11 @@ func (p *parallel) batch() *jobBatch {
 func (p *parallel) start() {
 	p.started = true
 	p.work = make(chan *jobBatch, p.workers*pendingPerWorker)
-	hdr := p.r.hdr
 	for range p.workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			sub := &Reader{opts: p.r.opts}
-			sub.opts.Consumed, sub.opts.Warn = nil, nil
-			sub.hdr, sub.hdrDone = hdr, true
-			sub.src.initBytes(p.r.src.buf, p.r.src.base)
+			sub := p.r.ValueReader()
 			for b := range p.work {
 				p.check(sub, b)
 				close(b.done)
@@ -205,7 +197,7 @@ func (p *parallel) submit() {
 func (p *parallel) check(sub *Reader, b *jobBatch) {
 	idx := 0
 	sub.opts.Warn = func(pe *ParseError) { b.warns = append(b.warns, jobWarning{idx, pe}) }
-	for i := range b.jobs {
+	for i := range b.jobs[:b.n] {
 		j := &b.jobs[i]
 		if j.warning != nil {
 			continue
@@ -214,16 +206,11 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 			return
 		}
 		idx = i
-		sub.err, sub.done = nil, false
-		sub.src.pos, sub.src.sent = j.start, j.start
-		sub.db = j.entry.DB
-		sub.entry = j.entry
-		sub.entry.Key = b.keys[j.keyStart:j.keyEnd:j.keyEnd]
-		sub.startValue(j.t)
+		sub.OpenSpan(&j.span)
 		err := sub.skipValue()
-		if err == nil && sub.src.pos != j.end {
-			err = &ParseError{Offset: sub.src.base + int64(j.start), Key: append([]byte(nil), sub.entry.Key...),
-				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.end) + ", checked end " + strconv.Itoa(sub.src.pos)}
+		if err == nil && sub.src.pos != j.span.end {
+			err = &ParseError{Offset: sub.src.base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),
+				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.span.end) + ", checked end " + strconv.Itoa(sub.src.pos)}
 		}
 		if err != nil {
 			b.failed, b.err, b.errPos = i, err, sub.src.pos
@@ -262,7 +249,7 @@ func (p *parallel) retireDone(wait bool) error {
 func (p *parallel) deliver(b *jobBatch) error {
 	r := p.r
 	w := b.warns
-	for i := range b.jobs {
+	for i := range b.jobs[:b.n] {
 		if b.failed >= 0 && i > b.failed {
 			break
 		}
@@ -282,8 +269,8 @@ func (p *parallel) deliver(b *jobBatch) error {
 	j := &b.jobs[b.failed]
 	r.src.pos = b.errPos
 	r.keys = j.ordinal
-	r.entry = j.entry
-	r.entry.Key = append([]byte(nil), b.keys[j.keyStart:j.keyEnd]...)
+	r.entry = j.span.Entry
+	r.entry.Key = append([]byte(nil), j.span.Entry.Key...)
 	return b.err
 }
 
@@ -332,6 +319,9 @@ func (r *Reader) frameValue() error {
 			return err
 		}
 		for ; n > 0; n-- {
+			if r.spanEnd > 0 && r.src.pos > r.spanEnd {
+				return errSpanTooBig
+			}
 			if v.t == TypeListQuicklist2 {
 				if _, err := r.readLen(""); err != nil {
 					return err

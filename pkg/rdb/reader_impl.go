@@ -35,6 +35,7 @@ type state struct {
 	prefix   *Entry      // key prefix read before an AUX record, for the next key
 	skipping bool        // inside skipValue: elements need not be rendered
 	keys     int64       // key records returned by Next (see KeysRead)
+	spanEnd  int         // SkipSpan's limit: walking past it gives up (0: none)
 	par      *parallel   // ReaderOptions.Workers
 }
 

@@ -164,6 +164,9 @@ func (s *source) flushSinks() error {
 		}
 	}
 	var err error
+	if s.whole {
+		return nil // captures take their slice when they stop
+	}
 	for _, c := range s.captures {
 		if werr := c.write(chunk); werr != nil && err == nil {
 			err = werr
@@ -253,6 +256,7 @@ type captureSink struct {
 	limit int64
 	n     int64
 	err   error
+	from  int // whole input: where the capture starts in buf
 }
 
 func (c *captureSink) write(p []byte) error {
@@ -276,6 +280,14 @@ func (c *captureSink) write(p []byte) error {
 
 // startCapture begins copying every byte consumed from now on.
 func (s *source) startCapture(c *captureSink) error {
+	if s.whole {
+		// The bytes stay where they are: take them as one slice at the end.
+		// (Flushing would not do: after SkipSpan rewinds, the bytes already
+		// handed to the checksum are read again.)
+		c.from = s.pos
+		s.captures = append(s.captures, c)
+		return nil
+	}
 	if err := s.flushSinks(); err != nil {
 		return err
 	}
@@ -285,6 +297,11 @@ func (s *source) startCapture(c *captureSink) error {
 
 // stopCapture flushes what was consumed and detaches the capture.
 func (s *source) stopCapture() error {
+	if s.whole {
+		c := s.captures[len(s.captures)-1]
+		s.captures = s.captures[:len(s.captures)-1]
+		return c.write(s.buf[c.from:s.pos])
+	}
 	err := s.flushSinks()
 	c := s.captures[len(s.captures)-1]
 	s.captures = s.captures[:len(s.captures)-1]

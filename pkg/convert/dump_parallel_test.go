@@ -1,0 +1,110 @@
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// dumpVerdict dumps data and renders everything a caller sees: the output,
+// the error and the counts.
+func dumpVerdict(data []byte, o DumpOptions) string {
+	var out bytes.Buffer
+	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+	defer r.Close()
+	st, err := DumpJSON(r, &out, o)
+	return fmt.Sprintf("err=%v stats=%+v\n%s", err, st, out.Bytes())
+}
+
+// TestParallelDumpMatchesSequential: with workers rendering values, a dump
+// writes the same bytes and fails with the same error as without them — on
+// the fixtures, every RDB file of the corpus and thousands of damaged files;
+// with default limits and with tiny ones (one value per batch, values over 64
+// bytes dumped by the parser), in both output forms and with a filter.
+func TestParallelDumpMatchesSequential(t *testing.T) {
+	type input struct {
+		name string
+		data []byte
+	}
+	var inputs []input
+	add := func(name string) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, input{name, b})
+	}
+	fixtures, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*.rdb"))
+	for _, f := range fixtures {
+		add(f)
+	}
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err == nil {
+		filepath.WalkDir(corpus, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if head := readHead(p); bytes.HasPrefix(head, []byte("REDIS")) || bytes.HasPrefix(head, []byte("VALKEY")) {
+					add(p)
+				}
+			}
+			return nil
+		})
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("../shared/corpus is missing (CI always has it)")
+	}
+	// Damaged copies: byte flips and cuts of two fixtures with every encoding.
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, f := range []string{"types-7.0.rdb", "compressed-lists-7.0.rdb"} {
+		orig, err := os.ReadFile(filepath.Join("..", "..", "fixtures", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 600; i++ {
+			b := bytes.Clone(orig)
+			pos := rng.IntN(len(b))
+			b[pos] ^= byte(1 + rng.IntN(255))
+			inputs = append(inputs, input{fmt.Sprintf("%s flip@%d", f, pos), b})
+		}
+		for i := 0; i < 100; i++ {
+			cut := rng.IntN(len(orig))
+			inputs = append(inputs, input{fmt.Sprintf("%s cut@%d", f, cut), orig[:cut]})
+		}
+	}
+	options := []DumpOptions{{}, {Array: true}, {Filter: Filter{KeyGlob: "*a*"}}}
+	check := func(label string) {
+		for _, in := range inputs {
+			for _, o := range options {
+				want := dumpVerdict(in.data, o)
+				for _, w := range []int{1, 3} {
+					o.Workers = w
+					if got := dumpVerdict(in.data, o); got != want {
+						t.Fatalf("%s, %s, %+v: with workers\n%.2000s\nwithout\n%.2000s", in.name, label, o, got, want)
+					}
+				}
+				o.Workers = 0
+			}
+		}
+	}
+	check("default limits")
+	saved := [3]int{bigValue, batchBytes, batchJobs}
+	bigValue, batchBytes, batchJobs = 64, 1, 1
+	defer func() { bigValue, batchBytes, batchJobs = saved[0], saved[1], saved[2] }()
+	check("tiny limits")
+	t.Logf("%d inputs dump alike with and without workers", len(inputs))
+}
+
+func readHead(p string) []byte {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b := make([]byte, 9)
+	n, _ := f.Read(b)
+	return b[:n]
+}

@@ -1,0 +1,88 @@
+package rdb
+
+// ValueSpan locates a key's value in an in-memory input (NewReaderBytes), so
+// that a value reader (ValueReader) can decode it, possibly on another
+// goroutine, while the Reader that found it moves on.
+type ValueSpan struct {
+	// Entry is the key record. Its Key and KeyMeta belong to the span.
+	Entry      Entry
+	start, end int // the value's bytes in the input
+	t          Type
+	key, meta  []byte // storage of Entry.Key and Entry.KeyMeta, reused
+}
+
+// Size is the number of bytes the value takes in the file.
+func (s *ValueSpan) Size() int { return s.end - s.start }
+
+// SkipSpan moves past the current key's value and describes it in span, for a
+// value reader to decode. It frames the value rather than decoding it where
+// the encoding allows (strings, inner blobs, quicklist nodes: only lengths are
+// read) and checks it otherwise. It returns false, and leaves the Reader at the
+// start of the value as if SkipSpan had not been called, when the Reader is not
+// over an in-memory input, when elements of the value were already read, when
+// the value takes more than limit bytes (limit <= 0: no limit), or when the
+// value is damaged: the caller then reads it as usual (NextElem, SkipValue),
+// which reports the damage as it always does.
+func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
+	if !r.src.whole || !r.inValue || r.val.phase != 0 || r.err != nil {
+		return false
+	}
+	start, t := r.src.pos, r.val.t
+	if limit > 0 {
+		// Stop walking a value as soon as it is too big: walking it whole
+		// would cost as much as reading it, and map its pages for nothing.
+		r.spanEnd = min(start+limit, r.src.end)
+		defer func() { r.spanEnd = 0 }()
+	}
+	var err error
+	if t == TypeString || deepType(t) {
+		err = r.frameValue()
+	} else {
+		err = r.skipValue()
+	}
+	if err != nil || (limit > 0 && r.src.pos-start > limit) {
+		r.src.pos = start
+		r.startValue(t)
+		return false
+	}
+	span.setEntry(&r.entry)
+	span.start, span.end, span.t = start, r.src.pos, t
+	r.inValue = false
+	return true
+}
+
+// setEntry copies e into the span, with its own copies of the key and metadata.
+func (s *ValueSpan) setEntry(e *Entry) {
+	s.Entry = *e
+	s.key = append(s.key[:0], e.Key...)
+	s.Entry.Key = s.key
+	if e.KeyMeta != nil {
+		s.meta = append(s.meta[:0], e.KeyMeta...)
+		s.Entry.KeyMeta = s.meta
+	}
+}
+
+// ValueReader returns a Reader over the same in-memory input and file format
+// as r that reads values located by SkipSpan, one at a time (OpenSpan). It is
+// independent of r: another goroutine may use it while r moves on. It reports
+// no warnings and has no checksum; r still checks the whole file.
+func (r *Reader) ValueReader() *Reader {
+	vr := &Reader{opts: r.opts}
+	vr.opts.Consumed, vr.opts.Warn, vr.opts.Workers = nil, nil, 0
+	vr.hdr, vr.hdrDone = r.hdr, true
+	vr.src.initBytes(r.src.buf, r.src.base)
+	return vr
+}
+
+// OpenSpan positions a value reader at the value of span: NextElem,
+// ReadValue and SkipValue then read that value, with the errors (offsets,
+// key) a sequential read would report.
+func (r *Reader) OpenSpan(span *ValueSpan) {
+	r.err, r.done = nil, false
+	// Nothing before the span needs handing to sinks: a value reader has no
+	// checksum.
+	r.src.pos, r.src.sent = span.start, span.start
+	r.db = span.Entry.DB
+	r.entry = span.Entry
+	r.startValue(span.t)
+}
