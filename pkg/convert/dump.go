@@ -277,6 +277,29 @@ func (d *dumper) module(m *rdb.ModuleValue, aux bool) {
 }
 
 func (d *dumper) key(e *rdb.Entry) error {
+	d.keyHead(e)
+	var err error
+	switch e.Type.Kind() {
+	case rdb.KindString, rdb.KindModule:
+		err = d.single()
+	case rdb.KindList, rdb.KindSet:
+		err = d.array()
+	case rdb.KindZSet:
+		err = d.zset(e.Type)
+	case rdb.KindHash:
+		err = d.hash()
+	case rdb.KindStream:
+		err = d.stream()
+	}
+	if err != nil {
+		return err
+	}
+	d.b = append(d.b, '}')
+	return nil
+}
+
+// keyHead writes a key line up to its value.
+func (d *dumper) keyHead(e *rdb.Entry) {
 	d.b = append(d.b, `{"db":`...)
 	d.b = d.b.int(int64(e.DB))
 	d.b = append(d.b, `,"key":`...)
@@ -301,24 +324,6 @@ func (d *dumper) key(e *rdb.Entry) error {
 		d.b = d.b.bytesValue(e.KeyMeta)
 	}
 	d.b = append(d.b, `,"value":`...)
-	var err error
-	switch kind {
-	case rdb.KindString, rdb.KindModule:
-		err = d.single()
-	case rdb.KindList, rdb.KindSet:
-		err = d.array()
-	case rdb.KindZSet:
-		err = d.zset(e.Type)
-	case rdb.KindHash:
-		err = d.hash()
-	case rdb.KindStream:
-		err = d.stream()
-	}
-	if err != nil {
-		return err
-	}
-	d.b = append(d.b, '}')
-	return nil
 }
 
 func (d *dumper) single() error {
@@ -337,7 +342,17 @@ func (d *dumper) single() error {
 
 func (d *dumper) array() error {
 	d.b = append(d.b, '[')
-	for n := 0; ; n++ {
+	if err := d.elements(0); err != nil {
+		return err
+	}
+	d.b = append(d.b, ']')
+	return nil
+}
+
+// elements writes the remaining elements of a list or set; n of them were
+// written before.
+func (d *dumper) elements(n int) error {
+	for ; ; n++ {
 		el, err := d.r.NextElem()
 		if err == io.EOF {
 			break
@@ -353,7 +368,6 @@ func (d *dumper) array() error {
 			return err
 		}
 	}
-	d.b = append(d.b, ']')
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"io"
 	"sync"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -23,10 +24,13 @@ type parallelDump struct {
 	pending []*dumpBatch
 	free    []*dumpBatch
 	stopped bool
+	// listElems counts the elements of the big list being written (bigList).
+	listElems int
 }
 
 type dumpBatch struct {
 	jobs  []dumpJob
+	out   []byte // the lines, back to back
 	n     int
 	bytes int
 	done  chan struct{}
@@ -36,18 +40,21 @@ type dumpBatch struct {
 
 type dumpJob struct {
 	span     rdb.ValueSpan
-	line     []byte
-	filtered bool // a key the filter left out, counted in turn
+	from, to int     // the key's line in the batch's out
+	line     []byte  // a part's elements
+	filtered bool    // a key the filter left out, counted in turn
+	isPart   bool    // a part of a big list (bigList)
+	ends     []int32 // for a part: where each element ends in line
 }
 
 // A value larger than bigValue in the file is streamed by the parsing
 // goroutine rather than rendered whole in a worker's memory; batches hold
 // about batchBytes of file data. Variables so that tests can vary them.
 var (
-	bigValue   = 1 << 20
-	batchBytes = 256 << 10
-	batchJobs  = 256
-	keepLine   = 16 << 10
+	bigValue     = 1 << 20
+	batchBytes   = 256 << 10
+	batchJobs    = 256
+	keepBatchOut = 4 << 20
 )
 
 func newParallelDump(d *dumper) *parallelDump {
@@ -80,7 +87,8 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 			p.d.stats.Filtered++
 		} else {
 			// Counted after the keys before it, as a sequential dump would.
-			p.slot().filtered = true
+			j := p.slot()
+			j.filtered, j.isPart = true, false
 			p.cur.n++
 		}
 		_, err := p.d.r.SkipValue()
@@ -88,9 +96,12 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 	}
 	j := p.slot()
 	if !p.d.r.SkipSpan(&j.span, bigValue) {
+		if k := e.Type.Kind(); k == rdb.KindList {
+			return true, p.bigList(e)
+		}
 		return false, nil
 	}
-	j.filtered = false
+	j.filtered, j.isPart = false, false
 	b := p.cur
 	b.n++
 	b.bytes += j.span.Size()
@@ -117,7 +128,7 @@ func (p *parallelDump) batch() *dumpBatch {
 			p.cur = &dumpBatch{}
 		}
 		b := p.cur
-		b.n, b.bytes, b.err, b.bad = 0, 0, nil, -1
+		b.n, b.bytes, b.err, b.bad, b.out = 0, 0, nil, -1, b.out[:0]
 		b.done = make(chan struct{})
 	}
 	return p.cur
@@ -139,18 +150,28 @@ func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
 		if j.filtered {
 			continue
 		}
+		if j.isPart {
+			if err := p.renderPart(wd, j); err != nil {
+				b.err, b.bad = err, i
+				return
+			}
+			continue
+		}
+		// Lines go one after the other into the batch's buffer, which
+		// batches reuse: no allocation per key.
 		vr.OpenSpan(&j.span)
-		wd.b, wd.committed = wd.b[:0], 0
+		start := len(b.out)
+		wd.b, wd.committed = b.out, start
 		err := wd.key(&j.span.Entry)
 		wd.sp.reset()
+		b.out, wd.b = wd.b, nil
+		j.from, j.to = start, len(b.out)
 		if err != nil {
 			// What a sequential dump would have written of this line.
 			b.err, b.bad = err, i
-			j.line, wd.b = wd.b[:wd.committed], j.line[:0]
+			j.to = wd.committed
 			return
 		}
-		// Keep the line; the worker continues with the job's old buffer.
-		j.line, wd.b = wd.b, j.line[:0]
 	}
 }
 
@@ -179,6 +200,17 @@ func (p *parallelDump) retire(all bool) error {
 				d.stats.Filtered++
 				continue
 			}
+			if b.jobs[i].isPart {
+				err := p.writePart(&b.jobs[i])
+				if err == nil && i == b.bad {
+					err = b.err
+				}
+				if err != nil {
+					p.abort()
+					return err
+				}
+				continue
+			}
 			d.stats.Keys++ // counted as the sequential dump does: when the key starts
 			if i == b.bad {
 				// The line was started, and maybe partly written, before the
@@ -187,19 +219,20 @@ func (p *parallelDump) retire(all bool) error {
 				if err := d.startLine(); err != nil {
 					return err
 				}
-				if _, err := d.out.Write(b.jobs[i].line); err != nil {
+				j := &b.jobs[i]
+				if _, err := d.out.Write(b.out[j.from:j.to]); err != nil {
 					return err
 				}
 				return b.err
 			}
 			j := &b.jobs[i]
-			if err := d.writeLine(j.line); err != nil {
+			if err := d.writeLine(b.out[j.from:j.to]); err != nil {
 				p.abort()
 				return err
 			}
-			if cap(j.line) > keepLine {
-				j.line = nil // a rare big line: don't keep its memory in the pool
-			}
+		}
+		if cap(b.out) > keepBatchOut {
+			b.out = nil // after a batch of big lines: don't keep the memory
 		}
 		p.free = append(p.free, b)
 	}
@@ -225,4 +258,103 @@ func (p *parallelDump) stop() {
 	p.abort()
 	close(p.work)
 	p.wg.Wait()
+}
+
+// A list too big for one job is cut into parts of about partBytes of
+// quicklist nodes; workers render the parts' elements, the parsing goroutine
+// writes them in order.
+var partBytes = 256 << 10
+
+// bigList dumps list e, whose value SkipSpan found too big for one job, part
+// by part. Every earlier line is written first. The line's bytes reach the
+// output exactly where a sequential dump writes them (flushIfBig after each
+// element), so that even a failure leaves the same output; where a part
+// cannot be framed, the parsing goroutine goes on element by element.
+func (p *parallelDump) bigList(e *rdb.Entry) error {
+	d := p.d
+	if err := p.retire(true); err != nil {
+		return err
+	}
+	if err := d.startLine(); err != nil {
+		return err
+	}
+	d.stats.Keys++
+	d.keyHead(e)
+	d.b = append(d.b, '[')
+	p.listElems = 0
+	for {
+		j := p.slot()
+		ok, last := d.r.SkipListPart(&j.span, partBytes)
+		if !ok {
+			break
+		}
+		j.filtered, j.isPart, j.ends = false, true, j.ends[:0]
+		p.cur.n++
+		p.submit() // a part is a batch of its own
+		if err := p.retire(false); err != nil {
+			return err
+		}
+		if last {
+			if err := p.retire(true); err != nil {
+				return err
+			}
+			d.b = append(d.b, "]}"...)
+			return d.endLine()
+		}
+	}
+	// Not framed (damaged, or not a quicklist): element by element here.
+	if err := p.retire(true); err != nil {
+		return err
+	}
+	if err := d.elements(p.listElems); err != nil {
+		return err
+	}
+	d.b = append(d.b, "]}"...)
+	return d.endLine()
+}
+
+// renderPart renders the elements of a list part, each with a leading comma.
+func (p *parallelDump) renderPart(wd *dumper, j *dumpJob) error {
+	vr := wd.r
+	vr.OpenSpan(&j.span)
+	line := jsonBuf(j.line[:0])
+	for {
+		el, err := vr.NextElem()
+		if err != nil {
+			j.line = line
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		line = append(line, ',')
+		line = line.bytesValue(el.Member)
+		j.ends = append(j.ends, int32(len(line)))
+	}
+}
+
+// writePart appends a rendered part to the line being built, writing the
+// line out wherever the sequential dump's flushIfBig would.
+func (p *parallelDump) writePart(j *dumpJob) error {
+	d := p.d
+	from := 0
+	if p.listElems == 0 && len(j.ends) > 0 {
+		from = 1 // the line's first element has no comma before it
+	}
+	for _, end := range j.ends {
+		if len(d.b)+int(end)-from >= d.flushAt {
+			if _, err := d.out.Write(d.b); err != nil {
+				return err
+			}
+			if _, err := d.out.Write(j.line[from:end]); err != nil {
+				return err
+			}
+			d.b, from = d.b[:0], int(end)
+		}
+	}
+	if n := len(j.ends); n > 0 {
+		d.b = append(d.b, j.line[from:j.ends[n-1]]...)
+	}
+	p.listElems += len(j.ends)
+	return nil
 }

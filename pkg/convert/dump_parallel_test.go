@@ -26,7 +26,8 @@ func dumpVerdict(data []byte, o DumpOptions) string {
 // writes the same bytes and fails with the same error as without them — on
 // the fixtures, every RDB file of the corpus and thousands of damaged files;
 // with default limits and with tiny ones (one value per batch, values over 64
-// bytes dumped by the parser), in both output forms and with a filter.
+// bytes cut into parts of one quicklist node), in both output forms and with a
+// filter.
 func TestParallelDumpMatchesSequential(t *testing.T) {
 	type input struct {
 		name string
@@ -91,10 +92,13 @@ func TestParallelDumpMatchesSequential(t *testing.T) {
 		}
 	}
 	check("default limits")
-	saved := [3]int{bigValue, batchBytes, batchJobs}
-	bigValue, batchBytes, batchJobs = 64, 1, 1
-	defer func() { bigValue, batchBytes, batchJobs = saved[0], saved[1], saved[2] }()
+	saved := [4]int{bigValue, batchBytes, batchJobs, partBytes}
+	bigValue, batchBytes, batchJobs, partBytes = 64, 1, 1, 1
+	defer func() { bigValue, batchBytes, batchJobs, partBytes = saved[0], saved[1], saved[2], saved[3] }()
 	check("tiny limits")
+	partialLineFlush = 100 // lines of big lists written in many pieces
+	defer func() { partialLineFlush = 64 << 10 }()
+	check("tiny limits, lines written in pieces")
 	t.Logf("%d inputs dump alike with and without workers", len(inputs))
 }
 

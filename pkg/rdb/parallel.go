@@ -322,18 +322,23 @@ func (r *Reader) frameValue() error {
 			if r.spanEnd > 0 && r.src.pos > r.spanEnd {
 				return errSpanTooBig
 			}
-			if v.t == TypeListQuicklist2 {
-				if _, err := r.readLen(""); err != nil {
-					return err
-				}
-			}
-			if err := r.frameString(); err != nil {
+			if err := r.frameNode(v.t); err != nil {
 				return err
 			}
 		}
 		return nil
 	case TypeHashListpackEx:
 		if err := r.src.skip(8); err != nil {
+			return err
+		}
+	}
+	return r.frameString()
+}
+
+// frameNode moves past one quicklist node.
+func (r *Reader) frameNode(t Type) error {
+	if t == TypeListQuicklist2 {
+		if _, err := r.readLen(""); err != nil {
 			return err
 		}
 	}

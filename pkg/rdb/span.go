@@ -9,6 +9,8 @@ type ValueSpan struct {
 	start, end int // the value's bytes in the input
 	t          Type
 	key, meta  []byte // storage of Entry.Key and Entry.KeyMeta, reused
+	nodes      uint64 // for a part of a list (SkipListPart): its quicklist nodes
+	part       bool
 }
 
 // Size is the number of bytes the value takes in the file.
@@ -47,6 +49,7 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 	}
 	span.setEntry(&r.entry)
 	span.start, span.end, span.t = start, r.src.pos, t
+	span.part, span.nodes = false, 0
 	r.inValue = false
 	return true
 }
@@ -85,4 +88,59 @@ func (r *Reader) OpenSpan(span *ValueSpan) {
 	r.db = span.Entry.DB
 	r.entry = span.Entry
 	r.startValue(span.t)
+	if span.part {
+		r.val.phase, r.val.remaining = 1, span.nodes
+	}
+}
+
+// SkipListPart frames the next quicklist nodes of the current key's value, a
+// list, about limit bytes of them (at least one node), into span, for a value
+// reader to decode (OpenSpan: NextElem then delivers the elements of those
+// nodes). Called again, it frames the following nodes; last reports that the
+// value is done. Elements of a huge list can so be decoded on several
+// goroutines.
+//
+// It returns false, leaving the Reader where it was (nodes framed by earlier
+// calls stay skipped), when the value is not a quicklist, when the Reader is
+// not over an in-memory input or is Strict (an empty list is only known from
+// all the parts), when elements were read otherwise, when the list has no
+// nodes, or when the next node is damaged: the caller then goes on with
+// NextElem, which reports the damage as it always does.
+func (r *Reader) SkipListPart(span *ValueSpan, limit int) (ok, last bool) {
+	v := &r.val
+	if !r.src.whole || !r.inValue || r.err != nil || r.opts.Strict ||
+		(v.t != TypeListQuicklist && v.t != TypeListQuicklist2) {
+		return false, false
+	}
+	if v.phase == 0 {
+		start := r.src.pos
+		n, err := r.readLen("")
+		if err != nil || n == 0 {
+			r.src.pos = start
+			return false, false
+		}
+		v.phase, v.remaining = 1, n
+	} else if v.phase != 1 || v.blob.kind != blobNone || v.count != 0 {
+		return false, false // elements were read: parts would lose them
+	}
+	r.src.maybeFlush() // the checksum and the page release keep pace
+	start, nodes := r.src.pos, uint64(0)
+	for v.remaining > 0 && (nodes == 0 || r.src.pos-start < limit) {
+		if err := r.frameNode(v.t); err != nil {
+			r.src.pos = start
+			v.remaining += nodes
+			return false, false
+		}
+		nodes++
+		v.remaining--
+	}
+	span.setEntry(&r.entry)
+	span.start, span.end, span.t = start, r.src.pos, v.t
+	span.part, span.nodes = true, nodes
+	if v.remaining == 0 {
+		v.phase = 0xFF
+		r.inValue = false
+		return true, true
+	}
+	return true, false
 }
