@@ -19,6 +19,12 @@ const hexDigits = "0123456789abcdef"
 // UTF-8 and escapes in one pass, eight ASCII bytes at a time where nothing
 // needs escaping, and starts over as base64 at the first invalid byte.
 func (b jsonBuf) bytesValue(s []byte) jsonBuf {
+	if len(s) <= 16 && plainShort(s) {
+		// Most elements of big collections: no loop, one copy.
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := len(b)
 	b = append(b, '"')
 	last, i := 0, 0
@@ -63,6 +69,23 @@ func plainASCII8(v uint64) bool {
 	q := v ^ (lo * '"')
 	bs := v ^ (lo * '\\')
 	return ((v-lo*0x20)&^v|(q-lo)&^q|(bs-lo)&^bs)&hi == 0
+}
+
+// plainShort reports whether s, of at most 16 bytes, is all printable ASCII
+// other than '"' and '\\': two overlapping eight- or four-byte words cover it.
+func plainShort(s []byte) bool {
+	switch n := len(s); {
+	case n >= 8:
+		return plainASCII8(binary.LittleEndian.Uint64(s)) && plainASCII8(binary.LittleEndian.Uint64(s[n-8:]))
+	case n >= 4:
+		return plainASCII8(uint64(binary.LittleEndian.Uint32(s)) | uint64(binary.LittleEndian.Uint32(s[n-4:]))<<32)
+	}
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func appendEscape(b []byte, c byte) []byte {
