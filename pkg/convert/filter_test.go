@@ -2,7 +2,9 @@ package convert
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"math/rand/v2"
 	"regexp"
 	"testing"
 	"unicode/utf8"
@@ -123,6 +125,23 @@ func TestBytesValueRoundTrip(t *testing.T) {
 		}
 		if utf8.Valid(c) != (len(out) > 0 && out[0] == '"') {
 			t.Fatalf("%q: form %s does not match its validity", c, out)
+		}
+	}
+}
+
+func TestAppendBase64MatchesEncodingBase64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 300; n++ {
+		for k := 0; k < 20; k++ {
+			src := make([]byte, n)
+			for i := range src {
+				src[i] = byte(rng.Uint32())
+			}
+			prefix := []byte("x")
+			want := base64.StdEncoding.AppendEncode(bytes.Clone(prefix), src)
+			if got := appendBase64(bytes.Clone(prefix), src); !bytes.Equal(got, want) {
+				t.Fatalf("%d bytes: got %s want %s", n, got, want)
+			}
 		}
 	}
 }

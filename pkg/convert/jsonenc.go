@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -38,7 +39,7 @@ func (b jsonBuf) bytesValue(s []byte) jsonBuf {
 			r, size := utf8.DecodeRune(s[i:])
 			if r == utf8.RuneError && size == 1 {
 				b = append(b[:start], `{"base64":"`...)
-				b = base64.StdEncoding.AppendEncode(b, s)
+				b = appendBase64(b, s)
 				return append(b, `"}`...)
 			}
 			i += size
@@ -136,3 +137,33 @@ func (b jsonBuf) score(f float64) jsonBuf {
 
 func (b jsonBuf) int(v int64) jsonBuf   { return strconv.AppendInt(b, v, 10) }
 func (b jsonBuf) uint(v uint64) jsonBuf { return strconv.AppendUint(b, v, 10) }
+
+// base64Pairs maps twelve bits to their two base64 characters, first one in
+// the low byte.
+var base64Pairs = func() (t [4096]uint16) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := range t {
+		t[i] = uint16(alphabet[i>>6]) | uint16(alphabet[i&63])<<8
+	}
+	return t
+}()
+
+// appendBase64 appends the standard base64 encoding of src. Binary values are
+// a good part of what dump writes; this takes six bytes per step (four table
+// lookups, one 8-byte store) where encoding/base64 takes three, and leaves the
+// tail, with its padding, to encoding/base64.
+func appendBase64(dst, src []byte) []byte {
+	n := base64.StdEncoding.EncodedLen(len(src))
+	dst = slices.Grow(dst, n)
+	out := dst[len(dst) : len(dst)+n]
+	i, o := 0, 0
+	for ; i+8 <= len(src); i, o = i+6, o+8 {
+		v := binary.BigEndian.Uint64(src[i:]) // the top 48 bits are the six bytes
+		binary.LittleEndian.PutUint64(out[o:], uint64(base64Pairs[v>>52])|
+			uint64(base64Pairs[v>>40&0xfff])<<16|
+			uint64(base64Pairs[v>>28&0xfff])<<32|
+			uint64(base64Pairs[v>>16&0xfff])<<48)
+	}
+	base64.StdEncoding.Encode(out[o:], src[i:])
+	return dst[:len(dst)+n]
+}
