@@ -86,7 +86,10 @@ func (r *Reader) OpenSpan(span *ValueSpan) {
 	// checksum.
 	r.src.pos, r.src.sent = span.start, span.start
 	r.db = span.Entry.DB
-	r.entry = span.Entry
+	// What reading a value uses of the key record (errors name the key):
+	// cheaper than copying the whole Entry for every small value.
+	e := &r.entry
+	e.Kind, e.DB, e.Key, e.Type, e.Offset = EntryKey, span.Entry.DB, span.Entry.Key, span.Entry.Type, span.Entry.Offset
 	r.startValue(span.t)
 	if span.part {
 		r.val.phase, r.val.remaining = 1, span.nodes
