@@ -5,12 +5,21 @@
 // # Model
 //
 //	Engine ─ DB 0..n-1 ─ key ─ object{kind, TTL (absolute ms), value}
-//	  string  []byte            list  ring-buffer deque (O(1) at both ends)
-//	  set     map               zset  member->score map + skiplist with spans
+//	  string  []byte, or inline in the database's arena (see below)
+//	  list    ring-buffer deque (O(1) at both ends)
+//	  set     map
+//	  zset    member->score map + skiplist with spans
 //	  hash    map field->{value, TTL}
 //	  stream  entries by ID, last ID, entries_added, max deleted ID,
 //	          groups{last delivered, entries_read, PEL, consumers{PEL}}
 //	  + function libraries by name
+//
+// A database is compact (keyspace.go): its keys live back to back in an arena
+// of large pointer-free chunks, found through an open-addressing hash table of
+// integers; a plain string of up to 64 KiB is stored inline after its key,
+// any other value is an object the entry points to. A keyspace of millions of
+// small strings thus takes little more memory than its bytes, and gives the
+// garbage collector almost nothing to scan.
 //
 // Apply executes one command (name in any case). Commands are grouped by
 // type family in keys.go, strings.go, hyperloglog.go (PFADD, PFCOUNT,
@@ -33,9 +42,10 @@
 //
 // # Export and import
 //
-// Each walks the keyspace in a documented deterministic order (database,
-// then key bytes) and yields pkg/rdb's Entry and Value, ready for an
-// rdb.Writer; Functions returns the library codes. Load puts a key read by
+// Each walks the keyspace in a deterministic order (databases ascending, then
+// the order in which keys were last written, a function of the input alone;
+// not sorted) and yields pkg/rdb's Entry and Value, ready for an rdb.Writer
+// (EachReused saves their allocations); Functions returns the library codes. Load puts a key read by
 // pkg/rdb into a database, so that an AOF's RDB base can be loaded before
 // its incremental commands are applied.
 //

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strings"
 	"time"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -86,15 +85,8 @@ type Engine struct {
 	multi   *multiState
 	libs    map[string][]byte // function library name -> code
 	skipped int
+	sink    uint64 // Prefetch adds what it reads here, so that the reads are kept
 }
-
-// DB is one numbered database: a keyspace.
-type DB struct {
-	keys map[string]*object
-}
-
-// Len is the number of keys held, expired ones included.
-func (d *DB) Len() int { return len(d.keys) }
 
 // object is a key's value and expiry.
 type object struct {
@@ -121,7 +113,7 @@ func New(opts Options) *Engine {
 	}
 	e.dbs = make([]*DB, opts.Databases)
 	for i := range e.dbs {
-		e.dbs[i] = &DB{keys: map[string]*object{}}
+		e.dbs[i] = newDB()
 	}
 	return e
 }
@@ -153,40 +145,77 @@ func (e *Engine) version() int {
 
 func (e *Engine) live() bool { return e.opts.Mode == ModeLive }
 
-// expired reports whether o has a TTL that has passed, for lazy expiry.
-func (e *Engine) expired(o *object) bool {
-	return o.hasTTL && e.live() && o.expireAt <= e.now()
+// find locates key in db: the slot holding it, or else the empty slot where
+// it would go, and its hash (see DB.find). In ModeLive a key whose time has
+// come, or a hash whose fields have all expired, is deleted first and reported
+// absent (lazy expiry). The slot is valid until db changes.
+func (e *Engine) find(db *DB, key []byte) (slot int, h uint64, ok bool) {
+	slot, h, ok = db.find(key)
+	if !ok || !e.live() {
+		return slot, h, ok
+	}
+	now := e.now()
+	expired := false
+	if has, at := db.ttlAt(slot); has && at <= now {
+		expired = true
+	} else if en := db.entryAt(slot); en.flags&fRef != 0 {
+		if o := db.objs[en.idx]; o.kind == rdb.KindHash {
+			o.hash.purgeExpired(now)
+			expired = o.hash.len() == 0
+		}
+	}
+	if !expired {
+		return slot, h, true
+	}
+	db.removeSlot(slot)
+	return db.find(key)
+}
+
+// exists reports whether key is in db (after lazy expiry).
+func (e *Engine) exists(db *DB, key []byte) bool {
+	_, _, ok := e.find(db, key)
+	return ok
 }
 
 // lookup returns the live object of key in db, deleting it first when it has
-// expired (ModeLive only).
+// expired (ModeLive only). An inline string becomes an object, which the
+// caller may change in place.
 func (e *Engine) lookup(db *DB, key []byte) *object {
-	o := db.keys[string(key)]
-	if o == nil {
+	slot, _, ok := e.find(db, key)
+	if !ok {
 		return nil
 	}
-	if e.expired(o) {
-		delete(db.keys, string(key))
+	return db.objectAt(slot)
+}
+
+// view is lookup without promotion: the key's object, except that an inline
+// string comes as a temporary object whose str aliases the arena, for
+// reading only (before the database changes) or for a type check.
+func (e *Engine) view(db *DB, key []byte) *object {
+	slot, _, ok := e.find(db, key)
+	if !ok {
 		return nil
 	}
-	if o.kind == rdb.KindHash && e.live() {
-		o.hash.purgeExpired(e.now())
-		if o.hash.len() == 0 {
-			delete(db.keys, string(key))
-			return nil
-		}
+	en := db.entryAt(slot)
+	if en.flags&fRef != 0 {
+		return db.objs[en.idx]
 	}
+	o := &object{kind: rdb.KindString, str: en.val()}
+	o.hasTTL, o.expireAt = en.ttl()
 	return o
 }
 
 // lookupKind returns the object of key if it has kind k, nil if the key is
 // absent, and ErrWrongType otherwise.
 func (e *Engine) lookupKind(db *DB, key []byte, k rdb.Kind) (*object, error) {
-	o := e.lookup(db, key)
-	if o != nil && o.kind != k {
+	slot, _, ok := e.find(db, key)
+	if !ok {
+		return nil, nil
+	}
+	if db.kindAt(slot) != k {
 		return nil, ErrWrongType
 	}
-	return o, nil
+	return db.objectAt(slot), nil
 }
 
 // db is the selected database.
@@ -195,39 +224,39 @@ func (e *Engine) db() *DB { return e.dbs[e.cur] }
 // setKey stores o under key, replacing any value; the old TTL survives only
 // with keepTTL (db.c setKey).
 func (e *Engine) setKey(db *DB, key []byte, o *object, keepTTL bool) {
+	slot, h, ok := e.find(db, key)
 	o.hasTTL, o.expireAt = false, 0
-	if keepTTL {
-		if old := e.lookup(db, key); old != nil {
-			o.hasTTL, o.expireAt = old.hasTTL, old.expireAt
-		}
+	if keepTTL && ok {
+		o.hasTTL, o.expireAt = db.ttlAt(slot)
 	}
-	db.keys[string(key)] = o
+	db.putObject(slot, h, ok, key, o)
 }
-
-// add stores a new key that is known not to exist (db.c dbAdd).
-func (db *DB) add(key []byte, o *object) { db.keys[string(key)] = o }
 
 // del removes key and reports whether a live key was there.
 func (e *Engine) del(db *DB, key []byte) bool {
-	if e.lookup(db, key) == nil {
-		return false
+	slot, _, ok := e.find(db, key)
+	if ok {
+		db.removeSlot(slot)
 	}
-	delete(db.keys, string(key))
-	return true
+	return ok
 }
 
 // command is an entry of the command table.
 type command struct {
-	name  string // lower case, as in Redis's error messages
-	arity int    // Redis arity: exact when positive, minimum when negative
-	fn    func(e *Engine, args [][]byte) error
-	subs  map[string]*command
+	name    string // lower case, as in Redis's error messages
+	arity   int    // Redis arity: exact when positive, minimum when negative
+	fn      func(e *Engine, args [][]byte) error
+	subs    map[string]*command
+	control bool // executed at once inside MULTI (multiControl)
 }
 
 var commands map[string]*command
 
 func register(name string, arity int, fn func(e *Engine, args [][]byte) error) {
-	commands[name] = &command{name: name, arity: arity, fn: fn}
+	if len(name) > maxCommandName {
+		panic("engine: command name too long: " + name)
+	}
+	commands[name] = &command{name: name, arity: arity, fn: fn, control: multiControl[name]}
 }
 
 func registerSub(parent, name string, arity int, fn func(e *Engine, args [][]byte) error) {
@@ -235,6 +264,9 @@ func registerSub(parent, name string, arity int, fn func(e *Engine, args [][]byt
 	if p == nil {
 		p = &command{name: parent, arity: -2, subs: map[string]*command{}}
 		commands[parent] = p
+	}
+	if len(name) > maxCommandName {
+		panic("engine: subcommand name too long: " + name)
 	}
 	p.subs[name] = &command{name: parent + "|" + name, arity: arity, fn: fn}
 }
@@ -255,11 +287,30 @@ func init() {
 	registerGeo()
 }
 
+// maxCommandName bounds the length of command and subcommand names (checked
+// by register).
+const maxCommandName = 32
+
+// findCommand looks name up in m ignoring ASCII case, as Redis's
+// case-insensitive command table does (strcasecmp), without allocating.
+func findCommand(m map[string]*command, name []byte) *command {
+	var buf [maxCommandName]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, b := range name {
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		buf[i] = b
+	}
+	return m[string(buf[:len(name)])]
+}
+
 // resolve finds the command for args and checks its arity, as processCommand
 // does before a command runs or is queued.
 func resolve(args [][]byte) (*command, error) {
-	name := strings.ToLower(string(args[0]))
-	c := commands[name]
+	c := findCommand(commands, args[0])
 	if c == nil {
 		return nil, &UnknownCommandError{Name: string(args[0])}
 	}
@@ -267,7 +318,7 @@ func resolve(args [][]byte) (*command, error) {
 		if len(args) < 2 {
 			return nil, errArity(c.name)
 		}
-		sub := c.subs[strings.ToLower(string(args[1]))]
+		sub := findCommand(c.subs, args[1])
 		if sub == nil {
 			return nil, &UnknownCommandError{Name: string(args[0]), Sub: string(args[1])}
 		}
@@ -303,7 +354,7 @@ func (e *Engine) Apply(args [][]byte) error {
 		}
 		return err
 	}
-	if e.multi != nil && !multiControl[c.name] {
+	if e.multi != nil && !c.control {
 		q := make([][]byte, len(args))
 		for i, a := range args {
 			q[i] = append([]byte(nil), a...)
@@ -312,6 +363,33 @@ func (e *Engine) Apply(args [][]byte) error {
 		return nil
 	}
 	return c.fn(e, args)
+}
+
+// Prefetch hints that keys of database db are about to be looked up (by
+// commands on them, whose args[1] is the key of most write commands, or by
+// Load): it reads the parts of the database's hash table where they would be,
+// all together, so that the cache misses overlap rather than come one after
+// the other as the commands are applied. It changes nothing. A caller holding
+// a batch of commands calls it for a few of them (16, say) before applying
+// them; a db out of range is ignored.
+func (e *Engine) Prefetch(db int, keys [][]byte) {
+	d := e.DB(db)
+	if d == nil {
+		return
+	}
+	var homes [16]uint64
+	for len(keys) > 0 {
+		n := min(len(homes), len(keys))
+		for i, k := range keys[:n] {
+			homes[i] = hashKey(k) >> d.shift
+		}
+		var sum uint64
+		for _, h := range homes[:n] {
+			sum += d.slots[h]
+		}
+		e.sink += sum
+		keys = keys[n:]
+	}
 }
 
 func asUnknown(err error, u **UnknownCommandError) bool {

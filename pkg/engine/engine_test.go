@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,11 +18,18 @@ func newEngine(mode engine.Mode) *engine.Engine {
 	return engine.New(engine.Options{Mode: mode, Clock: func() int64 { return now }})
 }
 
-// dump renders the keyspace compactly: "db key [ttl] value" per key.
+// dump renders the keyspace compactly: "db key [ttl] value" per key, sorted
+// by database and key (Each's own order is the order of writes).
 func dump(t *testing.T, e *engine.Engine) string {
 	t.Helper()
-	var b strings.Builder
+	type line struct {
+		db   int
+		key  string
+		text string
+	}
+	var lines []line
 	err := e.Each(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
+		var b strings.Builder
 		b.WriteString(string(rune('0'+db)) + " " + string(key))
 		if ent.HasExpire {
 			b.WriteString(" ttl=" + itoa(ent.ExpireAtMs))
@@ -68,12 +77,20 @@ func dump(t *testing.T, e *engine.Engine) string {
 			b.WriteString("}")
 		}
 		b.WriteString("\n")
+		lines = append(lines, line{db, string(key), b.String()})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b.String()
+	slices.SortFunc(lines, func(a, b line) int {
+		return cmp.Or(cmp.Compare(a.db, b.db), strings.Compare(a.key, b.key))
+	})
+	var out strings.Builder
+	for _, l := range lines {
+		out.WriteString(l.text)
+	}
+	return out.String()
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }

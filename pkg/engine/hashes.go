@@ -128,7 +128,7 @@ func cmdHDel(e *Engine, a [][]byte) error {
 	for _, f := range a[2:] {
 		delete(o.hash.fields, string(f))
 		if o.hash.len() == 0 {
-			delete(db.keys, string(a[1]))
+			db.remove(a[1])
 			break
 		}
 	}
@@ -265,7 +265,7 @@ func (e *Engine) hexpire(a [][]byte, basetime int64, seconds bool, name string) 
 		f.expireAt = expire
 	}
 	if deleted && h.len() == 0 {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	return nil
 }

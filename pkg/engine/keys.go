@@ -87,60 +87,78 @@ func (e *Engine) expire(a [][]byte, basetime int64, seconds bool, name string) e
 	if err != nil {
 		return err
 	}
-	errTime := errorf("ERR invalid expire time in '%s' command", name)
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			return errTime
+			return errorf("ERR invalid expire time in '%s' command", name)
 		}
 		when *= 1000
 	}
 	if when > math.MaxInt64-basetime {
-		return errTime
+		return errorf("ERR invalid expire time in '%s' command", name)
 	}
 	when += basetime
 	db := e.db()
-	o := e.lookup(db, a[1])
-	if o == nil {
+	slot, _, ok := e.find(db, a[1])
+	if !ok {
 		return nil
 	}
+	has, at := db.ttlAt(slot)
 	switch {
-	case nx && o.hasTTL, xx && !o.hasTTL:
+	case nx && has, xx && !has:
 		return nil
-	case gt && (!o.hasTTL || when <= o.expireAt):
+	case gt && (!has || when <= at):
 		return nil
-	case lt && o.hasTTL && when >= o.expireAt:
+	case lt && has && when >= at:
 		return nil
 	}
 	if e.live() && when <= e.now() {
-		delete(db.keys, string(a[1]))
+		db.removeSlot(slot)
 		return nil
 	}
-	o.hasTTL, o.expireAt = true, when
+	db.setTTLAt(slot, true, when)
 	return nil
 }
 
 func cmdPersist(e *Engine, a [][]byte) error {
-	if o := e.lookup(e.db(), a[1]); o != nil {
-		o.hasTTL, o.expireAt = false, 0
+	db := e.db()
+	if slot, _, ok := e.find(db, a[1]); ok {
+		db.setTTLAt(slot, false, 0)
 	}
 	return nil
 }
 
 func (e *Engine) rename(a [][]byte, nx bool) error {
 	db := e.db()
-	o := e.lookup(db, a[1])
-	if o == nil {
+	if !e.exists(db, a[1]) {
 		return ErrNoSuchKey
 	}
 	if bytes.Equal(a[1], a[2]) {
 		return nil
 	}
-	if e.lookup(db, a[2]) != nil && nx {
+	if e.exists(db, a[2]) && nx {
 		return nil
 	}
-	delete(db.keys, string(a[1]))
-	db.keys[string(a[2])] = o // the TTL travels with the object
+	copyKey(db, a[1], db, a[2], true) // the TTL travels with the value
+	db.remove(a[1])
 	return nil
+}
+
+// copyKey stores under key in dst the value and TTL of srcKey, which src
+// holds: an inline string stays one, an object is moved (share) or copied.
+func copyKey(src *DB, srcKey []byte, dst *DB, key []byte, share bool) {
+	slot, _, _ := src.find(srcKey)
+	en := src.entryAt(slot)
+	dslot, h, ok := dst.find(key)
+	if en.flags&fRef == 0 {
+		has, at := en.ttl()
+		dst.putString(dslot, h, ok, key, en.val(), has, at)
+		return
+	}
+	o := src.objs[en.idx]
+	if !share {
+		o = o.dup()
+	}
+	dst.putObject(dslot, h, ok, key, o)
 }
 
 func cmdMove(e *Engine, a [][]byte) error {
@@ -152,12 +170,11 @@ func cmdMove(e *Engine, a [][]byte) error {
 	if src == dst {
 		return ErrSameObject
 	}
-	o := e.lookup(src, a[1])
-	if o == nil || e.lookup(dst, a[1]) != nil {
+	if !e.exists(src, a[1]) || e.exists(dst, a[1]) {
 		return nil
 	}
-	dst.add(a[1], o)
-	delete(src.keys, string(a[1]))
+	copyKey(src, a[1], dst, a[1], true)
+	src.remove(a[1])
 	return nil
 }
 
@@ -182,14 +199,13 @@ func cmdCopy(e *Engine, a [][]byte) error {
 	if src == dst && bytes.Equal(a[1], a[2]) {
 		return ErrSameObject
 	}
-	o := e.lookup(src, a[1])
-	if o == nil {
+	if !e.exists(src, a[1]) {
 		return nil
 	}
-	if e.lookup(dst, a[2]) != nil && !replace {
+	if e.exists(dst, a[2]) && !replace {
 		return nil
 	}
-	dst.keys[string(a[2])] = o.dup()
+	copyKey(src, a[1], dst, a[2], false)
 	return nil
 }
 
@@ -237,7 +253,7 @@ func cmdFlushDB(e *Engine, a [][]byte) error {
 	if err := flushArgs(a); err != nil {
 		return err
 	}
-	e.dbs[e.cur] = &DB{keys: map[string]*object{}}
+	e.dbs[e.cur] = newDB()
 	return nil
 }
 
@@ -247,7 +263,7 @@ func cmdFlushAll(e *Engine, a [][]byte) error {
 		return err
 	}
 	for i := range e.dbs {
-		e.dbs[i] = &DB{keys: map[string]*object{}}
+		e.dbs[i] = newDB()
 	}
 	return nil
 }

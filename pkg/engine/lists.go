@@ -164,7 +164,7 @@ func cmdLInsert(e *Engine, a [][]byte) error {
 
 func cmdLSet(e *Engine, a [][]byte) error {
 	db := e.db()
-	o := e.lookup(db, a[1])
+	o := e.view(db, a[1])
 	if o == nil {
 		return ErrNoSuchKey
 	}
@@ -222,7 +222,7 @@ func cmdLRem(e *Engine, a [][]byte) error {
 	}
 	o.list.reset(out)
 	if o.list.len() == 0 {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	return nil
 }
@@ -267,7 +267,7 @@ func cmdLTrim(e *Engine, a [][]byte) error {
 		o.list.popBack()
 	}
 	if o.list.len() == 0 {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	return nil
 }
@@ -307,7 +307,7 @@ func (e *Engine) popN(db *DB, key []byte, o *object, head bool, count int64) {
 		}
 	}
 	if o.list.len() == 0 {
-		delete(db.keys, string(key))
+		db.remove(key)
 	}
 }
 
@@ -361,7 +361,7 @@ func (e *Engine) lmove(src, dst []byte, fromHead, toHead bool) error {
 		do.list.pushBack(v)
 	}
 	if so.list.len() == 0 {
-		delete(db.keys, string(src))
+		db.remove(src)
 	}
 	return nil
 }
@@ -405,7 +405,7 @@ func (e *Engine) lmpop(a [][]byte, numkeysIdx int) error {
 	}
 	db := e.db()
 	for _, k := range a[numkeysIdx+1 : whereIdx] {
-		o := e.lookup(db, k)
+		o := e.view(db, k)
 		if o == nil {
 			continue
 		}
@@ -426,7 +426,7 @@ func (e *Engine) bpop(a [][]byte, head bool) error {
 	}
 	db := e.db()
 	for _, k := range a[1 : len(a)-1] {
-		o := e.lookup(db, k)
+		o := e.view(db, k)
 		if o == nil {
 			continue
 		}

@@ -66,7 +66,7 @@ func cmdRestore(e *Engine, a [][]byte) error {
 	}
 	db := e.db()
 	key := a[1]
-	if !replace && e.lookup(db, key) != nil {
+	if !replace && e.exists(db, key) {
 		return ErrBusyKey
 	}
 	ttl, err := argInt(a[2])
@@ -84,11 +84,10 @@ func cmdRestore(e *Engine, a [][]byte) error {
 	if err != nil {
 		return err
 	}
-	tmp := New(Options{Databases: 1})
-	if err := tmp.Load(0, &rdb.Entry{Key: key}, v); err != nil {
+	o, err := objectOf(key, v)
+	if err != nil {
 		return err
 	}
-	o := tmp.dbs[0].keys[string(key)]
 	if replace {
 		e.del(db, key)
 	}
@@ -103,10 +102,13 @@ func cmdRestore(e *Engine, a [][]byte) error {
 	if ttl != 0 && e.live() && ttl <= e.now() {
 		return nil
 	}
-	if ttl != 0 {
-		o.hasTTL, o.expireAt = true, ttl
+	slot, h, found := db.find(key)
+	if v.Kind == rdb.KindString {
+		db.putString(slot, h, found, key, v.String, ttl != 0, ttl)
+		return nil
 	}
-	db.keys[string(key)] = o
+	o.hasTTL, o.expireAt = ttl != 0, ttl
+	db.putObject(slot, h, found, key, o)
 	return nil
 }
 

@@ -51,7 +51,7 @@ func cmdSRem(e *Engine, a [][]byte) error {
 	for _, m := range a[2:] {
 		delete(o.set, string(m))
 		if len(o.set) == 0 {
-			delete(db.keys, string(a[1]))
+			db.remove(a[1])
 			break
 		}
 	}
@@ -60,8 +60,8 @@ func cmdSRem(e *Engine, a [][]byte) error {
 
 func cmdSMove(e *Engine, a [][]byte) error {
 	db := e.db()
-	src := e.lookup(db, a[1])
-	dst := e.lookup(db, a[2])
+	src := e.view(db, a[1])
+	dst := e.view(db, a[2])
 	if src == nil {
 		return nil
 	}
@@ -77,7 +77,7 @@ func cmdSMove(e *Engine, a [][]byte) error {
 	}
 	delete(src.set, m)
 	if len(src.set) == 0 {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	if dst == nil {
 		dst = newSet()
@@ -104,7 +104,7 @@ func cmdSPop(e *Engine, a [][]byte) error {
 		return err
 	}
 	if count >= int64(len(o.set)) {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 		return nil
 	}
 	members := setMembers(o.set)

@@ -65,7 +65,7 @@ func cmdSort(e *Engine, a [][]byte) error {
 		}
 	}
 	db := e.db()
-	o := e.lookup(db, a[1])
+	o := e.view(db, a[1])
 	kind := rdb.KindList
 	if o != nil {
 		kind = o.kind
@@ -239,7 +239,7 @@ func (e *Engine) sortLookup(db *DB, pattern, subst []byte) ([]byte, bool) {
 	}
 	key := make([]byte, 0, p+len(subst)+len(post))
 	key = append(append(append(key, pattern[:p]...), subst...), post...)
-	o := e.lookup(db, key)
+	o := e.view(db, key)
 	if o == nil {
 		return nil, false
 	}

@@ -483,7 +483,7 @@ func cmdXSetID(e *Engine, a [][]byte) error {
 			return ErrSyntax
 		}
 	}
-	o := e.lookup(e.db(), a[1])
+	o := e.view(e.db(), a[1])
 	if o == nil {
 		return ErrNoSuchKey
 	}

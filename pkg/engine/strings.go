@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"math/big"
+	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -53,19 +54,25 @@ func registerStrings() {
 	})
 	register("incrbyfloat", 3, cmdIncrByFloat)
 	register("getset", 3, func(e *Engine, a [][]byte) error {
-		if _, err := e.lookupKind(e.db(), a[1], rdb.KindString); err != nil {
-			return err
+		db := e.db()
+		slot, h, ok := e.find(db, a[1])
+		if ok && db.kindAt(slot) != rdb.KindString {
+			return ErrWrongType
 		}
-		e.setKey(e.db(), a[1], newString(clone(a[2])), false)
+		db.putString(slot, h, ok, a[1], a[2], false, 0)
 		return nil
 	})
 	register("getdel", 2, func(e *Engine, a [][]byte) error {
 		db := e.db()
-		o, err := e.lookupKind(db, a[1], rdb.KindString)
-		if o != nil {
-			delete(db.keys, string(a[1]))
+		slot, _, ok := e.find(db, a[1])
+		if !ok {
+			return nil
 		}
-		return err
+		if db.kindAt(slot) != rdb.KindString {
+			return ErrWrongType
+		}
+		db.removeSlot(slot)
+		return nil
 	})
 	register("getex", -2, cmdGetEx)
 	register("setbit", 4, cmdSetBit)
@@ -142,9 +149,9 @@ func (e *Engine) expireMs(arg []byte, flags int, name string) (int64, error) {
 		return 0, err
 	}
 	seconds := flags&(setEX|setEXAT) != 0
-	bad := errorf("ERR invalid expire time in '%s' command", name)
+	bad := func() error { return errorf("ERR invalid expire time in '%s' command", name) }
 	if ms <= 0 || seconds && ms > math.MaxInt64/1000 {
-		return 0, bad
+		return 0, bad()
 	}
 	if seconds {
 		ms *= 1000
@@ -153,7 +160,7 @@ func (e *Engine) expireMs(arg []byte, flags int, name string) (int64, error) {
 		ms += e.now() // wraps on overflow, as in C, and is caught below
 	}
 	if ms <= 0 {
-		return 0, bad
+		return 0, bad()
 	}
 	return ms, nil
 }
@@ -176,20 +183,18 @@ func (e *Engine) set(key, val []byte, flags int, expire []byte, name string) err
 		}
 	}
 	db := e.db()
-	if flags&setGet != 0 {
-		if _, err := e.lookupKind(db, key, rdb.KindString); err != nil {
-			return err
-		}
+	slot, h, found := e.find(db, key)
+	if flags&setGet != 0 && found && db.kindAt(slot) != rdb.KindString {
+		return ErrWrongType
 	}
-	found := e.lookup(db, key) != nil
 	if flags&setNX != 0 && found || flags&setXX != 0 && !found {
 		return nil
 	}
-	o := newString(clone(val))
-	e.setKey(db, key, o, flags&setKeepTTL != 0)
-	if expire != nil {
-		o.hasTTL, o.expireAt = true, when
+	hasTTL := expire != nil
+	if !hasTTL && flags&setKeepTTL != 0 && found {
+		hasTTL, when = db.ttlAt(slot)
 	}
+	db.putString(slot, h, found, key, val, hasTTL, when)
 	return nil
 }
 
@@ -200,13 +205,14 @@ func (e *Engine) mset(a [][]byte, nx bool) error {
 	db := e.db()
 	if nx {
 		for j := 1; j < len(a); j += 2 {
-			if e.lookup(db, a[j]) != nil {
+			if e.exists(db, a[j]) {
 				return nil
 			}
 		}
 	}
 	for j := 1; j < len(a); j += 2 {
-		e.setKey(db, a[j], newString(clone(a[j+1])), false)
+		slot, h, ok := e.find(db, a[j])
+		db.putString(slot, h, ok, a[j], a[j+1], false, 0)
 	}
 	return nil
 }
@@ -218,7 +224,8 @@ func cmdAppend(e *Engine, a [][]byte) error {
 		return err
 	}
 	if o == nil {
-		db.add(a[1], newString(clone(a[2])))
+		slot, h, ok := db.find(a[1])
+		db.putString(slot, h, ok, a[1], a[2], false, 0)
 		return nil
 	}
 	if int64(len(o.str))+int64(len(a[2])) > maxStringBytes {
@@ -268,17 +275,26 @@ func growZero(b []byte, n int) []byte {
 	return append(b, make([]byte, n-len(b))...)
 }
 
-// incrBy is incrDecrCommand; the TTL stays (dbOverwrite).
+// incrBy is incrDecrCommand; the TTL stays (dbOverwrite). An inline string
+// stays inline (overwritten in place while its length does not change).
 func (e *Engine) incrBy(key []byte, incr int64) error {
 	db := e.db()
-	o, err := e.lookupKind(db, key, rdb.KindString)
-	if err != nil {
-		return err
-	}
+	slot, h, found := e.find(db, key)
 	var v int64
-	if o != nil {
+	var o *object
+	if found {
+		if db.kindAt(slot) != rdb.KindString {
+			return ErrWrongType
+		}
+		var cur []byte
+		if en := db.entryAt(slot); en.flags&fRef != 0 {
+			o = db.objs[en.idx]
+			cur = o.str
+		} else {
+			cur = en.val()
+		}
 		var ok bool
-		if v, ok = parseInt(o.str); !ok {
+		if v, ok = parseInt(cur); !ok {
 			return ErrNotInteger
 		}
 	}
@@ -286,11 +302,16 @@ func (e *Engine) incrBy(key []byte, incr int64) error {
 		return ErrOverflow
 	}
 	v += incr
-	if o == nil {
-		db.add(key, newString(formatInt(v)))
-	} else {
+	if o != nil {
 		o.str = formatInt(v)
+		return nil
 	}
+	var buf [20]byte
+	hasTTL, at := false, int64(0)
+	if found {
+		hasTTL, at = db.ttlAt(slot)
+	}
+	db.putString(slot, h, found, key, strconv.AppendInt(buf[:0], v, 10), hasTTL, at)
 	return nil
 }
 
@@ -329,9 +350,12 @@ func cmdGetEx(e *Engine, a [][]byte) error {
 		return err
 	}
 	db := e.db()
-	o, err := e.lookupKind(db, a[1], rdb.KindString)
-	if o == nil {
-		return err
+	slot, _, ok := e.find(db, a[1])
+	if !ok {
+		return nil
+	}
+	if db.kindAt(slot) != rdb.KindString {
+		return ErrWrongType
 	}
 	var when int64
 	if expire != nil {
@@ -341,11 +365,11 @@ func cmdGetEx(e *Engine, a [][]byte) error {
 	}
 	switch {
 	case flags&(setEXAT|setPXAT) != 0 && e.live() && when <= e.now():
-		delete(db.keys, string(a[1]))
+		db.removeSlot(slot)
 	case expire != nil:
-		o.hasTTL, o.expireAt = true, when
+		db.setTTLAt(slot, true, when)
 	case flags&setPersist != 0:
-		o.hasTTL, o.expireAt = false, 0
+		db.setTTLAt(slot, false, 0)
 	}
 	return nil
 }
@@ -675,9 +699,9 @@ func cmdBitop(e *Engine, a [][]byte) error {
 	srcs := make([][]byte, 0, len(a)-3)
 	maxlen := 0
 	for _, k := range a[3:] {
-		o, err := e.lookupKind(db, k, rdb.KindString)
-		if err != nil {
-			return err
+		o := e.view(db, k)
+		if o != nil && o.kind != rdb.KindString {
+			return ErrWrongType
 		}
 		var s []byte
 		if o != nil {

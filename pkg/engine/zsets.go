@@ -198,7 +198,7 @@ parsed:
 		}
 	}
 	if z.len() == 0 { // only a new key under NX/GT/LT with nothing added
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	return nil
 }
@@ -212,7 +212,7 @@ func cmdZRem(e *Engine, a [][]byte) error {
 	for _, m := range a[2:] {
 		o.zset.remove(m)
 		if o.zset.len() == 0 {
-			delete(db.keys, string(a[1]))
+			db.remove(a[1])
 			break
 		}
 	}
@@ -471,7 +471,7 @@ func (e *Engine) zremRange(a [][]byte, kind int) error {
 		z.remove(x.member)
 	}
 	if z.len() == 0 {
-		delete(db.keys, string(a[1]))
+		db.remove(a[1])
 	}
 	return nil
 }
@@ -487,7 +487,7 @@ func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
 		z.remove(x.member)
 	}
 	if z.len() == 0 {
-		delete(db.keys, string(key))
+		db.remove(key)
 	}
 }
 
@@ -496,7 +496,7 @@ func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
 func (e *Engine) zpopFirst(keys [][]byte, min bool, count int64) error {
 	db := e.db()
 	for _, k := range keys {
-		o := e.lookup(db, k)
+		o := e.view(db, k)
 		if o == nil {
 			continue
 		}
@@ -586,7 +586,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	srcs := make([]src, setnum)
 	for i := range srcs {
 		srcs[i].weight = 1
-		o := e.lookup(db, a[3+i])
+		o := e.view(db, a[3+i])
 		if o == nil {
 			continue
 		}
