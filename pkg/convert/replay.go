@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -134,103 +133,7 @@ func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) e
 		base, rest = r.Offset(), r.Rest()
 	}
 	ar := aof.NewReader(rest, aof.ReaderOptions{BaseOffset: base})
-	multiDepth := 0
-	for {
-		rec, err := ar.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if f.Last && errors.Is(err, aof.ErrTruncated) {
-				// Redis drops a torn tail of the last file, and an open MULTI
-				// with it (its commands were never applied: they are queued).
-				st.TornTail = true
-				var pe *aof.ParseError
-				if errors.As(err, &pe) {
-					st.TornOffset = pe.GoodEnd
-				}
-				break
-			}
-			return err
-		}
-		if rec.Kind == aof.KindAnnotation {
-			if o.UntilTimestamp != 0 && rec.HasTimestamp && rec.Timestamp > o.UntilTimestamp {
-				st.Stopped = fmt.Sprintf("at #TS:%d (offset %d)", rec.Timestamp, rec.Offset)
-				return errStop
-			}
-			continue
-		}
-		if o.UntilOffset != 0 && f.Last && rec.Offset >= o.UntilOffset {
-			st.Stopped = fmt.Sprintf("at offset %d", rec.Offset)
-			return errStop
-		}
-		off := rec.Offset
-		args, err := ar.ReadCommand(0)
-		if err != nil {
-			if f.Last && errors.Is(err, aof.ErrTruncated) {
-				st.TornTail, st.TornOffset = true, off
-				break
-			}
-			return err
-		}
-		name := strings.ToUpper(string(args[0]))
-		if o.UntilCommand != "" && strings.EqualFold(name, o.UntilCommand) {
-			st.Stopped = fmt.Sprintf("before %s at offset %d", name, off)
-			return errStop
-		}
-		switch name {
-		case "MULTI":
-			multiDepth++
-		case "EXEC":
-			multiDepth--
-		}
-		if err := e.Apply(args); err != nil {
-			var ee *engine.ExecError
-			if errors.As(err, &ee) {
-				// A queued command that fails at EXEC is logged all the same
-				// (the rest of the transaction applies), and fails in Redis's
-				// own replay too.
-				st.Commands++
-				continue
-			}
-			// Redis logs only commands that succeeded: one failing here is a
-			// command rdbtool cannot replay, or a damaged log.
-			return fmt.Errorf("offset %d: %s: %w", off, name, err)
-		}
-		st.Commands++
-	}
-	return nil
-}
-
-// loadRDB loads the keys and functions of an RDB part into e.
-func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
-	for {
-		ent, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch ent.Kind {
-		case rdb.EntryFunction:
-			if err := e.Apply([][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte("REPLACE"), bytes.Clone(ent.Function)}); err != nil {
-				return err
-			}
-		case rdb.EntryKey:
-			db := ent.DB
-			keyEntry := *ent
-			keyEntry.Key = bytes.Clone(ent.Key)
-			v, err := r.ReadValue(0)
-			if err != nil {
-				return err
-			}
-			if err := e.Load(db, &keyEntry, v); err != nil {
-				return err
-			}
-			st.RDBKeys++
-		}
-	}
+	return applyCommands(ar, f, e, o, st)
 }
 
 // WriteEngine saves the dataset of e (the keys f selects) as an RDB file
@@ -241,7 +144,7 @@ func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 			return err
 		}
 	}
-	err := e.Each(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
+	err := e.EachReused(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
 		if !f.Match(ent) {
 			return nil
 		}

@@ -1,0 +1,401 @@
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/engine"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// An AOF is read on a goroutine of its own, which parses commands (and the
+// keys of an RDB part) into batches while the engine applies the previous
+// ones: on a machine with two cores, reading no longer adds to the replay's
+// time. Holding a batch also lets the engine look up several keys at once
+// (Engine.Prefetch).
+
+// cmdBatch is a run of parsed commands: their arguments back to back in buf.
+type cmdBatch struct {
+	buf  []byte
+	ends []int // where each argument ends in buf
+	cmds []batchCmd
+
+	// The last batch says how the input ended.
+	last    bool
+	err     error  // nil (the end of the input), errStop or a read error
+	stopped string // ReplayStats.Stopped
+	torn    bool   // ReplayStats.TornTail
+	tornOff int64  // ReplayStats.TornOffset
+}
+
+type batchCmd struct {
+	arg int // index in ends of its first argument
+	n   int // arguments
+	off int64
+}
+
+const (
+	replayBatchBytes    = 1 << 20 // a batch is handed over once its arguments reach this size
+	replayBatchCommands = 4096    // ... or it holds this many commands
+	replayBatchesAhead  = 2
+	prefetchAhead       = 16 // commands whose keys are looked up ahead, together
+)
+
+func (b *cmdBatch) reset() {
+	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], cmds: b.cmds[:0]}
+}
+
+// reuseBatchBuf empties a batch buffer for the next batch, unless a huge
+// argument or value made it much bigger than a batch: the GC gets it then.
+func reuseBatchBuf(buf []byte) []byte {
+	if cap(buf) > 4*replayBatchBytes {
+		return nil
+	}
+	return buf[:0]
+}
+
+func (b *cmdBatch) add(args [][]byte, off int64) {
+	c := batchCmd{arg: len(b.ends), n: len(args), off: off}
+	for _, a := range args {
+		b.buf = append(b.buf, a...)
+		b.ends = append(b.ends, len(b.buf))
+	}
+	b.cmds = append(b.cmds, c)
+}
+
+// args returns the arguments of command i, in dst's storage.
+func (b *cmdBatch) args(i int, dst [][]byte) [][]byte {
+	c := b.cmds[i]
+	dst = dst[:0]
+	start := 0
+	if c.arg > 0 {
+		start = b.ends[c.arg-1]
+	}
+	for _, end := range b.ends[c.arg : c.arg+c.n] {
+		dst = append(dst, b.buf[start:end:end])
+		start = end
+	}
+	return dst
+}
+
+// key returns the second argument of command i (the key of most commands),
+// nil if it has none.
+func (b *cmdBatch) key(i int) []byte {
+	c := b.cmds[i]
+	if c.n < 2 {
+		return nil
+	}
+	start := b.ends[c.arg]
+	end := b.ends[c.arg+1]
+	return b.buf[start:end:end]
+}
+
+// readCommands parses the commands of ar into batches sent on out, the last
+// one flagged, and stops early when quit is closed. Empty batches come back
+// on free to be reused.
+func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, out chan<- *cmdBatch, free <-chan *cmdBatch, quit <-chan struct{}) {
+	get := func() *cmdBatch {
+		select {
+		case b := <-free:
+			b.reset()
+			return b
+		default:
+			return &cmdBatch{}
+		}
+	}
+	b := get()
+	send := func() bool {
+		select {
+		case out <- b:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	until := []byte(o.UntilCommand)
+	for {
+		rec, err := ar.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if f.Last && errors.Is(err, aof.ErrTruncated) {
+				// Redis drops a torn tail of the last file, and an open MULTI
+				// with it (its commands were never applied: they are queued).
+				b.torn = true
+				var pe *aof.ParseError
+				if errors.As(err, &pe) {
+					b.tornOff = pe.GoodEnd
+				}
+				break
+			}
+			b.err = err
+			break
+		}
+		if rec.Kind == aof.KindAnnotation {
+			if o.UntilTimestamp != 0 && rec.HasTimestamp && rec.Timestamp > o.UntilTimestamp {
+				b.stopped = fmt.Sprintf("at #TS:%d (offset %d)", rec.Timestamp, rec.Offset)
+				b.err = errStop
+				break
+			}
+			continue
+		}
+		if o.UntilOffset != 0 && f.Last && rec.Offset >= o.UntilOffset {
+			b.stopped = fmt.Sprintf("at offset %d", rec.Offset)
+			b.err = errStop
+			break
+		}
+		off := rec.Offset
+		args, err := ar.ReadCommand(0)
+		if err != nil {
+			if f.Last && errors.Is(err, aof.ErrTruncated) {
+				b.torn, b.tornOff = true, off
+				break
+			}
+			b.err = err
+			break
+		}
+		if len(until) != 0 && bytes.EqualFold(args[0], until) {
+			b.stopped = fmt.Sprintf("before %s at offset %d", strings.ToUpper(string(args[0])), off)
+			b.err = errStop
+			break
+		}
+		b.add(args, off)
+		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
+			if !send() {
+				return
+			}
+			b = get()
+		}
+	}
+	b.last = true
+	send()
+}
+
+// applyCommands applies the RESP commands of ar to e, reading them on another
+// goroutine.
+func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
+	out := make(chan *cmdBatch, replayBatchesAhead)
+	free := make(chan *cmdBatch, replayBatchesAhead+2)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readCommands(ar, f, o, out, free, quit)
+	}()
+	defer func() {
+		close(quit)
+		<-done
+	}()
+	var args, keys [][]byte
+	for b := range out {
+		for i, c := range b.cmds {
+			if i%prefetchAhead == 0 {
+				// Look where the next commands' keys go, all at once, so that
+				// their cache misses overlap.
+				keys = keys[:0]
+				for j := i; j < min(i+prefetchAhead, len(b.cmds)); j++ {
+					if k := b.key(j); k != nil {
+						keys = append(keys, k)
+					}
+				}
+				e.Prefetch(e.Selected(), keys)
+			}
+			args = b.args(i, args)
+			if err := e.Apply(args); err != nil {
+				var ee *engine.ExecError
+				if errors.As(err, &ee) {
+					// A queued command that fails at EXEC is logged all the
+					// same (the rest of the transaction applies), and fails in
+					// Redis's own replay too.
+					st.Commands++
+					continue
+				}
+				// Redis logs only commands that succeeded: one failing here is
+				// a command rdbtool cannot replay, or a damaged log.
+				return fmt.Errorf("offset %d: %s: %w", c.off, strings.ToUpper(string(args[0])), err)
+			}
+			st.Commands++
+		}
+		if b.last {
+			if b.stopped != "" {
+				st.Stopped = b.stopped
+			}
+			if b.torn {
+				st.TornTail, st.TornOffset = true, b.tornOff
+			}
+			return b.err
+		}
+		select {
+		case free <- b:
+		default:
+		}
+	}
+	return nil // not reached: the reader ends with a last batch or quits
+}
+
+// keyBatch is a run of records of an RDB part: string keys with their values
+// back to back in buf, other values as read.
+type keyBatch struct {
+	buf   []byte
+	items []keyItem
+	last  bool
+	err   error
+}
+
+type keyItem struct {
+	fn       bool       // a function library (buf[start:keyEnd])
+	db       int        // the key's database
+	start    int        // where the key starts in buf
+	keyEnd   int        // where it ends (and a string value starts)
+	valEnd   int        // where a string value ends
+	v        *rdb.Value // any other value
+	hasTTL   bool
+	expireAt int64
+}
+
+func (b *keyBatch) reset() { *b = keyBatch{buf: reuseBatchBuf(b.buf), items: b.items[:0]} }
+
+func (b *keyBatch) key(i int) []byte {
+	it := &b.items[i]
+	return b.buf[it.start:it.keyEnd:it.keyEnd]
+}
+
+// readKeys reads the records of an RDB part into batches sent on out, the
+// last one flagged; it stops early when quit is closed.
+func readKeys(r *rdb.Reader, out chan<- *keyBatch, free <-chan *keyBatch, quit <-chan struct{}) {
+	get := func() *keyBatch {
+		select {
+		case b := <-free:
+			b.reset()
+			return b
+		default:
+			return &keyBatch{}
+		}
+	}
+	b := get()
+	send := func() bool {
+		select {
+		case out <- b:
+			return true
+		case <-quit:
+			return false
+		}
+	}
+	for {
+		ent, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.err = err
+			break
+		}
+		switch ent.Kind {
+		case rdb.EntryFunction:
+			start := len(b.buf)
+			b.buf = append(b.buf, ent.Function...)
+			b.items = append(b.items, keyItem{fn: true, start: start, keyEnd: len(b.buf)})
+		case rdb.EntryKey:
+			it := keyItem{db: ent.DB, start: len(b.buf), hasTTL: ent.HasExpire, expireAt: ent.ExpireAtMs}
+			b.buf = append(b.buf, ent.Key...)
+			it.keyEnd = len(b.buf)
+			if ent.Type.Kind() == rdb.KindString {
+				// A string's single element, copied, spares ReadValue's
+				// allocations.
+				el, err := r.NextElem()
+				if err != nil {
+					b.err = err
+					b.buf = b.buf[:it.start]
+					break
+				}
+				b.buf = append(b.buf, el.Member...)
+			} else {
+				v, err := r.ReadValue(0)
+				if err != nil {
+					b.err = err
+					b.buf = b.buf[:it.start]
+					break
+				}
+				it.v = v
+			}
+			it.valEnd = len(b.buf)
+			b.items = append(b.items, it)
+		}
+		if b.err != nil {
+			break
+		}
+		if len(b.buf) >= replayBatchBytes || len(b.items) >= replayBatchCommands {
+			if !send() {
+				return
+			}
+			b = get()
+		}
+	}
+	b.last = true
+	send()
+}
+
+// loadRDB loads the keys and functions of an RDB part into e, reading them on
+// another goroutine.
+func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
+	out := make(chan *keyBatch, replayBatchesAhead)
+	free := make(chan *keyBatch, replayBatchesAhead+2)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		readKeys(r, out, free, quit)
+	}()
+	defer func() {
+		close(quit)
+		<-done
+	}()
+	var keys [][]byte
+	var ent rdb.Entry
+	var str rdb.Value
+	for b := range out {
+		for i := range b.items {
+			it := &b.items[i]
+			if i%prefetchAhead == 0 {
+				keys = keys[:0]
+				for j := i; j < min(i+prefetchAhead, len(b.items)); j++ {
+					if x := &b.items[j]; !x.fn && x.db == it.db {
+						keys = append(keys, b.key(j))
+					}
+				}
+				e.Prefetch(it.db, keys)
+			}
+			if it.fn {
+				code := bytes.Clone(b.buf[it.start:it.keyEnd])
+				if err := e.Apply([][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte("REPLACE"), code}); err != nil {
+					return err
+				}
+				continue
+			}
+			ent = rdb.Entry{Kind: rdb.EntryKey, DB: it.db, Key: b.key(i), HasExpire: it.hasTTL, ExpireAtMs: it.expireAt}
+			v := it.v
+			if v == nil {
+				str = rdb.Value{Kind: rdb.KindString, String: b.buf[it.keyEnd:it.valEnd:it.valEnd]}
+				v = &str
+			}
+			if err := e.Load(it.db, &ent, v); err != nil {
+				return err
+			}
+			it.v = nil
+			st.RDBKeys++
+		}
+		if b.last {
+			return b.err
+		}
+		select {
+		case free <- b:
+		default:
+		}
+	}
+	return nil // not reached: the reader ends with a last batch or quits
+}
