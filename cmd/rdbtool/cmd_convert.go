@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 
@@ -434,6 +436,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	defer out.Abort()
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := rdb.NewWriter(bw, o)
+	defer writeGC()()
 	if err := convert.WriteEngine(e, w, filter); err != nil {
 		return newFileError(inPath, nil, err)
 	}
@@ -492,6 +495,33 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	}
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
 	return e, st, files, o, err
+}
+
+// writeGC lowers the garbage collector's target while a replayed dataset is
+// written, and returns the function that restores it. The RDB writer makes
+// short-lived garbage for every key, which with GOGC=100 grows the heap by as
+// much as the dataset before each collection. How much lower depends on what
+// a collection costs, which is the scannable part of the heap: a keyspace of
+// small strings sits in pointer-free arenas and is collected for almost
+// nothing (GOGC=10: the heap stays within 10% of the dataset), while one of
+// maps, lists and other objects keeps the default. A GOGC or GOMEMLIMIT set
+// in the environment is left alone.
+func writeGC() func() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	s := []metrics.Sample{{Name: "/gc/scan/heap:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 || s[1].Value.Uint64() == 0 {
+		return func() {}
+	}
+	// A collection's cost is proportional to the scannable bytes, and their
+	// number to 1/GOGC: scaling GOGC with their share of the heap keeps the
+	// collector's work per byte of garbage about what it is for a heap
+	// of objects at the default.
+	pct := min(100, max(10, int(200*float64(s[0].Value.Uint64())/float64(s[1].Value.Uint64()))))
+	old := debug.SetGCPercent(pct)
+	return func() { debug.SetGCPercent(old) }
 }
 
 func serverVersionFlag() cli.Flag {

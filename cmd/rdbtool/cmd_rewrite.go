@@ -154,6 +154,7 @@ func writeEngineFile(e *engine.Engine, path string, o rdb.WriterOptions) (*rdb.W
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	w := rdb.NewWriter(bw, o)
+	defer writeGC()()
 	if err := convert.WriteEngine(e, w, convert.Filter{}); err != nil {
 		return w, err
 	}
