@@ -297,6 +297,37 @@ done
 
 # --- report ----------------------------------------------------------------
 mib() { awk -v s="$1" 'BEGIN {printf "%.1f", s / 1048576}'; }
+# targets LABEL RATIO: the table of LABEL's speed against $REF (target: at
+# least RATIO times as fast) and peak RSS (target: under 100 MB).
+targets() {
+	local want=$1 ratio=$2 vi= i k label expect cmd file key ref med
+	for i in "${!MEASURE[@]}"; do
+		IFS='|' read -r k label expect cmd <<<"${MEASURE[$i]}"
+		[ "$label" = "$want" ] && vi=$i
+	done
+	[ -n "$vi" ] || return 0
+	echo
+	echo "### Targets: $want"
+	echo
+	echo "| file | speed vs $REF (target >= ${ratio}x) | peak RSS (target < 100 MB) |"
+	echo "| --- | --- | --- |"
+	for file in "${FILES[@]}"; do
+		key="$file|$vi"
+		[ -n "${TIMES[$key]:-}" ] || continue
+		ref=
+		for i in "${!MEASURE[@]}"; do
+			IFS='|' read -r k label expect cmd <<<"${MEASURE[$i]}"
+			[ "$label" = "$REF" ] && [ -n "${TIMES[$file|$i]:-}" ] && ref=$(tr ' ' '\n' <<<"${TIMES[$file|$i]}" | grep . | median)
+		done
+		med=$(tr ' ' '\n' <<<"${TIMES[$key]}" | grep . | median)
+		if [ "${STATUS[$key]:-}" = FAILED ]; then
+			echo "| $(basename "$file") | FAILED | FAILED |"
+			continue
+		fi
+		echo "| $(basename "$file") | $(awk -v r="$ref" -v t="$med" -v want="$ratio" 'BEGIN {if (r == "" || t <= 0) print "-"; else printf "%.1fx %s", r / t, (r / t >= want ? "met" : "NOT met")}') | $(awk -v k="${RSS[$key]}" 'BEGIN {printf "%.0f MB %s", k / 1024, (k / 1024 < 100 ? "met" : "NOT met")}') |"
+	done
+}
+
 report() {
 	local cpu mem
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -349,33 +380,8 @@ report() {
 			echo "| $base | $(mib "$size") | $label | $med | $mbs | $rss | $ratio | $(tr ' ' '\n' <<<"${CPU[$key]}" | grep . | median) | ${TIMES[$key]# } |"
 		done
 	done
-	if printf '%s\n' "${MEASURE[@]}" | grep -q '|rdbtool verify|'; then
-		echo
-		echo "### Targets"
-		echo
-		echo "| file | rdbtool verify speed vs $REF (target >= 5x) | rdbtool verify peak RSS (target < 100 MB) |"
-		echo "| --- | --- | --- |"
-		local vi=
-		for i in "${!MEASURE[@]}"; do
-			IFS='|' read -r k label expect cmd <<<"${MEASURE[$i]}"
-			[ "$label" = "rdbtool verify" ] && vi=$i
-		done
-		for file in "${FILES[@]}"; do
-			key="$file|$vi"
-			[ -n "${TIMES[$key]:-}" ] || continue
-			ref=
-			for i in "${!MEASURE[@]}"; do
-				IFS='|' read -r k label expect cmd <<<"${MEASURE[$i]}"
-				[ "$label" = "$REF" ] && [ -n "${TIMES[$file|$i]:-}" ] && ref=$(tr ' ' '\n' <<<"${TIMES[$file|$i]}" | grep . | median)
-			done
-			med=$(tr ' ' '\n' <<<"${TIMES[$key]}" | grep . | median)
-			if [ "${STATUS[$key]:-}" = FAILED ]; then
-				echo "| $(basename "$file") | FAILED | FAILED |"
-				continue
-			fi
-			echo "| $(basename "$file") | $(awk -v r="$ref" -v t="$med" 'BEGIN {if (r == "" || t <= 0) print "-"; else printf "%.1fx %s", r / t, (r / t >= 5 ? "met" : "NOT met")}') | $(awk -v k="${RSS[$key]}" 'BEGIN {printf "%.0f MB %s", k / 1024, (k / 1024 < 100 ? "met" : "NOT met")}') |"
-		done
-	fi
+	targets "rdbtool verify" 5
+	targets "rdbtool dump (jsonl)" 1
 	if [ ${#FAILURES[@]} -gt 0 ]; then
 		echo
 		echo "### Failures"
