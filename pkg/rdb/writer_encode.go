@@ -97,8 +97,8 @@ func (s *strEncoder) appendStr(dst, b []byte) []byte {
 	}
 	if s.compress && len(b) > 20 {
 		c, ok := lzf.Compress(s.lzfBuf[:0], b)
+		s.lzfBuf = c // also after a failure: incompressible values are common
 		if ok {
-			s.lzfBuf = c
 			dst = append(dst, 0xC3)
 			dst = appendLen(dst, uint64(len(c)))
 			dst = appendLen(dst, uint64(len(b)))
