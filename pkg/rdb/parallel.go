@@ -66,6 +66,7 @@ type jobWarning struct {
 // worker bounds how far the parser runs ahead. Variables so that tests can
 // make every value a batch of its own.
 var (
+	bigJob           = 4 << 20
 	batchMaxJobs     = 256
 	batchMaxBytes    = 256 << 10
 	pendingPerWorker = 4
@@ -112,8 +113,10 @@ func (p *parallel) skip() error {
 		return r.skipValue()
 	}
 	j := p.next()
-	if !r.SkipSpan(&j.span, 0) {
-		// Damaged: the sequential check finds the error and describes it.
+	if !r.SkipSpan(&j.span, bigJob) {
+		// Damaged (the sequential check finds the error and describes it),
+		// or so big that a worker would only trail the parser, keeping the
+		// pages the parser has passed in memory: checked here.
 		p.cur.n--
 		return r.skipValue()
 	}
