@@ -277,6 +277,7 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	prog := startProgress(o.progress, o.stderr, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 	firstKey := map[int]int64{} // database -> KeysRead at its first key
+	lastDB := -1
 	for {
 		e, nerr := r.Next()
 		if nerr == io.EOF {
@@ -294,7 +295,10 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 			}
 			return nerr
 		}
-		if e.Kind == rdb.EntryKey {
+		if e.Kind == rdb.EntryKey && e.DB != lastDB {
+			// Keys come database by database: a map lookup per key would
+			// show on files of millions of small keys.
+			lastDB = e.DB
 			if _, seen := firstKey[e.DB]; !seen {
 				firstKey[e.DB] = r.KeysRead()
 			}

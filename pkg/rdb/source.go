@@ -59,11 +59,16 @@ func (s *source) initBytes(data []byte, base int64) {
 // window is the whole input (otherwise compaction does it), so the checksum
 // keeps pace with the parse.
 func (s *source) maybeFlush() {
-	if s.whole && s.pos-s.sent >= crcChunkSize {
-		s.flushSinks()
-		if s.consumed != nil {
-			s.consumed(s.base + int64(s.sent))
-		}
+	// Small enough to inline: it runs once per record and per element.
+	if s.pos-s.sent >= crcChunkSize && s.whole {
+		s.flushChunk()
+	}
+}
+
+func (s *source) flushChunk() {
+	s.flushSinks()
+	if s.consumed != nil {
+		s.consumed(s.base + int64(s.sent))
 	}
 }
 
