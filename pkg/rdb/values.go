@@ -106,6 +106,24 @@ func (b *blobIter) isInt() (int64, bool) {
 	return 0, false
 }
 
+// member returns the current entry as bytes: a sub-slice of the blob for
+// strings, or the decimal rendering of an integer in *scratch, which keeps the
+// memory for the next one. Listpacks, the bulk of big values, come first.
+func (b *blobIter) member(scratch *[]byte) []byte {
+	if b.kind == blobListpack {
+		if b.lp.IsInt() {
+			*scratch = strconv.AppendInt((*scratch)[:0], b.lp.Int(), 10)
+			return *scratch
+		}
+		return b.lp.Str()
+	}
+	if v, ok := b.isInt(); ok {
+		*scratch = strconv.AppendInt((*scratch)[:0], v, 10)
+		return *scratch
+	}
+	return b.text(nil)
+}
+
 // text returns the current entry as bytes: a sub-slice of the blob for strings,
 // or the decimal rendering appended to dst for integers.
 func (b *blobIter) text(dst []byte) []byte {
@@ -433,10 +451,7 @@ func (r *Reader) nextSingleBlob() (*Elem, error) {
 	el := &r.elem
 	el.Kind = ElemMember
 	if !r.skipping {
-		el.Member = v.blob.text(r.scratchA[:0])
-		if _, isInt := v.blob.isInt(); isInt {
-			r.scratchA = el.Member
-		}
+		el.Member = v.blob.member(&r.scratchA)
 	}
 	v.count++
 	return el, nil
@@ -475,10 +490,7 @@ func (r *Reader) nextPairBlob() (*Elem, error) {
 	// Sorted sets keep their members while skipping: strict mode checks order.
 	render := !r.skipping || v.t == TypeZSetZiplist || v.t == TypeZSetListpack
 	if render {
-		el.Member = v.blob.text(r.scratchA[:0])
-		if _, isInt := v.blob.isInt(); isInt {
-			r.scratchA = el.Member
-		}
+		el.Member = v.blob.member(&r.scratchA)
 	}
 	if !v.blob.next() {
 		if err := v.blob.err(); err != nil {
@@ -594,10 +606,7 @@ func (r *Reader) nextQuicklist() (*Elem, error) {
 			if v.blob.next() {
 				el.Kind = ElemMember
 				if !r.skipping {
-					el.Member = v.blob.text(r.scratchA[:0])
-					if _, isInt := v.blob.isInt(); isInt {
-						r.scratchA = el.Member
-					}
+					el.Member = v.blob.member(&r.scratchA)
 				}
 				v.count++
 				return el, nil
