@@ -37,6 +37,17 @@
 // ReadValue materializes a whole value under a byte budget and CopyRawValue
 // copies a value's serialized bytes without decoding them for the caller.
 //
+// # Using more cores
+//
+// Over an in-memory input (NewReaderBytes, such as a mapped file) the work can
+// be spread. ReaderOptions.Workers has skipped values checked on worker
+// goroutines while Next moves on. SkipSpan frames a value (lengths only where
+// the encoding allows) and SkipListPart a run of a big list's quicklist nodes;
+// a value reader (ValueReader, OpenSpan) decodes such a span on another
+// goroutine with the ordinary sequential code. In both cases, errors, their
+// offsets and warnings are those of a sequential read; where framing meets
+// damage, the Reader stays put and the caller reads on as usual.
+//
 // # Writing
 //
 // A Writer mirrors the Reader: WriteEntry takes the non-key records Next
@@ -60,8 +71,10 @@
 // ReaderOptions.MaxElementSize before anything is allocated for it, and buffers
 // grow only as data actually arrives.
 //
-// The CRC-64 is computed on a second goroutine while the parser runs; Close stops
-// it early. A Reader is not safe for concurrent use.
+// The CRC-64 is computed on a second goroutine while the parser runs (by
+// carry-less multiplication where the CPU has it); Close stops it, and any
+// workers, early. A Reader is not safe for concurrent use; each value reader
+// is a Reader of its own.
 //
 // # Errors
 //
