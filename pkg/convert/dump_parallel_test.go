@@ -112,3 +112,26 @@ func readHead(p string) []byte {
 	n, _ := f.Read(b)
 	return b[:n]
 }
+
+// FuzzParallelDump: for any input, a dump with workers (tiny limits, so that
+// values are split, batched one by one and big-list parts are single nodes)
+// writes the same bytes and fails the same way as one without.
+func FuzzParallelDump(f *testing.F) {
+	fixtures, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*.rdb"))
+	for _, p := range fixtures {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	saved := [5]int{bigValue, batchBytes, batchJobs, partBytes, partialLineFlush}
+	bigValue, batchBytes, batchJobs, partBytes, partialLineFlush = 64, 1, 1, 1, 100
+	defer func() {
+		bigValue, batchBytes, batchJobs, partBytes, partialLineFlush = saved[0], saved[1], saved[2], saved[3], saved[4]
+	}()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want := dumpVerdict(data, DumpOptions{})
+		if got := dumpVerdict(data, DumpOptions{Workers: 2}); got != want {
+			t.Fatalf("with workers\n%.3000s\nwithout\n%.3000s", got, want)
+		}
+	})
+}
