@@ -362,7 +362,17 @@ func (e *Engine) Apply(args [][]byte) error {
 		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: q})
 		return nil
 	}
-	return c.fn(e, args)
+	err = c.fn(e, args)
+	e.settle()
+	return err
+}
+
+// settle runs the arena compactions the command made due: between commands,
+// so that no command sees its entries move under slices it holds.
+func (e *Engine) settle() {
+	for _, d := range e.dbs {
+		d.settle()
+	}
 }
 
 // Prefetch hints that keys of database db are about to be looked up (by

@@ -193,6 +193,7 @@ func (e *Engine) Load(db int, ent *rdb.Entry, v *rdb.Value) error {
 	if v == nil {
 		return errors.New("engine: load: nil value")
 	}
+	defer d.settle()
 	slot, h, ok := d.find(ent.Key)
 	if v.Kind == rdb.KindString {
 		d.putString(slot, h, ok, ent.Key, v.String, ent.HasExpire, ent.ExpireAtMs)

@@ -82,7 +82,7 @@ const (
 	hashBits  = 64 - locBits // bits of a slot that are the top of the key's hash
 	maxChunks = 1<<(locBits-offBits) - 1
 	minChunk  = 4 << 10
-	maxChunk  = 8 << 20 // <= 1<<(offBits+alignBits)
+	maxChunk  = 8 << 20 // <= maxEntryOffset
 	// An entry of bigEntry bytes or more gets a chunk of its own (at offset 0).
 	bigEntry = maxChunk / 4
 	// maxInline is the longest string stored in the arena; longer ones are
@@ -110,6 +110,8 @@ type DB struct {
 	dead   int64    // bytes of dead entries
 	objs   []*object
 	free   []uint32 // unused indices of objs
+	// compactDue: a compaction is owed, run by settle after the command.
+	compactDue bool
 }
 
 func newDB() *DB {
@@ -217,6 +219,9 @@ func putEntry(b []byte, flags byte, key, val []byte, idx uint32, exp int64) {
 func (d *DB) at(loc uint64) entry {
 	return parseEntry(d.chunks[loc>>offBits], int(loc&offMask)<<alignBits)
 }
+
+// maxEntryOffset bounds where in a chunk an entry may start.
+const maxEntryOffset = 1 << (offBits + alignBits)
 
 func makeLoc(chunk, off int) uint64 { return uint64(chunk)<<offBits | uint64(off>>alignBits) }
 
@@ -350,7 +355,9 @@ func (d *DB) rebuild(size int) {
 // them with their location.
 func (d *DB) grab(n int) ([]byte, uint64) {
 	last := len(d.chunks) - 1
-	if last < 0 || n > cap(d.chunks[last])-len(d.chunks[last]) {
+	// An entry must start where a location can point: a chunk made for one
+	// big entry can be longer than that.
+	if last < 0 || n > cap(d.chunks[last])-len(d.chunks[last]) || len(d.chunks[last]) >= maxEntryOffset {
 		size := n
 		if n < bigEntry {
 			size = max(int(min(max(d.alloc, minChunk), maxChunk)), n)
@@ -396,7 +403,7 @@ func (d *DB) newObj(o *object) uint32 {
 		d.objs[idx] = o
 		return idx
 	}
-	if len(d.objs) >= 1<<32-1 {
+	if uint64(len(d.objs)) >= 1<<32-1 {
 		panic("engine: too many objects")
 	}
 	d.objs = append(d.objs, o)
@@ -459,11 +466,24 @@ func (d *DB) remove(key []byte) {
 // much room as live ones (and at least compactMin bytes), so that the arena
 // stays under 1.5 times its live bytes at little cost: each compaction moves
 // the live bytes once, after at least half as many bytes died.
+//
+// It only notes that a compaction is due; settle runs it between commands.
+// Compaction moves entries, and a command may hold slices of values it has
+// read (BITOP's sources, SORT's BY values) across a lazy expiry that deletes
+// a key.
 func (d *DB) maybeCompact() {
 	if d.dead < compactMin || d.dead*2 <= d.live {
 		return
 	}
-	d.compact()
+	d.compactDue = true
+}
+
+// settle runs the compaction a command made due.
+func (d *DB) settle() {
+	if d.compactDue {
+		d.compactDue = false
+		d.compact()
+	}
 }
 
 // compact moves the live entries to the front of the arena, in order, within
@@ -480,7 +500,7 @@ func (d *DB) compact() {
 			end := en.end()
 			if en.flags&fDead == 0 {
 				n := end - off
-				for wo+n > cap(d.chunks[w]) { // w < r here: chunk r itself has room
+				for wo+n > cap(d.chunks[w]) || wo >= maxEntryOffset { // w < r here: chunk r itself has room
 					d.chunks[w] = d.chunks[w][:wo]
 					w, wo = w+1, 0
 				}

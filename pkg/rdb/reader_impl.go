@@ -410,6 +410,7 @@ func (r *Reader) next() (*Entry, error) {
 				if err := r.par.drain(); err != nil {
 					return nil, err
 				}
+				r.par.stop() // reaching the end stops background work, as documented
 			}
 			return nil, r.readTrailer()
 		default: // 0xF2 and other opcodes no supported format uses

@@ -30,6 +30,11 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 		return false
 	}
 	start, t := r.src.pos, r.val.t
+	if limit > 0 && r.opts.Warn != nil && t != TypeString && !deepType(t) {
+		// Walking the value may warn, and walking it again after giving up
+		// would warn twice.
+		return false
+	}
 	if limit > 0 {
 		// Stop walking a value as soon as it is too big: walking it whole
 		// would cost as much as reading it, and map its pages for nothing.
