@@ -36,15 +36,16 @@ type dumpBatch struct {
 	done  chan struct{}
 	err   error // the first failing job's error; later jobs were not rendered
 	bad   int   // index of that job
+	tail  int   // keys the filter left out after the last job
 }
 
 type dumpJob struct {
 	span     rdb.ValueSpan
-	from, to int     // the key's line in the batch's out
-	line     []byte  // a part's elements
-	filtered bool    // a key the filter left out, counted in turn
-	isPart   bool    // a part of a big list (bigList)
-	ends     []int32 // for a part: where each element ends in line
+	from, to int    // the key's line in the batch's out
+	line     []byte // a part's elements
+	before   int    // keys the filter left out just before this one
+	isPart   bool   // a part of a big list (bigList)
+	ends     []int  // for a part: where each element ends in line
 }
 
 // A value larger than bigValue in the file is streamed by the parsing
@@ -86,10 +87,9 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		if p.cur == nil && len(p.pending) == 0 {
 			p.d.stats.Filtered++
 		} else {
-			// Counted after the keys before it, as a sequential dump would.
-			j := p.slot()
-			j.filtered, j.isPart = true, false
-			p.cur.n++
+			// Counted after the keys before it, as a sequential dump would:
+			// by the next job, or by the batch if none follows.
+			p.batch().tail++
 		}
 		_, err := p.d.r.SkipValue()
 		return true, err
@@ -101,8 +101,8 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		}
 		return false, nil
 	}
-	j.filtered, j.isPart = false, false
 	b := p.cur
+	j.isPart, j.before, b.tail = false, b.tail, 0
 	b.n++
 	b.bytes += j.span.Size()
 	if b.n >= batchJobs || b.bytes >= batchBytes {
@@ -128,14 +128,14 @@ func (p *parallelDump) batch() *dumpBatch {
 			p.cur = &dumpBatch{}
 		}
 		b := p.cur
-		b.n, b.bytes, b.err, b.bad, b.out = 0, 0, nil, -1, b.out[:0]
+		b.n, b.bytes, b.err, b.bad, b.out, b.tail = 0, 0, nil, -1, b.out[:0], 0
 		b.done = make(chan struct{})
 	}
 	return p.cur
 }
 
 func (p *parallelDump) submit() {
-	if b := p.cur; b != nil && b.n > 0 {
+	if b := p.cur; b != nil && (b.n > 0 || b.tail > 0) {
 		p.cur = nil
 		p.pending = append(p.pending, b)
 		p.work <- b
@@ -147,9 +147,6 @@ func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
 	vr := wd.r
 	for i := range b.jobs[:b.n] {
 		j := &b.jobs[i]
-		if j.filtered {
-			continue
-		}
 		if j.isPart {
 			if err := p.renderPart(wd, j); err != nil {
 				b.err, b.bad = err, i
@@ -196,10 +193,7 @@ func (p *parallelDump) retire(all bool) error {
 		}
 		p.pending = p.pending[1:]
 		for i := range b.jobs[:b.n] {
-			if b.jobs[i].filtered {
-				d.stats.Filtered++
-				continue
-			}
+			d.stats.Filtered += int64(b.jobs[i].before)
 			if b.jobs[i].isPart {
 				err := p.writePart(&b.jobs[i])
 				if err == nil && i == b.bad {
@@ -234,6 +228,7 @@ func (p *parallelDump) retire(all bool) error {
 		if cap(b.out) > keepBatchOut {
 			b.out = nil // after a batch of big lines: don't keep the memory
 		}
+		d.stats.Filtered += int64(b.tail)
 		p.free = append(p.free, b)
 	}
 	return nil
@@ -288,7 +283,7 @@ func (p *parallelDump) bigList(e *rdb.Entry) error {
 		if !ok {
 			break
 		}
-		j.filtered, j.isPart, j.ends = false, true, j.ends[:0]
+		j.isPart, j.before, j.ends = true, 0, j.ends[:0]
 		p.cur.n++
 		p.submit() // a part is a batch of its own
 		if err := p.retire(false); err != nil {
@@ -329,7 +324,7 @@ func (p *parallelDump) renderPart(wd *dumper, j *dumpJob) error {
 		}
 		line = append(line, ',')
 		line = line.bytesValue(el.Member)
-		j.ends = append(j.ends, int32(len(line)))
+		j.ends = append(j.ends, len(line))
 	}
 }
 
@@ -342,14 +337,14 @@ func (p *parallelDump) writePart(j *dumpJob) error {
 		from = 1 // the line's first element has no comma before it
 	}
 	for _, end := range j.ends {
-		if len(d.b)+int(end)-from >= d.flushAt {
+		if len(d.b)+end-from >= d.flushAt {
 			if _, err := d.out.Write(d.b); err != nil {
 				return err
 			}
 			if _, err := d.out.Write(j.line[from:end]); err != nil {
 				return err
 			}
-			d.b, from = d.b[:0], int(end)
+			d.b, from = d.b[:0], end
 		}
 	}
 	if n := len(j.ends); n > 0 {

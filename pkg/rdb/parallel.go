@@ -322,7 +322,7 @@ func (r *Reader) frameValue() error {
 			return err
 		}
 		for ; n > 0; n-- {
-			if r.spanEnd > 0 && r.src.pos > r.spanEnd {
+			if r.spanEnd > 0 && r.src.pos+r.spanGrowth > r.spanEnd {
 				return errSpanTooBig
 			}
 			if err := r.frameNode(v.t); err != nil {
@@ -363,9 +363,14 @@ func (r *Reader) frameString() error {
 			if err != nil {
 				return err
 			}
-			if _, err := r.readLen(""); err != nil {
+			ulen, err := r.readLen("")
+			if err != nil {
 				return err
 			}
+			if ulen > 1<<40 || clen > ulen+64 {
+				return ErrCorrupt // the sequential read says how
+			}
+			r.spanGrowth += int(ulen) - int(clen)
 			n = clen
 		default:
 			return ErrCorrupt

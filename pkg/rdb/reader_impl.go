@@ -36,7 +36,11 @@ type state struct {
 	skipping bool        // inside skipValue: elements need not be rendered
 	keys     int64       // key records returned by Next (see KeysRead)
 	spanEnd  int         // SkipSpan's limit: walking past it gives up (0: none)
-	par      *parallel   // ReaderOptions.Workers
+	// spanGrowth is what LZF strings add when decompressed, counted against
+	// the limits of SkipSpan and SkipListPart: what a value costs to decode
+	// is its decompressed size, not its size in the file.
+	spanGrowth int
+	par        *parallel // ReaderOptions.Workers
 }
 
 func (r *Reader) init(in io.Reader) {
@@ -637,6 +641,9 @@ func (r *Reader) readLZF(off int64, what string) ([]byte, error) {
 	src, err := r.src.read(int(clen))
 	if err != nil {
 		return nil, r.errAt(off, what, err, "expected "+strconv.FormatUint(clen, 10)+" bytes of LZF data")
+	}
+	if r.spanEnd > 0 {
+		r.spanGrowth += int(ulen) - int(clen)
 	}
 	out, err := lzf.Decompress(r.lzfBuf, src, int(ulen))
 	if err != nil {

@@ -35,10 +35,11 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 		// would warn twice.
 		return false
 	}
+	r.spanGrowth = 0
 	if limit > 0 {
 		// Stop walking a value as soon as it is too big: walking it whole
 		// would cost as much as reading it, and map its pages for nothing.
-		r.spanEnd = min(start+limit, r.src.end)
+		r.spanEnd = start + min(limit, r.src.end-start)
 		defer func() { r.spanEnd = 0 }()
 	}
 	var err error
@@ -47,7 +48,7 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 	} else {
 		err = r.skipValue()
 	}
-	if err != nil || (limit > 0 && r.src.pos-start > limit) {
+	if err != nil || (limit > 0 && r.src.pos-start+r.spanGrowth > limit) {
 		r.src.pos = start
 		r.startValue(t)
 		return false
@@ -101,6 +102,10 @@ func (r *Reader) OpenSpan(span *ValueSpan) {
 	}
 }
 
+// maxPartNode bounds the decoded size of the one node a list part may
+// exceed its limit with; a bigger node is left to the caller, who streams it.
+const maxPartNode = 8 << 20
+
 // SkipListPart frames the next quicklist nodes of the current key's value, a
 // list, about limit bytes of them (at least one node), into span, for a value
 // reader to decode (OpenSpan: NextElem then delivers the elements of those
@@ -133,8 +138,13 @@ func (r *Reader) SkipListPart(span *ValueSpan, limit int) (ok, last bool) {
 	}
 	r.src.maybeFlush() // the checksum and the page release keep pace
 	start, nodes := r.src.pos, uint64(0)
-	for v.remaining > 0 && (nodes == 0 || r.src.pos-start < limit) {
-		if err := r.frameNode(v.t); err != nil {
+	r.spanGrowth = 0
+	for v.remaining > 0 && (nodes == 0 || r.src.pos-start+r.spanGrowth < limit) {
+		err := r.frameNode(v.t)
+		if err == nil && nodes == 0 && r.src.pos-start+r.spanGrowth > maxPartNode {
+			err = errSpanTooBig // one huge node: decoded where it streams
+		}
+		if err != nil {
 			r.src.pos = start
 			v.remaining += nodes
 			return false, false

@@ -227,7 +227,7 @@ func (r *Reader) SkipValue() (uint64, error) {
 
 func (r *Reader) nextElem() (*Elem, error) {
 	r.src.maybeFlush() // keeps Progress moving inside a huge key
-	if r.spanEnd > 0 && r.src.pos > r.spanEnd {
+	if r.spanEnd > 0 && r.src.pos+r.spanGrowth > r.spanEnd {
 		return nil, errSpanTooBig
 	}
 	v := &r.val
