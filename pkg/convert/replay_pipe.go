@@ -118,6 +118,9 @@ func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, out chan<- *cmdBat
 	}
 	until := []byte(o.UntilCommand)
 	for {
+		if stopped(quit) {
+			return
+		}
 		rec, err := ar.Next()
 		if err == io.EOF {
 			break
@@ -287,6 +290,9 @@ func readKeys(r *rdb.Reader, out chan<- *keyBatch, free <-chan *keyBatch, quit <
 		}
 	}
 	for {
+		if stopped(quit) {
+			return
+		}
 		ent, err := r.Next()
 		if err == io.EOF {
 			break
@@ -398,4 +404,15 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 		}
 	}
 	return nil // not reached: the reader ends with a last batch or quits
+}
+
+// stopped reports whether the consumer has given up (after an error), so a
+// reader stops at the next record rather than when its batch fills.
+func stopped(quit <-chan struct{}) bool {
+	select {
+	case <-quit:
+		return true
+	default:
+		return false
+	}
 }
