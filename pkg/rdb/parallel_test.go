@@ -95,3 +95,24 @@ func corpusDirOrEmpty() string {
 	}
 	return dir
 }
+
+// TestParallelNextAfterClose: Close stops the workers; a later Next (misuse,
+// but possible) goes on without them instead of panicking.
+func TestParallelNextAfterClose(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(moduleRoot(), "fixtures", "types-7.0.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := rdb.NewReaderBytes(data, rdb.ReaderOptions{Strict: true, Workers: 2})
+	for i := 0; i < 10; i++ {
+		if _, err := rd.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd.Close()
+	for {
+		if _, err := rd.Next(); err != nil {
+			break
+		}
+	}
+}

@@ -81,6 +81,7 @@ func (r *Reader) KeysRead() int64 { return r.keys }
 func (r *Reader) Close() error {
 	if r.par != nil {
 		r.par.stop()
+		r.par = nil // a later Next checks on this goroutine
 	}
 	if r.src.crc != nil {
 		r.src.crc.stop()
