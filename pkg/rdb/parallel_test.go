@@ -96,8 +96,8 @@ func corpusDirOrEmpty() string {
 	return dir
 }
 
-// TestParallelNextAfterClose: Close stops the workers; a later Next (misuse,
-// but possible) goes on without them instead of panicking.
+// TestParallelNextAfterClose: Close stops the checksum goroutine and the
+// workers; a later Next (misuse, but possible) fails instead of panicking.
 func TestParallelNextAfterClose(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(moduleRoot(), "fixtures", "types-7.0.rdb"))
 	if err != nil {
@@ -110,9 +110,7 @@ func TestParallelNextAfterClose(t *testing.T) {
 		}
 	}
 	rd.Close()
-	for {
-		if _, err := rd.Next(); err != nil {
-			break
-		}
+	if _, err := rd.Next(); err == nil || err == io.EOF {
+		t.Fatalf("Next after Close: %v, want an error", err)
 	}
 }

@@ -72,6 +72,9 @@ func (r *Reader) Checksum() (ChecksumState, uint64) { return r.checksum, r.store
 // RESP commands, or stray trailing bytes). Call it only after Next returned io.EOF.
 func (r *Reader) Rest() io.Reader { return r.src.rest() }
 
+// errClosed is what Next returns after Close.
+var errClosed = errors.New("rdb: Next called after Close")
+
 // KeysRead is the number of key records Next has returned; after an error in
 // a key's value, the keys up to and including that one.
 func (r *Reader) KeysRead() int64 { return r.keys }
@@ -81,7 +84,10 @@ func (r *Reader) KeysRead() int64 { return r.keys }
 func (r *Reader) Close() error {
 	if r.par != nil {
 		r.par.stop()
-		r.par = nil // a later Next checks on this goroutine
+	}
+	if r.err == nil && !r.done {
+		// The checksum goroutine is gone: a later Next can only fail.
+		r.err = errClosed
 	}
 	if r.src.crc != nil {
 		r.src.crc.stop()
