@@ -97,28 +97,11 @@ func (b *cmdBatch) key(i int) []byte {
 // readCommands parses the commands of ar into batches sent on out, the last
 // one flagged, and stops early when quit is closed. Empty batches come back
 // on free to be reused.
-func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, out chan<- *cmdBatch, free <-chan *cmdBatch, quit <-chan struct{}) {
-	get := func() *cmdBatch {
-		select {
-		case b := <-free:
-			b.reset()
-			return b
-		default:
-			return &cmdBatch{}
-		}
-	}
-	b := get()
-	send := func() bool {
-		select {
-		case out <- b:
-			return true
-		case <-quit:
-			return false
-		}
-	}
+func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, p *batchPipe[cmdBatch, *cmdBatch]) {
+	b := p.get()
 	until := []byte(o.UntilCommand)
 	for {
-		if stopped(quit) {
+		if p.stopped() {
 			return
 		}
 		rec, err := ar.Next()
@@ -169,33 +152,23 @@ func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, out chan<- *cmdBat
 		}
 		b.add(args, off)
 		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
-			if !send() {
+			if !p.send(b) {
 				return
 			}
-			b = get()
+			b = p.get()
 		}
 	}
 	b.last = true
-	send()
+	p.send(b)
 }
 
 // applyCommands applies the RESP commands of ar to e, reading them on another
 // goroutine.
 func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
-	out := make(chan *cmdBatch, replayBatchesAhead)
-	free := make(chan *cmdBatch, replayBatchesAhead+2)
-	quit := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		readCommands(ar, f, o, out, free, quit)
-	}()
-	defer func() {
-		close(quit)
-		<-done
-	}()
+	p := startPipe(func(p *batchPipe[cmdBatch, *cmdBatch]) { readCommands(ar, f, o, p) })
+	defer p.stop()
 	var args, keys [][]byte
-	for b := range out {
+	for b := range p.out {
 		for i, c := range b.cmds {
 			if i%prefetchAhead == 0 {
 				// Look where the next commands' keys go, all at once, so that
@@ -233,10 +206,7 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 			}
 			return b.err
 		}
-		select {
-		case free <- b:
-		default:
-		}
+		p.recycle(b)
 	}
 	return nil // not reached: the reader ends with a last batch or quits
 }
@@ -270,27 +240,10 @@ func (b *keyBatch) key(i int) []byte {
 
 // readKeys reads the records of an RDB part into batches sent on out, the
 // last one flagged; it stops early when quit is closed.
-func readKeys(r *rdb.Reader, out chan<- *keyBatch, free <-chan *keyBatch, quit <-chan struct{}) {
-	get := func() *keyBatch {
-		select {
-		case b := <-free:
-			b.reset()
-			return b
-		default:
-			return &keyBatch{}
-		}
-	}
-	b := get()
-	send := func() bool {
-		select {
-		case out <- b:
-			return true
-		case <-quit:
-			return false
-		}
-	}
+func readKeys(r *rdb.Reader, p *batchPipe[keyBatch, *keyBatch]) {
+	b := p.get()
 	for {
-		if stopped(quit) {
+		if p.stopped() {
 			return
 		}
 		ent, err := r.Next()
@@ -336,35 +289,25 @@ func readKeys(r *rdb.Reader, out chan<- *keyBatch, free <-chan *keyBatch, quit <
 			break
 		}
 		if len(b.buf) >= replayBatchBytes || len(b.items) >= replayBatchCommands {
-			if !send() {
+			if !p.send(b) {
 				return
 			}
-			b = get()
+			b = p.get()
 		}
 	}
 	b.last = true
-	send()
+	p.send(b)
 }
 
 // loadRDB loads the keys and functions of an RDB part into e, reading them on
 // another goroutine.
 func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
-	out := make(chan *keyBatch, replayBatchesAhead)
-	free := make(chan *keyBatch, replayBatchesAhead+2)
-	quit := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		readKeys(r, out, free, quit)
-	}()
-	defer func() {
-		close(quit)
-		<-done
-	}()
+	p := startPipe(func(p *batchPipe[keyBatch, *keyBatch]) { readKeys(r, p) })
+	defer p.stop()
 	var keys [][]byte
 	var ent rdb.Entry
 	var str rdb.Value
-	for b := range out {
+	for b := range p.out {
 		for i := range b.items {
 			it := &b.items[i]
 			if i%prefetchAhead == 0 {
@@ -398,21 +341,81 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 		if b.last {
 			return b.err
 		}
-		select {
-		case free <- b:
-		default:
-		}
+		p.recycle(b)
 	}
 	return nil // not reached: the reader ends with a last batch or quits
 }
 
-// stopped reports whether the consumer has given up (after an error), so a
-// reader stops at the next record rather than when its batch fills.
-func stopped(quit <-chan struct{}) bool {
+// batchPipe carries batches from a reading goroutine to the caller's: at most
+// replayBatchesAhead in flight, consumed ones handed back for reuse, and a
+// quit signal for when the caller gives up (after an error).
+type batchPipe[B any, P interface {
+	*B
+	reset()
+}] struct {
+	out  chan P
+	free chan P
+	quit chan struct{}
+	done chan struct{}
+}
+
+// startPipe runs read on its own goroutine; the caller takes batches from
+// out, recycles them and calls stop when done.
+func startPipe[B any, P interface {
+	*B
+	reset()
+}](read func(*batchPipe[B, P])) *batchPipe[B, P] {
+	p := &batchPipe[B, P]{out: make(chan P, replayBatchesAhead), free: make(chan P, replayBatchesAhead+2),
+		quit: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		read(p)
+	}()
+	return p
+}
+
+// get returns an empty batch: a recycled one, or a new one.
+func (p *batchPipe[B, P]) get() P {
 	select {
-	case <-quit:
+	case b := <-p.free:
+		b.reset()
+		return b
+	default:
+		return P(new(B))
+	}
+}
+
+// send hands b to the caller; false when the caller has quit.
+func (p *batchPipe[B, P]) send(b P) bool {
+	select {
+	case p.out <- b:
+		return true
+	case <-p.quit:
+		return false
+	}
+}
+
+// stopped reports whether the caller has quit, so that the reader stops at
+// the next record rather than when its batch fills.
+func (p *batchPipe[B, P]) stopped() bool {
+	select {
+	case <-p.quit:
 		return true
 	default:
 		return false
 	}
+}
+
+// recycle gives a consumed batch back to the reader, if it has room for it.
+func (p *batchPipe[B, P]) recycle(b P) {
+	select {
+	case p.free <- b:
+	default:
+	}
+}
+
+// stop makes the reader quit and waits for its goroutine to end.
+func (p *batchPipe[B, P]) stop() {
+	close(p.quit)
+	<-p.done
 }
