@@ -404,18 +404,11 @@ func (e *Engine) lmpop(a [][]byte, numkeysIdx int) error {
 		count = 1
 	}
 	db := e.db()
-	for _, k := range a[numkeysIdx+1 : whereIdx] {
-		o := e.view(db, k)
-		if o == nil {
-			continue
-		}
-		if o.kind != rdb.KindList {
-			return ErrWrongType
-		}
+	k, o, err := e.firstExisting(db, a[numkeysIdx+1:whereIdx], rdb.KindList)
+	if o != nil {
 		e.popN(db, k, o, head, count)
-		return nil
 	}
-	return nil
+	return err
 }
 
 // bpop is BLPOP/BRPOP run without blocking: the first non-empty list loses
@@ -425,16 +418,26 @@ func (e *Engine) bpop(a [][]byte, head bool) error {
 		return &Error{"ERR timeout is not a float or out of range"}
 	}
 	db := e.db()
-	for _, k := range a[1 : len(a)-1] {
+	k, o, err := e.firstExisting(db, a[1:len(a)-1], rdb.KindList)
+	if o != nil {
+		e.popN(db, k, o, head, 1)
+	}
+	return err
+}
+
+// firstExisting returns the first of keys that exists, once its type is
+// checked against kind (ErrWrongType), or a nil object when none exists: how
+// LMPOP, BLPOP, ZMPOP and BZPOPMIN pick their key.
+func (e *Engine) firstExisting(db *DB, keys [][]byte, kind rdb.Kind) ([]byte, *object, error) {
+	for _, k := range keys {
 		o := e.view(db, k)
 		if o == nil {
 			continue
 		}
-		if o.kind != rdb.KindList {
-			return ErrWrongType
+		if o.kind != kind {
+			return nil, nil, ErrWrongType
 		}
-		e.popN(db, k, o, head, 1)
-		return nil
+		return k, o, nil
 	}
-	return nil
+	return nil, nil, nil
 }

@@ -495,18 +495,11 @@ func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
 // popped (after its type check); missing keys are skipped.
 func (e *Engine) zpopFirst(keys [][]byte, min bool, count int64) error {
 	db := e.db()
-	for _, k := range keys {
-		o := e.view(db, k)
-		if o == nil {
-			continue
-		}
-		if o.kind != rdb.KindZSet {
-			return ErrWrongType
-		}
+	k, o, err := e.firstExisting(db, keys, rdb.KindZSet)
+	if o != nil {
 		e.zpop(db, k, o, min, count)
-		return nil
 	}
-	return nil
+	return err
 }
 
 func (e *Engine) zpopCmd(a [][]byte, min bool) error {
