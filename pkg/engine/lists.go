@@ -375,36 +375,50 @@ func argRange(b []byte, lo, hi int64, msg string) (int64, error) {
 	return v, nil
 }
 
-// lmpop is lmpopGenericCommand; numkeysIdx is 1 (LMPOP) or 2 (BLMPOP).
-func (e *Engine) lmpop(a [][]byte, numkeysIdx int) error {
+// mpopArgs parses the arguments LMPOP and ZMPOP share, numkeys key...
+// where [COUNT count] from index numkeysIdx, in Redis's order of checks; where
+// parses the end to pop from. count defaults to 1.
+func mpopArgs(a [][]byte, numkeysIdx int, where func([]byte) error) (keys [][]byte, count int64, err error) {
 	numkeys, err := argRange(a[numkeysIdx], 1, math.MaxInt64, "numkeys should be greater than 0")
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	whereIdx := int64(numkeysIdx) + numkeys + 1
 	if whereIdx >= int64(len(a)) {
-		return ErrSyntax
+		return nil, 0, ErrSyntax
 	}
-	head, err := listEnd(a[whereIdx])
-	if err != nil {
-		return err
+	if err := where(a[whereIdx]); err != nil {
+		return nil, 0, err
 	}
-	count := int64(-1)
+	count = -1
 	for j := int(whereIdx) + 1; j < len(a); j++ {
 		if count == -1 && is(a[j], "COUNT") && j+1 < len(a) {
 			j++
 			if count, err = argRange(a[j], 1, math.MaxInt64, "count should be greater than 0"); err != nil {
-				return err
+				return nil, 0, err
 			}
 			continue
 		}
-		return ErrSyntax
+		return nil, 0, ErrSyntax
 	}
 	if count == -1 {
 		count = 1
 	}
+	return a[numkeysIdx+1 : whereIdx], count, nil
+}
+
+// lmpop is lmpopGenericCommand; numkeysIdx is 1 (LMPOP) or 2 (BLMPOP).
+func (e *Engine) lmpop(a [][]byte, numkeysIdx int) error {
+	var head bool
+	keys, count, err := mpopArgs(a, numkeysIdx, func(w []byte) (err error) {
+		head, err = listEnd(w)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	db := e.db()
-	k, o, err := e.firstExisting(db, a[numkeysIdx+1:whereIdx], rdb.KindList)
+	k, o, err := e.firstExisting(db, keys, rdb.KindList)
 	if o != nil {
 		e.popN(db, k, o, head, count)
 	}

@@ -524,37 +524,21 @@ func (e *Engine) bzpop(a [][]byte, min bool) error {
 }
 
 func (e *Engine) zmpop(a [][]byte, numkeysIdx int) error {
-	numkeys, err := argRange(a[numkeysIdx], 1, math.MaxInt64, "numkeys should be greater than 0")
+	var min bool
+	keys, count, err := mpopArgs(a, numkeysIdx, func(w []byte) error {
+		switch {
+		case is(w, "MIN"):
+			min = true
+		case is(w, "MAX"):
+		default:
+			return ErrSyntax
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	whereIdx := int64(numkeysIdx) + numkeys + 1
-	if whereIdx >= int64(len(a)) {
-		return ErrSyntax
-	}
-	var min bool
-	switch {
-	case is(a[whereIdx], "MIN"):
-		min = true
-	case is(a[whereIdx], "MAX"):
-	default:
-		return ErrSyntax
-	}
-	count := int64(-1)
-	for j := int(whereIdx) + 1; j < len(a); j++ {
-		if count == -1 && is(a[j], "COUNT") && j+1 < len(a) {
-			j++
-			if count, err = argRange(a[j], 1, math.MaxInt64, "count should be greater than 0"); err != nil {
-				return err
-			}
-			continue
-		}
-		return ErrSyntax
-	}
-	if count == -1 {
-		count = 1
-	}
-	return e.zpopFirst(a[numkeysIdx+1:whereIdx], min, count)
+	return e.zpopFirst(keys, min, count)
 }
 
 // zsetOpStore is zunionInterDiffGenericCommand with a destination key.
