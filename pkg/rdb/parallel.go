@@ -63,13 +63,16 @@ type jobWarning struct {
 }
 
 // Batches amortise the hand-over; a small number of batches in flight per
-// worker bounds how far the parser runs ahead. Variables so that tests can
-// make every value a batch of its own.
+// worker bounds how far the parser runs ahead. The batch sizes are variables
+// so that tests can make every value a batch of its own.
 var (
-	bigJob           = 4 << 20
-	batchMaxJobs     = 256
-	batchMaxBytes    = 256 << 10
+	batchMaxJobs  = 256
+	batchMaxBytes = 256 << 10
+)
+
+const (
 	pendingPerWorker = 4
+	bigJob           = 4 << 20 // a value this big is checked by the parser itself
 )
 
 // errFramingMismatch means that the parser's framing of a value and the
