@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rdbtool/rdbtool/internal/testenv"
 )
 
 // runCLI runs the program in-process, as main would, and returns the exit code
@@ -44,25 +46,16 @@ func moduleRoot(t *testing.T) string {
 	}
 }
 
-// corpusDir is ../shared/corpus relative to the module root; tests that need
-// it skip when it is absent (a checkout without the shared folder).
+// corpusDir is the shared corpus (testenv decides what its absence means).
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		t.Skipf("corpus not found at %s (it lives in the shared folder beside the repository): %v", dir, err)
-	}
-	return dir
+	return testenv.Corpus(t)
 }
 
-// corpusFile returns the path of a corpus file, skipping when absent.
+// corpusFile returns the path of a corpus file.
 func corpusFile(t *testing.T, rel string) string {
 	t.Helper()
-	p := filepath.Join(corpusDir(t), filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("corpus file %s absent: %v", rel, err)
-	}
-	return p
+	return testenv.CorpusFile(t, rel)
 }
 
 // manifestRDBFiles lists the RDB files of the corpus table in MANIFEST.md with

@@ -22,6 +22,16 @@ type Binaries struct {
 	Version string
 	// VersionLine is the whole first line redis-server --version printed.
 	VersionLine string
+
+	// Family is "redis" or "valkey".
+	Family string
+	// RDBVersion is the RDB version the server writes: 10 for Debian's 7.0,
+	// 12 for the Redis 7.4-era build, 11 for the Valkey 8-era build. Newer
+	// unstable builds all report v=255.255.255, so tests tell them apart by it.
+	RDBVersion int
+	// Name says which server this is in messages: "redis 7.0.15",
+	// "redis-unstable-20241018".
+	Name string
 }
 
 // Lookup finds the binaries on PATH or in the environment overrides and asks
@@ -62,6 +72,18 @@ func Lookup() (Binaries, error) {
 		return Binaries{}, fmt.Errorf("%s --version printed %q, no v=X.Y.Z in it", b.Server, b.VersionLine)
 	}
 	b.Version = m[1]
+	b.Family = "redis"
+	if strings.HasPrefix(b.VersionLine, "Valkey") {
+		b.Family = "valkey"
+	}
+	b.Name = b.Family + " " + b.Version
+	b.RDBVersion = 10
+	switch {
+	case !b.AtLeast(7, 0):
+		b.RDBVersion = 9
+	case b.AtLeast(7, 4):
+		b.RDBVersion = 12
+	}
 	return b, nil
 }
 

@@ -2,13 +2,17 @@ package redistest
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
+	"github.com/rdbtool/rdbtool/internal/testenv"
 )
 
 func TestClient(t *testing.T) {
@@ -174,17 +178,10 @@ func TestStartErrLoadFailure(t *testing.T) {
 	}
 }
 
-// corpusDir finds ../shared/corpus next to the module root, or $RDBTOOL_CORPUS.
+// corpusDir is the shared corpus (testenv decides what its absence means).
 func corpusDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("RDBTOOL_CORPUS"); d != "" {
-		return d
-	}
-	c := filepath.Join(filepath.Dir(moduleRoot(t)), "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(c, "generated")); err != nil {
-		t.Skipf("corpus not found at %s (set RDBTOOL_CORPUS): %v", c, err)
-	}
-	return c
+	return testenv.Corpus(t)
 }
 
 // TestCorpus70 checks Snapshot against the generated corpus: a 7.0 server that
@@ -234,6 +231,41 @@ func TestCorpus70(t *testing.T) {
 					t.Logf("aof-expected.jsonl: %d lines, 0 differ", len(got))
 				}
 			})
+		})
+	}
+}
+
+// TestNewerServers starts each newer build of the shared folder, saves one key
+// and checks the RDB version of the file it writes: the number tests rely on
+// to tell the builds apart.
+func TestNewerServers(t *testing.T) {
+	for _, name := range []string{Redis74, Valkey8} {
+		t.Run(name, func(t *testing.T) {
+			bin := RequireNewer(t, name)
+			s := Start(t, Options{Binaries: bin})
+			c := s.Client(t)
+			if _, err := c.Do("SET", "k", "v"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Do("SAVE"); err != nil {
+				t.Fatal(err)
+			}
+			head := make([]byte, 9)
+			f, err := os.Open(filepath.Join(s.Dir(), "dump.rdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := io.ReadFull(f, head); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("REDIS%04d", bin.RDBVersion); string(head) != want {
+				t.Fatalf("%s wrote %q, want %q", name, head, want)
+			}
+			out, err := exec.Command(bin.CheckRDB, filepath.Join(s.Dir(), "dump.rdb")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", bin.CheckRDB, err, out)
+			}
 		})
 	}
 }

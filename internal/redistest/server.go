@@ -43,6 +43,9 @@ type Options struct {
 	StartTimeout time.Duration
 	// StopTimeout is how long Stop waits after SIGTERM before SIGKILL; default 10s.
 	StopTimeout time.Duration
+	// Binaries is the server to run; zero means Debian's (Require). Use
+	// RequireNewer for the newer builds of the shared folder.
+	Binaries Binaries
 }
 
 // Server is a running redis-server.
@@ -96,7 +99,10 @@ func Start(t testing.TB, o Options) *Server {
 // Log() gives the whole log even then.
 func StartErr(t testing.TB, o Options) (*Server, error) {
 	t.Helper()
-	bin := Require(t)
+	bin := o.Binaries
+	if bin.Server == "" {
+		bin = Require(t)
+	}
 	if o.Dir == "" {
 		o.Dir = t.TempDir()
 	}
@@ -105,7 +111,7 @@ func StartErr(t testing.TB, o Options) (*Server, error) {
 		t.Cleanup(func() {
 			s.Stop()
 			if t.Failed() && err == nil {
-				t.Logf("redis-server %s log (last lines):\n%s", s.Addr(), s.LogTail(30))
+				t.Logf("%s %s log (last lines):\n%s", bin.Name, s.Addr(), s.LogTail(30))
 			}
 		})
 	}

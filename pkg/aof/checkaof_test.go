@@ -22,11 +22,12 @@ import (
 	"time"
 
 	"github.com/rdbtool/rdbtool/internal/redistest"
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 )
 
 var (
-	corpusDir   = filepath.Join("..", "..", "..", "shared", "corpus")
+	corpusDir   = testenv.CorpusOrEmpty()
 	fixturesDir = filepath.Join("..", "..", "fixtures")
 )
 
@@ -95,9 +96,7 @@ func ourCheck(data []byte, preamble int64) (*aof.CheckResult, error) {
 // AOF of the corpus and the fixtures, and on every multi-part manifest.
 func TestCheckCorpusAgreesWithRedisCheckAOF(t *testing.T) {
 	bins := redistest.Require(t)
-	if _, err := os.Stat(filepath.Join(corpusDir, "MANIFEST.md")); err != nil {
-		t.Skipf("corpus not found at %s: %v", corpusDir, err)
-	}
+	testenv.Corpus(t)
 	var singles []string
 	for _, pat := range []string{"replicator/*.aof", "hdt3213/*.aof", "generated/*/*-nopreamble/legacy.aof", "generated/*/*/appendonlydir/*.aof"} {
 		m, _ := filepath.Glob(filepath.Join(corpusDir, filepath.FromSlash(pat)))

@@ -11,12 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rdbtool/rdbtool/internal/testenv"
 )
 
 // The corpus lives in the shared folder beside the repository; the fixtures
 // are the repository's own.
 var (
-	corpusDir   = filepath.Join("..", "..", "..", "shared", "corpus")
+	corpusDir   = testenv.CorpusOrEmpty()
 	fixturesDir = filepath.Join("..", "..", "fixtures")
 )
 
@@ -25,10 +27,7 @@ func corpusPath(rel string) string { return filepath.Join(corpusDir, filepath.Fr
 // corpusRoot returns the corpus folder, skipping the test when it is absent.
 func corpusRoot(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(corpusDir, "MANIFEST.md")); err != nil {
-		t.Skipf("corpus not found at %s (it lives in the shared folder beside the repository): %v", corpusDir, err)
-	}
-	return corpusDir
+	return testenv.Corpus(t)
 }
 
 // manifestAOFRow is what MANIFEST.md says about one RESP AOF.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -45,8 +46,7 @@ func TestParallelDumpMatchesSequential(t *testing.T) {
 	for _, f := range fixtures {
 		add(f)
 	}
-	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(corpus); err == nil {
+	if corpus := testenv.OptionalCorpus(t); corpus != "" {
 		filepath.WalkDir(corpus, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				if head := readHead(p); bytes.HasPrefix(head, []byte("REDIS")) || bytes.HasPrefix(head, []byte("VALKEY")) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -27,9 +28,9 @@ func datasets(t *testing.T) [][2]string {
 	for _, f := range fixtures {
 		pairs = append(pairs, [2]string{f, strings.TrimSuffix(f, ".rdb") + ".expected.jsonl"})
 	}
-	dumps, _ := filepath.Glob(filepath.Join(moduleRoot(), "..", "shared", "corpus", "generated", "*", "*", "dump.rdb"))
-	if len(dumps) == 0 && os.Getenv("CI") == "true" {
-		t.Fatal("../shared/corpus/generated is missing (CI always has it)")
+	var dumps []string
+	if corpus := testenv.OptionalCorpus(t); corpus != "" {
+		dumps, _ = filepath.Glob(filepath.Join(corpus, "generated", "*", "*", "dump.rdb"))
 	}
 	for _, d := range dumps {
 		pairs = append(pairs, [2]string{d, filepath.Join(filepath.Dir(d), "expected-strict.jsonl")})
@@ -126,13 +127,7 @@ func linesFromJSON(t *testing.T, r io.Reader) []string {
 // TestDumpCorpusIsJSON: every RDB file of the corpus dumps to valid JSON lines
 // (or fails with a reader error for the deliberately broken ones).
 func TestDumpCorpusIsJSON(t *testing.T) {
-	root := filepath.Join(moduleRoot(), "..", "shared", "corpus")
-	if _, err := os.Stat(root); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("corpus missing under CI")
-		}
-		t.Skip("corpus absent")
-	}
+	root := testenv.Corpus(t)
 	n := 0
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".rdb") {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -14,7 +15,7 @@ import (
 // looked at the line buffer to decide on a separator once broke there.
 func TestPartialLinesChangeNothing(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "fixtures", "*.rdb"))
-	more, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "generated", "*", "*", "dump.rdb"))
+	more, _ := filepath.Glob(filepath.Join(testenv.CorpusOrEmpty(), "generated", "*", "*", "dump.rdb"))
 	files = append(files, more...)
 	if len(files) == 0 {
 		t.Fatal("no fixtures")

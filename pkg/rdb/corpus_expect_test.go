@@ -11,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -59,15 +59,8 @@ func TestCorpusExpectations(t *testing.T) {
 // cxCorpusDir finds <module root>/../shared/corpus.
 func cxCorpusDir(t *testing.T) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "expected")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus not found at %s (CI must provide it)", dir)
-		}
-		t.Skipf("corpus not found at %s: %v", dir, err)
-	}
-	return dir
+	testenv.CorpusFile(t, "expected")
+	return testenv.Corpus(t)
 }
 
 type cxStats struct {

@@ -6,25 +6,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"testing/iotest"
 
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // corpusDir finds ../shared/corpus next to the module root.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus not found at %s (CI always has it)", dir)
-		}
-		t.Skipf("corpus not found at %s", dir)
-	}
-	return dir
+	return testenv.Corpus(t)
 }
 
 // corpusRDBFiles lists every file of the corpus that starts with an RDB header.

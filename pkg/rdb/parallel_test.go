@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -89,11 +90,7 @@ func TestParallelMatchesSequential(t *testing.T) {
 
 // corpusDirOrEmpty is the corpus folder, or "" when it is absent (outside CI).
 func corpusDirOrEmpty() string {
-	dir := filepath.Join(moduleRoot(), "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		return ""
-	}
-	return dir
+	return testenv.CorpusOrEmpty()
 }
 
 // TestParallelNextAfterClose: Close stops the checksum goroutine and the

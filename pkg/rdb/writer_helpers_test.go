@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -43,15 +44,10 @@ func writerSources(t testing.TB) []wSource {
 	if len(paths) == 0 {
 		t.Fatal("no fixtures/*.rdb")
 	}
-	corpus := filepath.Join(root, "..", "shared", "corpus", "generated")
-	more, _ := filepath.Glob(filepath.Join(corpus, "*", "*", "dump.rdb"))
-	if len(more) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("generated corpus not found at %s (CI always has it)", corpus)
-		}
-		t.Logf("generated corpus not found at %s: only the fixtures are used", corpus)
+	if corpus := testenv.OptionalCorpus(t); corpus != "" {
+		more, _ := filepath.Glob(filepath.Join(corpus, "generated", "*", "*", "dump.rdb"))
+		paths = append(paths, more...)
 	}
-	paths = append(paths, more...)
 	var out []wSource
 	for _, p := range paths {
 		b, err := os.ReadFile(p)

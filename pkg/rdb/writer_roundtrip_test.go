@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/redistest"
+	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -149,13 +150,7 @@ func TestWriterSpoolFile(t *testing.T) {
 // refused; 7.0-RC functions come back converted to FUNCTION2, as Redis 7.0
 // converts them.
 func TestWriterCorpusRoundTrip(t *testing.T) {
-	root := filepath.Join(writerRoot(), "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(root, "MANIFEST.md")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus not found at %s (CI always has it)", root)
-		}
-		t.Skipf("corpus not found at %s", root)
-	}
+	root := testenv.Corpus(t)
 	n := 0
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
