@@ -18,7 +18,7 @@ var commands []func() *cli.Command
 
 func register(newCmd func() *cli.Command) { commands = append(commands, newCmd) }
 
-const appDescription = `rdbtool reads Redis and Valkey persistence files (RDB snapshots, later AOF
+const appDescription = `rdbtool reads Redis and Valkey persistence files (RDB snapshots and AOF
 logs) without a server. Inputs may be gzip- or zstd-compressed (detected by
 their magic bytes) and "-" reads standard input. Offsets in messages are byte
 offsets in the decompressed stream.
@@ -81,7 +81,8 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 // the command and returns the exit code. main is a thin wrapper around it so
 // that tests can call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := newApp(stdin, stdout, stderr).RunContext(ctx, args)
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, hoistFlags(app, args))
 	code := exitCode(err)
 	if err == nil {
 		return code
@@ -101,6 +102,59 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	return code
+}
+
+// hoistFlags lets options follow the paths, as users of other command-line
+// tools expect ("rdbtool verify dump.rdb --format json"): urfave/cli v2 stops
+// reading flags at the first argument, so the command's flags (with the value
+// of those that take one) are moved before its other arguments, in their
+// order. "--" ends the flags as usual: what follows it stays an argument, which
+// is how a file named like an option is given. "-" (standard input) is an
+// argument.
+func hoistFlags(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	// The command is the first argument that is not a global flag.
+	ci := 1
+	for ci < len(args) && strings.HasPrefix(args[ci], "-") && args[ci] != "-" {
+		ci++
+	}
+	if ci >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[ci])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = !isBool
+		}
+	}
+	var flags, rest []string
+	tail := args[ci+1:]
+	for i := 0; i < len(tail); i++ {
+		a := tail[i]
+		switch {
+		case a == "--":
+			rest = append(rest, tail[i:]...)
+			i = len(tail)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if takesValue[name] && !hasValue && i+1 < len(tail) {
+				i++
+				flags = append(flags, tail[i])
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	out := append(append([]string{}, args[:ci+1]...), flags...)
+	return append(out, rest...)
 }
 
 // Flags shared by several commands.
@@ -131,9 +185,9 @@ func checkFormat(c *cli.Context, choices ...string) (string, error) {
 	return "", usagef(c.Command.Name, "--format %q is not one of: %s", f, strings.Join(choices, ", "))
 }
 
-// checkPaths rejects what urfave/cli v2 cannot parse: a flag after the first
-// path is taken as a path, so say how to write it instead of failing on a file
-// named "--format".
+// checkPaths checks the paths of a command. hoistFlags moved every option
+// before them, so an argument that still looks like an option came after
+// "--": it must be a file named like one, which is read only as ./NAME.
 func checkPaths(c *cli.Context, paths []string) error {
 	stdin := 0
 	for _, p := range paths {
@@ -142,7 +196,7 @@ func checkPaths(c *cli.Context, paths []string) error {
 			continue
 		}
 		if strings.HasPrefix(p, "-") {
-			return usagef(c.Command.Name, "%q after a path: put options before the paths (rdbtool %s [options] PATH...), or write a file named like an option as ./%s", p, c.Command.Name, p)
+			return usagef(c.Command.Name, "%q is not an option of %s here; a file named like an option is written ./%s", p, c.Command.Name, p)
 		}
 		if p == "" {
 			return usagef(c.Command.Name, "empty path")

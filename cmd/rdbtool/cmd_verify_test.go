@@ -268,7 +268,7 @@ func TestUsageErrors(t *testing.T) {
 		{"verify"},
 		{"verify", "--no-such-flag", "x.rdb"},
 		{"verify", "--format", "yaml", "x.rdb"},
-		{"verify", "x.rdb", "--format", "json"},
+		{"verify", "--", "--format", "json"},
 		{"verify", "-", "-"},
 		{"inspect"},
 		{"inspect", "a.rdb", "b.rdb"},

@@ -134,3 +134,35 @@ func TestBinary(t *testing.T) {
 		t.Errorf("valid file: exit %d, want 0; output %q", code, out)
 	}
 }
+
+// TestOptionsAfterPaths: options may follow the paths, in any position, with
+// their values; "--" keeps what follows as arguments.
+func TestOptionsAfterPaths(t *testing.T) {
+	fixture := filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb")
+	for _, args := range [][]string{
+		{"verify", fixture, "--format", "json"},
+		{"verify", "--format", "json", fixture},
+		{"verify", fixture, "--format=json", "--no-progress"},
+		{"verify", "--no-progress", fixture, "--format", "json"},
+	} {
+		code, out, errOut := runCLI(t, nil, args...)
+		if code != 0 || !strings.HasPrefix(out, "{") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	// After "--" an option-like argument is a path, refused with a hint.
+	code, _, errOut := runCLI(t, nil, "verify", "--", "--format")
+	if code != exitUsage || !strings.Contains(errOut, "./--format") {
+		t.Errorf("verify -- --format: exit %d, stderr %q", code, errOut)
+	}
+	// An unknown option after a path is a usage error naming it.
+	code, _, errOut = runCLI(t, nil, "verify", fixture, "--bogus")
+	if code != exitUsage || !strings.Contains(errOut, "bogus") {
+		t.Errorf("verify PATH --bogus: exit %d, stderr %q", code, errOut)
+	}
+	// The value of an option is never taken as an option: --key -x.
+	code, _, errOut = runCLI(t, nil, "dump", fixture, "--key", "-x", "-o", filepath.Join(t.TempDir(), "o.jsonl"))
+	if code != 0 {
+		t.Errorf("dump PATH --key -x: exit %d, stderr %q", code, errOut)
+	}
+}

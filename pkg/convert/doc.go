@@ -1,4 +1,20 @@
-// Package convert will compose the rdb, aof and engine packages into the
-// conversion pipelines (rdb<->json, rdb<->aof, aof->rdb, rewrite). It is part of
-// the project layout from the start; nothing here is usable yet.
+// Package convert composes the rdb, aof and engine packages into the
+// pipelines behind rdbtool's commands. Each takes readers and writers of those
+// packages (never paths, except AOFFiles, which resolves what a server would
+// load) and never prints:
+//
+//	rdb.Reader -> DumpJSON / DumpCSV        lossless JSON lines (docs/json.md), CSV report
+//	JSONReader -> rdb.Writer                 the dump's JSON back into an RDB
+//	rdb.Reader -> RDBToAOF -> aof.Writer     commands that rebuild every key, or RESTORE payloads
+//	AOFFiles -> ReplayAOF -> engine.Engine   offline replay of an AOF file or folder
+//	engine.Engine -> WriteEngine -> rdb.Writer  the replayed dataset as an RDB
+//
+// Filter selects keys (database, glob, regex, type, expiry) the same way in
+// every pipeline.
+//
+// Output is a pure function of the input and the options: the same input gives
+// the same bytes, whatever DumpOptions.Workers is (the parallel dump renders
+// lines on worker goroutines and writes them in file order). Memory stays
+// bounded by the largest element for the RDB pipelines; a replay holds the
+// replayed dataset in the engine.
 package convert
