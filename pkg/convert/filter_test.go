@@ -145,3 +145,16 @@ func TestAppendBase64MatchesEncodingBase64(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterGlobLinear is issue 9 item 12: '*a*a*a*b' against one 3,000-byte
+// key took over a minute with the backtracking matcher (this test hung).
+func TestFilterGlobLinear(t *testing.T) {
+	f := Filter{KeyGlob: "*a*a*a*b"}
+	e := &rdb.Entry{Kind: rdb.EntryKey, Key: bytes.Repeat([]byte("a"), 3000)}
+	if f.Match(e) {
+		t.Fatal("matched a key without 'b'")
+	}
+	if !GlobMatch("[a-]", []byte("^")) {
+		t.Error(`"[a-]" is the range ']'..'a' in Redis`)
+	}
+}
