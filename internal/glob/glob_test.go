@@ -27,7 +27,7 @@ func TestMatch(t *testing.T) {
 		{"h[b-a]llo", "hbllo", true}, // a backwards range is swapped
 		{`h\*llo`, "h*llo", true},
 		{`h\*llo`, "hallo", false},
-		{`\`, `\`, true},   // a lone trailing backslash is itself
+		{`\`, `\`, true}, // a lone trailing backslash is itself
 		{`ab\`, `ab\`, true},
 		{"*a*b*c*", "xxaxxbxxcxx", true},
 		{"*a*b*c*", "xxaxxcxxbxx", false},
