@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdbtool/rdbtool/internal/dupkeys"
+	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/urfave/cli/v2"
 )
@@ -110,6 +112,8 @@ type verifyResult struct {
 }
 
 type verifyOptions struct {
+	ctx            context.Context
+	keyMemory      int64 // for the duplicate-key check's hashes
 	strictTrailing bool
 	workers        int
 	progress       bool
@@ -130,6 +134,7 @@ func runVerify(c *cli.Context) error {
 		return err
 	}
 	opts := verifyOptions{
+		ctx:            c.Context,
 		strictTrailing: c.Bool("strict-trailing"),
 		workers:        c.Int("workers"),
 		progress:       !c.Bool("no-progress") && isTerminal(c.App.ErrWriter),
@@ -276,12 +281,17 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	defer stop()
 	prog := startProgress(o.progress, o.stderr, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
+	lc := convert.NewLoadCheck(convert.LoadCheckOptions{MemoryBytes: o.keyMemory})
+	defer lc.Close()
 	firstKey := map[int]int64{} // database -> KeysRead at its first key
 	lastDB := -1
 	for {
 		e, nerr := r.Next()
 		if nerr == io.EOF {
 			break
+		}
+		if nerr == nil {
+			nerr = lc.Entry(e)
 		}
 		if nerr != nil {
 			// With workers, Next may have run past the failing key: count
@@ -305,6 +315,14 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 		}
 	}
 	res.Keys = r.KeysRead()
+	if err := checkDuplicates(o, in, lc); err != nil {
+		res.Header, res.RDBVersion = headerOf(r)
+		res.Bytes = r.Offset()
+		return err
+	}
+	if w := lc.DatabaseWarning(); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	dbs := firstKey
 	res.Header, res.RDBVersion = headerOf(r)
 	res.DBs = len(dbs)
@@ -342,6 +360,33 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 			return &rdb.ParseError{Offset: end, Op: "trailing data", Err: rdb.ErrCorrupt, Detail: w + " (--strict-trailing)"}
 		}
 		res.Warnings = append(res.Warnings, w)
+	}
+	return nil
+}
+
+// checkDuplicates finishes the duplicate-key check of an RDB read from in:
+// candidates are confirmed by reading the file again (only up to the last of
+// them), or reported as probable when the input was standard input.
+func checkDuplicates(o verifyOptions, in *input, lc *convert.LoadCheck) error {
+	var reread func([]int64) (map[int64]dupkeys.Key, error)
+	if in.Path != "-" {
+		reread = func(offsets []int64) (map[int64]dupkeys.Key, error) {
+			again, err := openInput(o.ctx, in.Path, nil)
+			if err != nil {
+				return nil, err
+			}
+			defer again.Close()
+			r := rdb.NewReader(again, rdb.ReaderOptions{})
+			defer r.Close()
+			return convert.KeysAt(r, offsets)
+		}
+	}
+	dups, _, err := lc.Duplicates(reread)
+	if err != nil {
+		return err
+	}
+	if len(dups) > 0 {
+		return convert.DuplicateError(dups[0])
 	}
 	return nil
 }

@@ -11,13 +11,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Options configure a Finder.
 type Options struct {
-	// MemoryBytes bounds the records held in memory (and the scratch space
-	// to sort them); past it they are spilled to disk. Default 64 MiB.
+	// MemoryBytes bounds the records held in memory; past it they are
+	// spilled to disk. Default 64 MiB.
 	MemoryBytes int64
 	// TempDir is where the folder of spilled records is made; default
 	// os.TempDir().
@@ -32,25 +34,35 @@ type record struct {
 
 const (
 	recordSize = 16
-	// partitionBits split spilled records by the top bits of their hash: equal
+	// partitionBits split the records by the top bits of their hash: equal
 	// hashes land in the same partition, so each partition is sorted and
-	// scanned on its own, and memory at the end is one partition's.
+	// scanned on its own (on disk: one file each), and memory at the end is
+	// one partition's scratch.
 	partitionBits = 8
 	partitions    = 1 << partitionBits
+	// blockLen records make a block: partitions grow a block at a time, so
+	// that nothing is copied as they grow.
+	blockLen = 2048
+	// batchLen records go from Add to the filing goroutine at a time.
+	batchLen = 4096
 )
 
 // Finder collects keys and finds those with equal hashes.
 type Finder struct {
-	opts    Options
-	seed    maphash.Seed
-	buf     []record // records not yet spilled, in offset order
-	scratch []record
-	keys    int64
+	opts  Options
+	seed  maphash.Seed
+	batch []record
+	keys  int64
+	work  chan []record // batches for the filer
+	free  chan []record // batches back from it
+	done  chan error    // the filer's end
 
-	dir     string // the temporary folder, "" until the first spill
-	parts   []*os.File
-	writers []*bufio.Writer
-	spills  int
+	// The filer's, until done is received.
+	parts  [partitions][][]record // blocks of records not spilled, in offset order
+	held   int                    // records in parts
+	dir    string                 // the temporary folder, "" until the first spill
+	files  []*os.File             // one a partition
+	spills int
 
 	finished bool
 	// hashKey is hash; tests replace it to make collisions.
@@ -62,13 +74,19 @@ func New(o Options) *Finder {
 	if o.MemoryBytes <= 0 {
 		o.MemoryBytes = 64 << 20
 	}
-	f := &Finder{opts: o, seed: maphash.MakeSeed()}
+	f := &Finder{opts: o, seed: maphash.MakeSeed(), batch: make([]record, 0, batchLen),
+		work: make(chan []record, 2), free: make(chan []record, 3), done: make(chan error, 1)}
 	f.hashKey = f.hash
+	go f.filer()
 	return f
 }
 
-// capacity is how many records fit the budget with their sorting scratch.
-func (f *Finder) capacity() int { return int(max(f.opts.MemoryBytes/(2*recordSize), 1024)) }
+// capacity is how many records fit the budget, less the partially filled
+// last block of each partition (so a budget under 8 MiB spills at every
+// batch and still uses 8 MiB).
+func (f *Finder) capacity() int {
+	return int(max(f.opts.MemoryBytes/recordSize-partitions*blockLen, 1024))
+}
 
 // hash is what a Finder files a key under: its database and its bytes.
 func (f *Finder) hash(db int, key []byte) uint64 {
@@ -76,27 +94,56 @@ func (f *Finder) hash(db int, key []byte) uint64 {
 }
 
 // Add records the key of database db found at offset; offsets must grow
-// from call to call. The key is not kept. An error is a failure to spill.
-func (f *Finder) Add(db int, key []byte, offset int64) error {
-	if f.buf == nil {
-		f.buf = make([]record, 0, min(f.capacity(), 1<<16))
-	}
-	if len(f.buf) == f.capacity() {
-		if err := f.spill(); err != nil {
-			return err
+// from call to call. The key is not kept: only its hash is, computed here,
+// while the records are filed on another goroutine.
+func (f *Finder) Add(db int, key []byte, offset int64) {
+	f.batch = append(f.batch, record{f.hashKey(db, key), offset})
+	f.keys++
+	if len(f.batch) == batchLen {
+		f.work <- f.batch
+		select {
+		case b := <-f.free:
+			f.batch = b[:0]
+		default:
+			f.batch = make([]record, 0, batchLen)
 		}
 	}
-	// append doubles the buffer up to the capacity, so a small file costs
-	// little memory.
-	if len(f.buf) == cap(f.buf) {
-		f.buf = slices.Grow(f.buf, min(cap(f.buf), f.capacity()-len(f.buf)))
+}
+
+// filer files batches into the partitions, spilling past the budget. After
+// an error it keeps receiving (and dropping) batches, so Add never blocks.
+func (f *Finder) filer() {
+	var err error
+	for b := range f.work {
+		if err == nil {
+			err = f.file(b)
+		}
+		select {
+		case f.free <- b:
+		default:
+		}
 	}
-	f.buf = append(f.buf, record{f.hashKey(db, key), offset})
-	f.keys++
+	f.done <- err
+}
+
+func (f *Finder) file(b []record) error {
+	for _, r := range b {
+		p := &f.parts[r.hash>>(64-partitionBits)]
+		n := len(*p)
+		if n == 0 || len((*p)[n-1]) == blockLen {
+			*p = append(*p, make([]record, 0, blockLen))
+			n++
+		}
+		(*p)[n-1] = append((*p)[n-1], r)
+	}
+	f.held += len(b)
+	if f.held >= f.capacity() {
+		return f.spill()
+	}
 	return nil
 }
 
-// spill appends the buffered records to their partition files.
+// spill appends the records held to their partition files.
 func (f *Finder) spill() error {
 	if f.dir == "" {
 		dir, err := os.MkdirTemp(f.opts.TempDir, "rdbtool-keys-*")
@@ -104,26 +151,30 @@ func (f *Finder) spill() error {
 			return err
 		}
 		f.dir = dir
-		f.parts = make([]*os.File, partitions)
-		f.writers = make([]*bufio.Writer, partitions)
-		for i := range f.parts {
+		f.files = make([]*os.File, partitions)
+		for i := range f.files {
 			file, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("part-%03d", i)), os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
 			if err != nil {
 				return err
 			}
-			f.parts[i] = file
-			f.writers[i] = bufio.NewWriterSize(file, 16<<10)
+			f.files[i] = file
 		}
 	}
-	var b [recordSize]byte
-	for _, r := range f.buf {
-		binary.LittleEndian.PutUint64(b[:8], r.hash)
-		binary.LittleEndian.PutUint64(b[8:], uint64(r.offset))
-		if _, err := f.writers[r.hash>>(64-partitionBits)].Write(b[:]); err != nil {
-			return err
+	out := make([]byte, 0, blockLen*recordSize)
+	for i := range f.parts {
+		for _, blk := range f.parts[i] {
+			out = out[:0]
+			for _, r := range blk {
+				out = binary.LittleEndian.AppendUint64(out, r.hash)
+				out = binary.LittleEndian.AppendUint64(out, uint64(r.offset))
+			}
+			if _, err := f.files[i].Write(out); err != nil {
+				return err
+			}
 		}
+		f.parts[i] = nil
 	}
-	f.buf = f.buf[:0]
+	f.held = 0
 	f.spills++
 	return nil
 }
@@ -131,68 +182,76 @@ func (f *Finder) spill() error {
 // Finish stops adding and returns the groups of offsets whose keys have
 // equal hashes, each in ascending order, the groups ordered by their first
 // offset. Most keys are in no group; a group's keys are probably, not
-// certainly, equal: see Confirm.
+// certainly, equal: see Confirm. The partitions are sorted on as many
+// goroutines as there are processors.
 func (f *Finder) Finish() ([][]int64, error) {
 	if f.finished {
 		return nil, errors.New("dupkeys: Finish called twice")
 	}
 	f.finished = true
-	var groups [][]int64
-	if f.dir == "" {
-		groups = f.collect(f.buf, groups)
-	} else {
-		if err := f.spill(); err != nil {
-			return nil, err
-		}
-		for i, w := range f.writers {
-			if err := w.Flush(); err != nil {
-				return nil, err
-			}
-			recs, err := f.readPartition(f.parts[i])
-			if err != nil {
-				return nil, err
-			}
-			groups = f.collect(recs, groups)
-		}
+	if len(f.batch) > 0 {
+		f.work <- f.batch
 	}
-	f.buf, f.scratch = nil, nil
+	f.batch = nil
+	close(f.work)
+	if err := <-f.done; err != nil {
+		return nil, err
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	results := make([][][]int64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []record
+			for i := w; i < partitions; i += workers {
+				var file *os.File
+				if f.files != nil {
+					file = f.files[i]
+				}
+				groups, s, err := collect(file, f.parts[i], scratch, results[w])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				results[w], scratch = groups, s
+				f.parts[i] = nil
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var groups [][]int64
+	for _, r := range results {
+		groups = append(groups, r...)
+	}
 	slices.SortFunc(groups, func(a, b []int64) int { return cmp.Compare(a[0], b[0]) })
 	return groups, nil
 }
 
-// readPartition reads a partition file back into the buffer's storage.
-func (f *Finder) readPartition(file *os.File) ([]record, error) {
-	st, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	n := int(st.Size() / recordSize)
-	recs := f.buf[:0]
-	if cap(recs) < n {
-		recs = make([]record, 0, n)
-	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	r := bufio.NewReaderSize(file, 256<<10)
-	var b [recordSize]byte
-	for range n {
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, err
+// collect sorts one partition (its spilled records, read from file when not
+// nil, then the blocks held) into scratch, and appends its groups of equal
+// hashes. It returns the scratch for reuse.
+func collect(file *os.File, blocks [][]record, scratch []record, groups [][]int64) ([][]int64, []record, error) {
+	var spilled []record
+	if file != nil {
+		var err error
+		if spilled, err = readPartition(file); err != nil {
+			return nil, scratch, err
 		}
-		recs = append(recs, record{binary.LittleEndian.Uint64(b[:8]), int64(binary.LittleEndian.Uint64(b[8:]))})
 	}
-	f.buf = recs
-	return recs, nil
-}
-
-// collect sorts recs by hash (stably: offsets stay ascending) and appends
-// the groups of equal hashes.
-func (f *Finder) collect(recs []record, groups [][]int64) [][]int64 {
-	if cap(f.scratch) < len(recs) {
-		f.scratch = make([]record, len(recs))
+	n := len(spilled)
+	for _, b := range blocks {
+		n += len(b)
 	}
-	radixSort(recs, f.scratch[:len(recs)])
+	if cap(scratch) < n {
+		scratch = make([]record, n)
+	}
+	recs := radixSort(append([][]record{spilled}, blocks...), scratch[:n])
 	for i := 0; i < len(recs); {
 		j := i + 1
 		for j < len(recs) && recs[j].hash == recs[i].hash {
@@ -207,56 +266,97 @@ func (f *Finder) collect(recs []record, groups [][]int64) [][]int64 {
 		}
 		i = j
 	}
-	return groups
+	return groups, scratch, nil
 }
 
-// radixSort sorts recs by hash, stably, with four passes of 16 bits (a
-// least-significant-digit radix sort: linear, where a comparison sort of
-// millions of records costs several times more).
-func radixSort(recs, scratch []record) {
-	var count [1 << 16]int
-	src, dst := recs, scratch
-	for shift := uint(0); shift < 64; shift += 16 {
-		clear(count[:])
-		for _, r := range src {
-			count[uint16(r.hash>>shift)]++
-		}
-		sum := 0
-		for i, c := range count {
-			count[i] = sum
-			sum += c
-		}
-		for _, r := range src {
-			d := uint16(r.hash >> shift)
-			dst[count[d]] = r
-			count[d]++
-		}
-		src, dst = dst, src
+// readPartition returns the records of a partition file.
+func readPartition(file *os.File) ([]record, error) {
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
 	}
-	// Four passes end in recs itself.
+	n := int(st.Size() / recordSize)
+	recs := make([]record, 0, n)
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	r := bufio.NewReaderSize(file, 256<<10)
+	var b [recordSize]byte
+	for range n {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return nil, err
+		}
+		recs = append(recs, record{binary.LittleEndian.Uint64(b[:8]), int64(binary.LittleEndian.Uint64(b[8:]))})
+	}
+	return recs, nil
+}
+
+// radixSort sorts the records of one partition (the runs in order) by hash
+// into out, stably: one pass scatters them by the hash bits below the
+// partition's (hashes are uniform, so with about one bucket per record the
+// buckets hold a few records each), then an insertion sort orders each
+// bucket. Linear in practice, where a comparison sort costs several times
+// more.
+func radixSort(runs [][]record, out []record) []record {
+	bits := 1
+	for bits < 16 && 1<<bits < len(out) {
+		bits++
+	}
+	shift := 64 - partitionBits - bits
+	mask := uint64(1)<<bits - 1
+	start := make([]int, 1<<bits+1)
+	for _, run := range runs {
+		for _, r := range run {
+			start[(r.hash>>shift)&mask+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	next := slices.Clone(start)
+	for _, run := range runs {
+		for _, r := range run {
+			b := (r.hash >> shift) & mask
+			out[next[b]] = r
+			next[b]++
+		}
+	}
+	for b := 0; b < 1<<bits; b++ {
+		bucket := out[start[b]:start[b+1]]
+		for i := 1; i < len(bucket); i++ {
+			for j := i; j > 0 && bucket[j].hash < bucket[j-1].hash; j-- {
+				bucket[j], bucket[j-1] = bucket[j-1], bucket[j]
+			}
+		}
+	}
+	return out
 }
 
 // Keys is the number of keys added.
 func (f *Finder) Keys() int64 { return f.keys }
 
-// Spilled reports how many times records went to disk.
+// Spilled reports how many times records went to disk (valid after Finish).
 func (f *Finder) Spilled() int { return f.spills }
 
 // Close removes the temporary folder, if any. It may be called before or
 // after Finish, more than once.
 func (f *Finder) Close() error {
-	f.finished = true
-	f.buf, f.scratch = nil, nil
+	if !f.finished {
+		f.finished = true
+		close(f.work)
+		<-f.done
+	}
+	f.parts = [partitions][][]record{}
 	if f.dir == "" {
 		return nil
 	}
-	for _, p := range f.parts {
-		if p != nil {
-			p.Close()
+	for _, file := range f.files {
+		if file != nil {
+			file.Close()
 		}
 	}
 	err := os.RemoveAll(f.dir)
-	f.dir, f.parts, f.writers = "", nil, nil
+	f.dir, f.files = "", nil
 	return err
 }
 

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rdbtool/rdbtool/internal/redistest"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// testKey is one string key of a hand-made RDB.
+type testKey struct {
+	db       int
+	key, val string
+}
+
+// writeTestRDB writes an RDB 10 file holding the libraries then the keys, as
+// given (duplicates included: the writer does not judge).
+func writeTestRDB(t *testing.T, path string, libs []string, keys []testKey) {
+	t.Helper()
+	var b bytes.Buffer
+	w := rdb.NewWriter(&b, rdb.WriterOptions{Version: 10})
+	for _, l := range libs {
+		if err := w.WriteEntry(&rdb.Entry{Kind: rdb.EntryFunction, Function: []byte(l)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, k := range keys {
+		e := &rdb.Entry{Kind: rdb.EntryKey, DB: k.db, Key: []byte(k.key), Type: rdb.TypeString}
+		if err := w.WriteKey(e, &rdb.Value{Kind: rdb.KindString, String: []byte(k.val)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyDuplicateKey is issue 9 item 6: an RDB holding one key twice in a
+// database was OK; Redis refuses to load it.
+func TestVerifyDuplicateKey(t *testing.T) {
+	dir := t.TempDir()
+	dup := filepath.Join(dir, "dup.rdb")
+	var keys []testKey
+	for i := 0; i < 1000; i++ {
+		keys = append(keys, testKey{0, "k" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('0'+i/26%10)) + string(rune('0'+i/260)), "v"})
+	}
+	keys = append(keys, testKey{1, "k", "db1"}, testKey{0, "k", "a"}, testKey{0, "k", "b"})
+	writeTestRDB(t, dup, nil, keys)
+	code, out, _ := runCLI(t, nil, "verify", dup)
+	if code != exitInvalid || !strings.Contains(out, `duplicate key`) || !strings.Contains(out, `(key "k")`) || !strings.Contains(out, "also at offset") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	// The same name in two databases is fine.
+	ok := filepath.Join(dir, "ok.rdb")
+	writeTestRDB(t, ok, nil, []testKey{{0, "k", "a"}, {1, "k", "b"}, {2, "k", "c"}})
+	if code, out, _ := runCLI(t, nil, "verify", ok); code != exitOK {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	// Standard input cannot be read twice: the candidate is still reported.
+	data, _ := os.ReadFile(dup)
+	if code, out, _ := runCLI(t, bytes.NewReader(data), "verify", "-"); code != exitInvalid || !strings.Contains(out, "duplicate") {
+		t.Errorf("stdin: exit %d: %s", code, out)
+	}
+	// Redis agrees.
+	if _, err := redistest.StartErr(t, redistest.Options{RDB: dup}); err == nil {
+		t.Error("Redis 7.0 loaded the file with a duplicated key")
+	}
+}
+
+// TestVerifyFunctionLibraries is issue 9 item 6: a library Redis refuses (its
+// Lua does not compile, or its name or a function name is taken twice) makes
+// the RDB one Redis refuses to load.
+func TestVerifyFunctionLibraries(t *testing.T) {
+	good := "#!lua name=a\nredis.register_function('f', function() return 1 end)"
+	cases := []struct {
+		name string
+		libs []string
+		want string // "" for OK
+	}{
+		{"good", []string{good}, ""},
+		{"syntax", []string{"#!lua name=b\nredis.register_function('f', function() return 1 end"}, "Error compiling function"},
+		{"twice", []string{good, good}, "Library 'a' already exists"},
+		{"function twice", []string{good, "#!lua name=b\nredis.register_function('f', function() return 2 end)"}, "Function f already exists"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "f.rdb")
+			writeTestRDB(t, p, c.libs, []testKey{{0, "k", "v"}})
+			code, out, _ := runCLI(t, nil, "verify", p)
+			if c.want == "" && code != exitOK || c.want != "" && (code != exitInvalid || !strings.Contains(out, c.want)) {
+				t.Errorf("exit %d: %s", code, out)
+			}
+			_, err := redistest.StartErr(t, redistest.Options{RDB: p})
+			if (err == nil) != (c.want == "") {
+				t.Errorf("Redis 7.0 start: %v, verify: %s", err, out)
+			}
+		})
+	}
+}
+
+// TestVerifyDatabasesWarning: a database beyond 15 needs a server configured
+// with more, which verify says, naming the setting.
+func TestVerifyDatabasesWarning(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "db20.rdb")
+	writeTestRDB(t, p, nil, []testKey{{20, "k", "v"}})
+	code, out, _ := runCLI(t, nil, "verify", p)
+	if code != exitOK || !strings.Contains(out, "'databases 21'") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+}
