@@ -312,53 +312,17 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 	return nil
 }
 
-func jsonToRDB(c *cli.Context, in io.Reader, out io.Writer, filter convert.Filter) error {
-	jr := convert.NewJSONReader(in, 1<<30)
-	var w *rdb.Writer
-	start := func(h rdb.Header) error {
-		o, err := writerOptions(c, h)
-		if err != nil {
-			return err
-		}
-		w = rdb.NewWriter(out, o)
-		return nil
+func jsonToRDB(c *cli.Context, in *input, out io.Writer, filter convert.Filter) error {
+	o := convert.JSONToRDBOptions{
+		Filter:        filter,
+		WriterOptions: func(h rdb.Header) (rdb.WriterOptions, error) { return writerOptions(c, h) },
+		Warn:          func(msg string) { fmt.Fprintln(c.App.ErrWriter, "rdbtool: warning: "+msg) },
 	}
-	for {
-		rec, err := jr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: err.Error()}
-		}
-		if rec.Header != nil {
-			if w != nil {
-				return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: fmt.Sprintf("line %d: a second header line", rec.Line)}
-			}
-			if err := start(*rec.Header); err != nil {
-				return err
-			}
-			continue
-		}
-		if w == nil {
-			// No header line: a hand-written file; default to Redis 7.0's format.
-			if err := start(rdb.Header{Magic: "REDIS", Version: 10}); err != nil {
-				return err
-			}
-		}
-		if rec.Value == nil {
-			err = w.WriteEntry(rec.Entry)
-		} else if filter.Match(rec.Entry) {
-			err = w.WriteKey(rec.Entry, rec.Value)
-		}
-		if err != nil {
-			return fmt.Errorf("line %d: %w", rec.Line, err)
-		}
+	if in.Path != "-" {
+		o.Reread = func() (io.ReadCloser, error) { return openInput(c.Context, in.Path, nil) }
 	}
-	if w == nil {
-		return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: "no lines"}
-	}
-	if err := w.Close(); err != nil {
+	w, err := convert.JSONToRDB(in, out, o)
+	if err != nil {
 		return err
 	}
 	reportDropped(c, w)
