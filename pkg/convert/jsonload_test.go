@@ -33,7 +33,9 @@ func TestJSONToRDBRefuses(t *testing.T) {
 	lib := func(name, fn string) string {
 		return `{"function":"#!lua name=` + name + `\nredis.register_function('` + fn + `', function() return 1 end)"}` + "\n"
 	}
-	key := func(db, k string) string { return `{"db":` + db + `,"key":"` + k + `","type":"string","value":"v"}` + "\n" }
+	key := func(db, k string) string {
+		return `{"db":` + db + `,"key":"` + k + `","type":"string","value":"v"}` + "\n"
+	}
 	cases := []struct{ name, input, want string }{
 		{"duplicate key", jsonHeader + key("0", "a") + key("0", "b") + key("0", "a"), `line 4: key "a" of database 0 is also on line 2`},
 		{"duplicate library", jsonHeader + lib("x", "f") + lib("x", "g"), "line 3: function library x is also on line 2"},
