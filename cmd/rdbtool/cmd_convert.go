@@ -266,6 +266,7 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 		return err
 	}
 	w := rdb.NewWriter(out, o)
+	var libs convert.LibraryCheck // a library Redis refuses to load is refused
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
@@ -275,6 +276,9 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 			return err
 		}
 		if e.Kind != rdb.EntryKey {
+			if err := libs.Check(e); err != nil {
+				return err
+			}
 			if err := w.WriteEntry(e); err != nil {
 				return err
 			}

@@ -78,3 +78,17 @@ func records(t *testing.T, path string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestConvertRefusesBadLibrary is issue 9 item 6: RDB -> RDB and RDB -> AOF
+// copied a library Redis refuses; now exit 3 naming it.
+func TestConvertRefusesBadLibrary(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.rdb")
+	writeTestRDB(t, in, []string{"#!lua name=broken\nredis.register_function('f', function() return 1 end"}, []testKey{{0, "k", "v"}})
+	for _, args := range [][]string{{"convert", "--no-progress", in, filepath.Join(dir, "out.rdb")}, {"convert", "--no-progress", "--to", "aof", in, filepath.Join(dir, "out.aof")}} {
+		code, _, errOut := runCLI(t, nil, args...)
+		if code != exitInvalid || !strings.Contains(errOut, "function library broken") {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+}

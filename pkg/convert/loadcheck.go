@@ -1,10 +1,10 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/rdbtool/rdbtool/internal/dupkeys"
 	"github.com/rdbtool/rdbtool/internal/lualib"
@@ -22,8 +22,29 @@ import (
 // to a temporary folder past it (internal/dupkeys); call Close.
 type LoadCheck struct {
 	keys  *dupkeys.Finder
-	libs  lualib.Set
+	libs  LibraryCheck
 	maxDB int
+}
+
+// LibraryCheck checks the function libraries of an RDB file in file order
+// as Redis loads them: each must load (internal/lualib), its name and its
+// functions' names must not be taken. The zero value is ready.
+type LibraryCheck struct {
+	set lualib.Set
+}
+
+// Check looks at one record: a library Redis refuses is a *rdb.ParseError
+// wrapping rdb.ErrCorrupt, naming the library; other records pass.
+func (c *LibraryCheck) Check(e *rdb.Entry) error {
+	if e.Kind != rdb.EntryFunction || e.FunctionPreGA != nil {
+		// A Redis 7.0 release candidate's record has no metadata line, and
+		// no released server loads it anyway.
+		return nil
+	}
+	if _, err := c.set.Add(e.Function, false); err != nil {
+		return LibraryError(e.Offset, err)
+	}
+	return nil
 }
 
 // LoadCheckOptions configure a LoadCheck.
@@ -54,22 +75,23 @@ func (c *LoadCheck) Entry(e *rdb.Entry) error {
 	case rdb.EntrySelectDB:
 		c.maxDB = max(c.maxDB, e.DB)
 	case rdb.EntryFunction:
-		if e.FunctionPreGA != nil {
-			// A Redis 7.0 release candidate's record: its code has no
-			// metadata line, and no released server loads it anyway.
-			return nil
-		}
-		if _, err := c.libs.Add(e.Function, false); err != nil {
-			return LibraryError(e.Offset, err)
-		}
+		return c.libs.Check(e)
 	}
 	return nil
 }
 
 // LibraryError is the *rdb.ParseError for a library Redis refuses to load.
 func LibraryError(offset int64, err error) error {
-	return &rdb.ParseError{Offset: offset, Op: "function library", Err: rdb.ErrCorrupt,
-		Detail: strings.TrimPrefix(err.Error(), "function library ") + " (Redis refuses to load it, and with it the whole file)"}
+	op, msg := "function library", err.Error()
+	var le *lualib.Error
+	if errors.As(err, &le) {
+		msg = le.Msg
+		if le.Library != "" {
+			op += " " + le.Library
+		}
+	}
+	return &rdb.ParseError{Offset: offset, Op: op, Err: rdb.ErrCorrupt,
+		Detail: msg + " (Redis refuses to load it, and with it the whole file)"}
 }
 
 // DatabaseWarning says when the file uses databases beyond the default 16:
