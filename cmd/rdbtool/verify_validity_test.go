@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +114,56 @@ func TestVerifyDatabasesWarning(t *testing.T) {
 	code, out, _ := runCLI(t, nil, "verify", p)
 	if code != exitOK || !strings.Contains(out, "'databases 21'") {
 		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+// respCommands encodes commands as an AOF.
+func respCommands(cmds ...[]string) []byte {
+	var b bytes.Buffer
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "*%d\r\n", len(c))
+		for _, a := range c {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
+	}
+	return b.Bytes()
+}
+
+// TestVerifyAOFRefusedCommands is issue 9 item 7: verify passed an AOF with a
+// command Redis refuses at load. Redis 7.0 refuses an unknown command or
+// subcommand and crashes on a container without one; it runs a command with
+// the wrong number of arguments without checking (undefined behaviour).
+func TestVerifyAOFRefusedCommands(t *testing.T) {
+	cases := []struct {
+		cmd        []string
+		want       string // "" for OK
+		redisStops int    // Redis 7.0 does not start on it: 1 yes, 0 no, -1 either (undefined behaviour)
+	}{
+		{[]string{"SET", "k", "v"}, "", 0},
+		{[]string{"NOSUCH", "x"}, `unknown command "NOSUCH"`, 1},
+		{[]string{"XGROUP", "NOSUCH", "s"}, `unknown subcommand "XGROUP NOSUCH"`, 1},
+		{[]string{"XGROUP"}, "XGROUP without a subcommand", 1},
+		{[]string{"SET", "k"}, "wrong number of arguments", -1},
+		{[]string{"hellotype.insert", "k", "1"}, "", 1}, // a module's: a note
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		aofDir := filepath.Join(dir, "appendonlydir")
+		os.Mkdir(aofDir, 0o755)
+		os.WriteFile(filepath.Join(aofDir, "appendonly.aof.1.incr.aof"), respCommands([]string{"SET", "a", "1"}, c.cmd, []string{"SET", "b", "2"}), 0o644)
+		os.WriteFile(filepath.Join(aofDir, "appendonly.aof.manifest"), []byte("file appendonly.aof.1.incr.aof seq 1 type i\n"), 0o644)
+		code, out, _ := runCLI(t, nil, "verify", aofDir)
+		if c.want == "" && code != exitOK || c.want != "" && (code != exitInvalid || !strings.Contains(out, c.want)) {
+			t.Errorf("%q: exit %d: %s", c.cmd, code, out)
+		}
+		if strings.Contains(out, "rdbtool repair") {
+			t.Errorf("%q: a cut does not repair a refused command: %s", c.cmd, out)
+		}
+		if c.redisStops < 0 {
+			continue
+		}
+		if _, err := redistest.StartErr(t, redistest.Options{AOFDir: aofDir}); (err != nil) != (c.redisStops == 1) {
+			t.Errorf("%q: Redis 7.0 start: %v", c.cmd, err)
+		}
 	}
 }
