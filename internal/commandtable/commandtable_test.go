@@ -29,7 +29,7 @@ func TestCheck(t *testing.T) {
 		{Redis70, "XGROUP", "no subcommand"},
 		{Redis70, "FUNCTION LOAD code", ""},
 		{Redis70, "HSETEX h FIELDS 1 f v", "unknown command"}, // Redis 8.0
-		{Redis74, "HPEXPIREAT h 100 FIELDS 1 f", ""},         // Redis 7.4
+		{Redis74, "HPEXPIREAT h 100 FIELDS 1 f", ""},          // Redis 7.4
 		{Redis70, "HPEXPIREAT h 100 FIELDS 1 f", "unknown command"},
 		{Valkey80, "HPEXPIREAT h 100 FIELDS 1 f", "unknown command"},
 	}
