@@ -84,6 +84,7 @@ func convertCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command (e.g. FLUSHALL)"},
 			serverVersionFlag(),
+			strictRepliesFlag(),
 			outputFlags()[1],
 			noProgressFlag(),
 		}, filterFlags()...),
@@ -457,10 +458,12 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	}
 	e := engine.New(engine.Options{Version: ver})
 	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
+		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
+		Strict: c.Bool("strict")})
 	if err != nil {
 		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
 	}
+	reportErrorReplies(c, st)
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
 	return e, st, files, o, err
 }
