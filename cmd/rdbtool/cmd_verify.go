@@ -147,7 +147,15 @@ func runVerify(c *cli.Context) error {
 
 	worst, tally := exitOK, map[string]int{}
 	var worstErr error
-	for _, p := range paths {
+	var unchecked []string
+	for i, p := range paths {
+		if err := c.Context.Err(); err != nil && i > 0 {
+			// Interrupted (the file in progress said so): say what was not
+			// checked, and never exit 0.
+			unchecked = paths[i:]
+			worstErr = fmt.Errorf("interrupted (%w): %d of %d files not checked: %s", err, len(unchecked), len(paths), strings.Join(unchecked, ", "))
+			break
+		}
 		res, ferr := verifyFile(c.Context, p, opts)
 		tally[res.Status]++
 		if format == "json" {
@@ -161,14 +169,24 @@ func runVerify(c *cli.Context) error {
 		if code := exitCode(ferr); worse(code, worst) {
 			worst, worstErr = code, ferr
 		}
-		if c.Context.Err() != nil {
-			break
-		}
 	}
 	if len(paths) > 1 && format == "text" {
 		done := tally["ok"] + tally["invalid"] + tally["unsupported"] + tally["error"]
-		fmt.Fprintf(c.App.ErrWriter, "%d files: %d ok, %d invalid, %d unsupported, %d errors\n",
-			done, tally["ok"], tally["invalid"], tally["unsupported"], tally["error"])
+		line := fmt.Sprintf("%d files: %d ok, %d invalid, %d unsupported, %d errors", done, tally["ok"], tally["invalid"], tally["unsupported"], tally["error"])
+		if len(unchecked) > 0 {
+			line += fmt.Sprintf(", %d not checked (interrupted)", len(unchecked))
+		}
+		fmt.Fprintln(c.App.ErrWriter, line)
+	}
+	if len(unchecked) > 0 {
+		// The interruption outranks what the checked files found: the
+		// answer is incomplete.
+		for _, p := range unchecked {
+			if format == "json" {
+				enc.Encode(verifyResult{Path: p, Status: "not-checked", Warnings: []string{}, Error: "interrupted before this file"})
+			}
+		}
+		return worstErr
 	}
 	if worstErr != nil {
 		return &reportedError{Err: worstErr}

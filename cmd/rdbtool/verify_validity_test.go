@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -166,4 +167,44 @@ func TestVerifyAOFRefusedCommands(t *testing.T) {
 			t.Errorf("%q: Redis 7.0 start: %v", c.cmd, err)
 		}
 	}
+}
+
+// TestVerifyInterruptedSaysWhatWasNotChecked is issue 9 item 9: an
+// interrupted "verify a b c d" printed "4 files: 4 ok" and exited 0 with two
+// files unchecked.
+func TestVerifyInterruptedSaysWhatWasNotChecked(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"a", "b", "c", "d"} {
+		p := filepath.Join(dir, n+".rdb")
+		writeTestRDB(t, p, nil, []testKey{{0, "k", "v"}})
+		paths = append(paths, p)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Interrupt once the second file has been reported.
+	out := &cancelAfter{lines: 2, cancel: cancel}
+	var errOut bytes.Buffer
+	code := run(ctx, append([]string{"rdbtool", "verify"}, paths...), strings.NewReader(""), out, &errOut)
+	if code == exitOK {
+		t.Errorf("exit 0 after an interruption")
+	}
+	if !strings.Contains(errOut.String(), "2 of 4 files not checked") || !strings.Contains(errOut.String(), paths[2]) || !strings.Contains(errOut.String(), "2 not checked (interrupted)") {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}
+
+// cancelAfter cancels a context once it has been written that many lines.
+type cancelAfter struct {
+	bytes.Buffer
+	lines  int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	n, err := c.Buffer.Write(p)
+	if strings.Count(c.String(), "\n") >= c.lines {
+		c.cancel()
+	}
+	return n, err
 }
