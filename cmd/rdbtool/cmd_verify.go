@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rdbtool/rdbtool/internal/dupkeys"
+	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/urfave/cli/v2"
@@ -59,11 +60,15 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "verify",
 		Usage:       "check RDB and AOF files (or AOF and data folders) end to end",
-		UsageText:   "rdbtool verify [--format text|json] [--strict-trailing] [--workers N] [--no-progress] PATH...",
+		UsageText:   "rdbtool verify [--format text|json] [--config REDIS.CONF] [--strict-trailing] [--workers N] [--no-progress] PATH...",
 		Description: verifyDescription,
 		ArgsUsage:   "PATH...",
 		Flags: []cli.Flag{
 			formatFlag("text", "text", "json (one object per line)"),
+			&cli.StringFlag{
+				Name:  "config",
+				Usage: "read `REDIS.CONF` for a data folder's dir, dbfilename, appenddirname, appendfilename and appendonly; with no PATH, verify its dir",
+			},
 			&cli.BoolFlag{
 				Name:  "strict-trailing",
 				Usage: "treat any byte after the checksum trailer as an error (exit 3), the diskless EOF mark included",
@@ -105,6 +110,8 @@ type verifyResult struct {
 	Commands int64           `json:"commands,omitempty"`
 	Source   string          `json:"source,omitempty"`
 	Files    []aofFileResult `json:"files,omitempty"`
+	// Data folders: what a server loads under each appendonly setting.
+	Loads []dataDirLoad `json:"loads,omitempty"`
 
 	name       string // for the text line: the path, or <stdin>
 	offsetNote string
@@ -113,7 +120,9 @@ type verifyResult struct {
 
 type verifyOptions struct {
 	ctx            context.Context
-	keyMemory      int64 // for the duplicate-key check's hashes
+	dataDir        aof.DataDirOptions // file names of a data folder (--config)
+	appendOnly     string             // --config's appendonly: yes, no or ""
+	keyMemory      int64              // for the duplicate-key check's hashes
 	strictTrailing bool
 	workers        int
 	progress       bool
@@ -123,8 +132,22 @@ type verifyOptions struct {
 
 func runVerify(c *cli.Context) error {
 	paths := c.Args().Slice()
+	var conf *serverConfig
+	if p := c.String("config"); p != "" {
+		var err error
+		if conf, err = readServerConfig(p); err != nil {
+			return usagef("verify", "--config: %v", err)
+		}
+		if len(paths) == 0 {
+			// Redis takes a relative dir from its working directory.
+			paths = []string{conf.dir}
+			if conf.dir == "" {
+				paths = []string{"."}
+			}
+		}
+	}
 	if len(paths) == 0 {
-		return usagef("verify", "verify needs at least one PATH (\"-\" for standard input)")
+		return usagef("verify", "verify needs at least one PATH (\"-\" for standard input), or --config")
 	}
 	if err := checkPaths(c, paths); err != nil {
 		return err
@@ -135,6 +158,8 @@ func runVerify(c *cli.Context) error {
 	}
 	opts := verifyOptions{
 		ctx:            c.Context,
+		dataDir:        conf.dataDirOptions(),
+		appendOnly:     conf.appendOnlySetting(),
 		strictTrailing: c.Bool("strict-trailing"),
 		workers:        c.Int("workers"),
 		progress:       !c.Bool("no-progress") && isTerminal(c.App.ErrWriter),
@@ -483,7 +508,7 @@ func (r *verifyResult) aofLine() string {
 	fmt.Fprintf(&b, "%s: OK (", r.name)
 	switch r.Format {
 	case "data-dir":
-		fmt.Fprintf(&b, "data folder: a server loads the %s; ", r.Source)
+		fmt.Fprintf(&b, "data folder: %s; ", r.loadsText())
 	case "aof-dir":
 		fmt.Fprintf(&b, "multi-part AOF, %s; ", plural(int64(len(r.Files)), "file", "files"))
 	case "aof-preamble":

@@ -153,25 +153,7 @@ func verifyAOFPath(ctx context.Context, path string, o verifyOptions, res *verif
 	if _, err := aof.OpenDir(dir); err == nil {
 		return verifyAOFDir(ctx, dir, o, res)
 	}
-	dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
-	if err != nil {
-		return err
-	}
-	res.Format = "data-dir"
-	res.Source = dd.Source.String()
-	res.Warnings = append(res.Warnings, dd.Notes...)
-	switch dd.Source {
-	case aof.SourceMultiPart:
-		return verifyAOFDir(ctx, dd.AOFDir.Path, o, res)
-	case aof.SourceLegacyAOF:
-		return verifyOneFile(ctx, dd.LegacyAOF, o, res, "")
-	case aof.SourceRDB:
-		return verifyOneFile(ctx, dd.RDB, o, res, "")
-	}
-	if dd.AOFDirErr != nil {
-		return rdbError(dd.AOFDirErr, "")
-	}
-	return &rdb.ParseError{Op: "data folder", Err: rdb.ErrCorrupt, Detail: "no dump.rdb, appendonly.aof or appendonlydir/ with a manifest: a server would start empty"}
+	return verifyDataDir(ctx, dir, o, res)
 }
 
 // verifyAOFDir checks the manifest, that every listed file exists, and every

@@ -208,3 +208,44 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// TestVerifyDataFolderChecksEveryFile is issue 9 item 8: with an
+// appendonlydir present, a corrupted dump.rdb beside it gave OK, yet with
+// Redis's default appendonly no the server loads that RDB (and refuses it).
+func TestVerifyDataFolderChecksEveryFile(t *testing.T) {
+	dir := t.TempDir()
+	aofDir := filepath.Join(dir, "appendonlydir")
+	os.Mkdir(aofDir, 0o755)
+	os.WriteFile(filepath.Join(aofDir, "appendonly.aof.1.incr.aof"), respCommands([]string{"SET", "a", "1"}), 0o644)
+	os.WriteFile(filepath.Join(aofDir, "appendonly.aof.manifest"), []byte("file appendonly.aof.1.incr.aof seq 1 type i\n"), 0o644)
+	good := filepath.Join(dir, "good.rdb")
+	writeTestRDB(t, good, nil, []testKey{{0, "k", "v"}})
+	data, _ := os.ReadFile(good)
+	os.Remove(good)
+	os.WriteFile(filepath.Join(dir, "dump.rdb"), data[:len(data)-12], 0o644) // torn
+
+	code, out, _ := runCLI(t, nil, "verify", dir)
+	if code != exitInvalid || !strings.Contains(out, "appendonly no: dump.rdb") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	// Redis agrees: with appendonly no it refuses the folder.
+	if _, err := redistest.StartErr(t, redistest.Options{Dir: dir}); err == nil {
+		t.Error("Redis 7.0 started on the torn dump.rdb")
+	}
+
+	// Whole again, the folder is OK, and the line says what each setting loads.
+	os.WriteFile(filepath.Join(dir, "dump.rdb"), data, 0o644)
+	code, out, _ = runCLI(t, nil, "verify", dir)
+	if code != exitOK || !strings.Contains(out, "appendonly no loads dump.rdb, appendonly yes loads the multi-part AOF (1 file)") {
+		t.Errorf("exit %d: %s", code, out)
+	}
+
+	// redis.conf names other files and the setting; verify follows it.
+	os.Rename(filepath.Join(dir, "dump.rdb"), filepath.Join(dir, "other.rdb"))
+	conf := filepath.Join(t.TempDir(), "redis.conf")
+	os.WriteFile(conf, []byte("dir "+dir+"\ndbfilename other.rdb\nappendonly yes\n"), 0o644)
+	code, out, _ = runCLI(t, nil, "verify", "--config", conf)
+	if code != exitOK || !strings.Contains(out, "appendonly no loads other.rdb, appendonly yes loads the multi-part AOF (1 file) [redis.conf]") {
+		t.Errorf("--config: exit %d: %s", code, out)
+	}
+}
