@@ -322,6 +322,7 @@ func jsonToRDB(c *cli.Context, in *input, out io.Writer, filter convert.Filter) 
 		Filter:        filter,
 		WriterOptions: func(h rdb.Header) (rdb.WriterOptions, error) { return writerOptions(c, h) },
 		Warn:          func(msg string) { fmt.Fprintln(c.App.ErrWriter, "rdbtool: warning: "+msg) },
+		MaxLine:       jsonLineLimit(),
 	}
 	if in.Path != "-" {
 		o.Reread = func() (io.ReadCloser, error) { return openInput(c.Context, in.Path, nil) }

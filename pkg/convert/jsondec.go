@@ -45,7 +45,10 @@ func NewJSONReader(r io.Reader, maxLine int) *JSONReader {
 type JSONError struct {
 	Line int
 	Msg  string
+	Err  error // the reader's error, when it failed reading (bufio.ErrTooLong)
 }
+
+func (e *JSONError) Unwrap() error { return e.Err }
 
 func (e *JSONError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Msg }
 
@@ -80,7 +83,7 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 		return rec, nil
 	}
 	if err := jr.sc.Err(); err != nil {
-		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error()}
+		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error(), Err: err}
 	}
 	if !jr.header {
 		return nil, &JSONError{Line: jr.line + 1, Msg: "no lines: " + headerPromise}

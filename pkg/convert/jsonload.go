@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/rdbtool/rdbtool/internal/dupkeys"
 	"github.com/rdbtool/rdbtool/internal/lualib"
+	"github.com/rdbtool/rdbtool/internal/membudget"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -28,6 +30,8 @@ type JSONToRDBOptions struct {
 	// saying otherwise (databases beyond 15).
 	Warn func(string)
 	// MaxLine bounds a line (a key's whole value is one line); default 1 GiB.
+	// A longer line is a *membudget.Error (the CLI derives it from the
+	// memory budget).
 	MaxLine int
 }
 
@@ -61,6 +65,10 @@ func JSONToRDB(in io.Reader, out io.Writer, o JSONToRDBOptions) (*rdb.Writer, er
 		}
 		if err != nil {
 			var je *JSONError
+			if errors.As(err, &je) && errors.Is(err, bufio.ErrTooLong) {
+				return nil, &membudget.Error{What: fmt.Sprintf("JSON line %d, longer than %s (decoding a line takes about 6 times its size)", je.Line, membudget.Bytes(int64(o.MaxLine))),
+					Need: 6 * int64(o.MaxLine), InUse: membudget.HeapInUse(), Limit: membudget.Limit()}
+			}
 			if errors.As(err, &je) {
 				return nil, invalid(je.Line, "%s", je.Msg)
 			}
