@@ -16,8 +16,10 @@
 // Limits: a body runs for at most Options.Timeout (Redis's FUNCTION LOAD
 // gives 500 ms; loading an RDB gives no limit, so a server would hang where
 // rdbtool refuses), calls nest at most 5,000 deep (Lua 5.1 allows 20,000:
-// see maxCallDepth for why rdbtool does not), and string.rep results are bounded by Options.MaxStringBytes. Nothing does
-// I/O: no library that could is reachable.
+// see maxCallDepth for why rdbtool does not), string.rep results are
+// bounded by Options.MaxStringBytes, and the heap's growth while the body
+// runs by Options.MaxMemoryBytes. Nothing does I/O: no library that could is
+// reachable.
 //
 // Where gopher-lua is not Lua 5.1: it also parses goto and labels (Lua 5.2),
 // which Load refuses as Lua 5.1 does; and "goto" is a keyword to it, so a

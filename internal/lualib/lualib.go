@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/rdbtool/rdbtool/internal/membudget"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/ast"
@@ -45,6 +48,11 @@ type Options struct {
 	MaxStringBytes int
 	// RedisVersion is what redis.REDIS_VERSION says; default "7.0.15".
 	RedisVersion string
+	// MaxMemoryBytes bounds how much the heap may grow while the body runs
+	// (string concatenation, tables); default 256 MiB. It is sampled every
+	// few milliseconds, so a body may overshoot it by what it allocates in
+	// that time before it is stopped.
+	MaxMemoryBytes int64
 }
 
 func (o *Options) defaults() {
@@ -56,6 +64,9 @@ func (o *Options) defaults() {
 	}
 	if o.RedisVersion == "" {
 		o.RedisVersion = "7.0.15"
+	}
+	if o.MaxMemoryBytes <= 0 {
+		o.MaxMemoryBytes = 256 << 20
 	}
 }
 
@@ -172,9 +183,13 @@ func run(body []byte, o Options) ([]string, string) {
 	fn.Env = sandbox(L, reg, o)
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
+	overMemory := watchMemory(ctx, cancel, o.MaxMemoryBytes)
 	L.SetContext(ctx)
 	L.Push(fn)
 	if err := L.PCall(0, 0, nil); err != nil {
+		if overMemory.Load() {
+			return nil, fmt.Sprintf("Error registering functions: rdbtool stopped the library's body after it used over %d MiB while loading; it cannot check it", o.MaxMemoryBytes>>20)
+		}
 		if ctx.Err() != nil {
 			return nil, "Error registering functions: FUNCTION LOAD timeout"
 		}
@@ -185,6 +200,30 @@ func run(body []byte, o Options) ([]string, string) {
 		return nil, "Error registering functions: " + msg
 	}
 	return reg.names, ""
+}
+
+// watchMemory samples the heap until ctx ends and cancels it when the heap
+// has grown by more than max since the start; the flag says it did.
+func watchMemory(ctx context.Context, cancel context.CancelFunc, max int64) *atomic.Bool {
+	var over atomic.Bool
+	start := membudget.HeapInUse()
+	go func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if membudget.HeapInUse()-start > max {
+					over.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return &over
 }
 
 // compileMessage shortens gopher-lua's syntax errors to their first line.

@@ -83,6 +83,16 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestLoadMemoryBound: a body that doubles a string forty times is stopped
+// by the memory bound, not by the machine running out of memory.
+func TestLoadMemoryBound(t *testing.T) {
+	body := "local s = 'x' for i = 1, 40 do s = s .. s end redis.register_function('f', function() return #s end)"
+	_, err := Load([]byte("#!lua name=lib\n"+body), Options{Timeout: 10 * time.Second, MaxMemoryBytes: 64 << 20})
+	if err == nil || !strings.Contains(err.Error(), "cannot check it") {
+		t.Errorf("%v", err)
+	}
+}
+
 func TestMetadata(t *testing.T) {
 	cases := []struct{ code, refusal string }{
 		{"redis.register_function('f', function() return 1 end)", "Missing library metadata"},
