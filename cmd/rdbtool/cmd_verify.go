@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rdbtool/rdbtool/internal/dupkeys"
+	"github.com/rdbtool/rdbtool/internal/membudget"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -158,6 +159,7 @@ func runVerify(c *cli.Context) error {
 	}
 	opts := verifyOptions{
 		ctx:            c.Context,
+		keyMemory:      keyHashMemory(),
 		dataDir:        conf.dataDirOptions(),
 		appendOnly:     conf.appendOnlySetting(),
 		strictTrailing: c.Bool("strict-trailing"),
@@ -405,6 +407,17 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 		res.Warnings = append(res.Warnings, w)
 	}
 	return nil
+}
+
+// keyHashMemory is the memory the duplicate-key check keeps its hashes in
+// before spilling them to disk: an eighth of the memory budget, between
+// 8 MiB and 1 GiB (16 bytes a key: 64 million keys in 1 GiB).
+func keyHashMemory() int64 {
+	l := membudget.Limit()
+	if l <= 0 {
+		return 256 << 20
+	}
+	return min(max(l/8, 8<<20), 1<<30)
 }
 
 // checkDuplicates finishes the duplicate-key check of an RDB read from in:

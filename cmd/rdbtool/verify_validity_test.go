@@ -249,3 +249,24 @@ func TestVerifyDataFolderChecksEveryFile(t *testing.T) {
 		t.Errorf("--config: exit %d: %s", code, out)
 	}
 }
+
+// TestVerifyDuplicateKeySpilled: past its memory the key check spills to a
+// temporary folder, still finds the duplicate, and leaves nothing behind.
+func TestVerifyDuplicateKeySpilled(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	p := filepath.Join(t.TempDir(), "dup.rdb")
+	var keys []testKey
+	for i := 0; i < 200000; i++ {
+		keys = append(keys, testKey{0, fmt.Sprintf("key:%d", i), "v"})
+	}
+	keys = append(keys, testKey{0, "key:123", "again"})
+	writeTestRDB(t, p, nil, keys)
+	code, out, _ := runCLI(t, nil, "verify", "--max-memory", "16M", p)
+	if code != exitInvalid || !strings.Contains(out, `(key "key:123"): duplicate key`) {
+		t.Errorf("exit %d: %s", code, out)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder: %v", left)
+	}
+}
