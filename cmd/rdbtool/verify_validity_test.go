@@ -257,7 +257,7 @@ func TestVerifyDuplicateKeySpilled(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	p := filepath.Join(t.TempDir(), "dup.rdb")
 	var keys []testKey
-	for i := 0; i < 200000; i++ {
+	for i := 0; i < 700000; i++ { // past the smallest spill (262,144 records)
 		keys = append(keys, testKey{0, fmt.Sprintf("key:%d", i), "v"})
 	}
 	keys = append(keys, testKey{0, "key:123", "again"})

@@ -12,9 +12,9 @@
 // really are equal, given the keys at those offsets (read again by the
 // caller: only the few candidates are).
 //
-// Memory: MemoryBytes, plus at the end a sorting scratch of one partition (a
-// 256th of 16 bytes a key) per goroutine; disk: 16 bytes a key past the
-// budget. Close removes the temporary folder: call it (deferred) whatever
+// Memory: MemoryBytes (at least about 12 MiB), plus at the end a sorting
+// scratch of one partition (a 256th of 16 bytes a key) per goroutine; disk:
+// 16 bytes a key past the budget. Close removes the temporary folder: call it (deferred) whatever
 // happens, an interrupt included.
 //
 // A Finder is used by one goroutine (it runs others of its own).

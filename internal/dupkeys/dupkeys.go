@@ -82,11 +82,15 @@ func New(o Options) *Finder {
 }
 
 // capacity is how many records fit the budget, less the partially filled
-// last block of each partition (so a budget under 8 MiB spills at every
-// batch and still uses 8 MiB).
+// last block of each partition; at least minSpill, so that a spill writes
+// whole blocks (a budget under about 12 MiB uses about 12 MiB).
 func (f *Finder) capacity() int {
-	return int(max(f.opts.MemoryBytes/recordSize-partitions*blockLen, 1024))
+	return int(max(f.opts.MemoryBytes/recordSize-partitions*blockLen, minSpill))
 }
+
+// minSpill is the fewest records written at a spill: half a block per
+// partition. A variable so that tests can spill small sets.
+var minSpill int64 = partitions * blockLen / 2
 
 // hash is what a Finder files a key under: its database and its bytes.
 func (f *Finder) hash(db int, key []byte) uint64 {

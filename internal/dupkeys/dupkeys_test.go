@@ -44,6 +44,8 @@ func run(t *testing.T, budget int64, n int, extra []string, hash func(int, []byt
 }
 
 func TestFinderInMemoryAndSpilled(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
 	for _, budget := range []int64{64 << 20, 16 << 10} {
 		dups, f := run(t, budget, 200000, []string{"k5", "x", "k199999", "k5"}, nil)
 		want := []Duplicate{
@@ -65,6 +67,8 @@ func TestFinderInMemoryAndSpilled(t *testing.T) {
 // TestFinderCollisionIsNotADuplicate makes every key hash alike: the
 // candidates are all keys, and Confirm keeps only the real duplicate.
 func TestFinderCollisionIsNotADuplicate(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
 	dups, _ := run(t, 16<<10, 3000, []string{"k7"}, func(int, []byte) uint64 { return 42 })
 	if len(dups) != 1 || string(dups[0].Key) != "k7" || !reflect.DeepEqual(dups[0].Offsets, []int64{70, 30000}) {
 		t.Errorf("got %+v", dups)
@@ -87,6 +91,8 @@ func TestFinderDatabasesDiffer(t *testing.T) {
 
 // TestFinderCloseWithoutFinish is the interrupted case: the runs go.
 func TestFinderCloseWithoutFinish(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
 	tmp := t.TempDir()
 	f := New(Options{MemoryBytes: 16 << 10, TempDir: tmp})
 	for i := 0; i < 100000; i++ {
