@@ -49,6 +49,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		// urfave/cli must never call os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
+		Flags:          []cli.Flag{maxMemoryFlag()},
+		Before:         applyMemoryBudget,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usagef("", "unknown command %q", c.Args().First())
@@ -61,6 +63,11 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		cmd := newCmd()
 		if cmd.OnUsageError == nil {
 			cmd.OnUsageError = onUsageError
+		}
+		// --max-memory is also accepted after the command (budget.go).
+		cmd.Flags = append(cmd.Flags, maxMemoryFlag())
+		if cmd.Before == nil {
+			cmd.Before = applyMemoryBudget
 		}
 		app.Commands = append(app.Commands, cmd)
 	}

@@ -84,6 +84,7 @@ func convertCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command (e.g. FLUSHALL)"},
 			serverVersionFlag(),
+			strictRepliesFlag(),
 			outputFlags()[1],
 			noProgressFlag(),
 		}, filterFlags()...),
@@ -266,6 +267,7 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 		return err
 	}
 	w := rdb.NewWriter(out, o)
+	var libs convert.LibraryCheck // a library Redis refuses to load is refused
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
@@ -275,6 +277,9 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 			return err
 		}
 		if e.Kind != rdb.EntryKey {
+			if err := libs.Check(e); err != nil {
+				return err
+			}
 			if err := w.WriteEntry(e); err != nil {
 				return err
 			}
@@ -312,53 +317,18 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 	return nil
 }
 
-func jsonToRDB(c *cli.Context, in io.Reader, out io.Writer, filter convert.Filter) error {
-	jr := convert.NewJSONReader(in, 1<<30)
-	var w *rdb.Writer
-	start := func(h rdb.Header) error {
-		o, err := writerOptions(c, h)
-		if err != nil {
-			return err
-		}
-		w = rdb.NewWriter(out, o)
-		return nil
+func jsonToRDB(c *cli.Context, in *input, out io.Writer, filter convert.Filter) error {
+	o := convert.JSONToRDBOptions{
+		Filter:        filter,
+		WriterOptions: func(h rdb.Header) (rdb.WriterOptions, error) { return writerOptions(c, h) },
+		Warn:          func(msg string) { fmt.Fprintln(c.App.ErrWriter, "rdbtool: warning: "+msg) },
+		MaxLine:       jsonLineLimit(),
 	}
-	for {
-		rec, err := jr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: err.Error()}
-		}
-		if rec.Header != nil {
-			if w != nil {
-				return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: fmt.Sprintf("line %d: a second header line", rec.Line)}
-			}
-			if err := start(*rec.Header); err != nil {
-				return err
-			}
-			continue
-		}
-		if w == nil {
-			// No header line: a hand-written file; default to Redis 7.0's format.
-			if err := start(rdb.Header{Magic: "REDIS", Version: 10}); err != nil {
-				return err
-			}
-		}
-		if rec.Value == nil {
-			err = w.WriteEntry(rec.Entry)
-		} else if filter.Match(rec.Entry) {
-			err = w.WriteKey(rec.Entry, rec.Value)
-		}
-		if err != nil {
-			return fmt.Errorf("line %d: %w", rec.Line, err)
-		}
+	if in.Path != "-" {
+		o.Reread = func() (io.ReadCloser, error) { return openInput(c.Context, in.Path, nil) }
 	}
-	if w == nil {
-		return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: "no lines"}
-	}
-	if err := w.Close(); err != nil {
+	w, err := convert.JSONToRDB(in, out, o)
+	if err != nil {
 		return err
 	}
 	reportDropped(c, w)
@@ -489,10 +459,12 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	}
 	e := engine.New(engine.Options{Version: ver})
 	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
+		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
+		Strict: c.Bool("strict")})
 	if err != nil {
 		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
 	}
+	reportErrorReplies(c, st)
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
 	return e, st, files, o, err
 }

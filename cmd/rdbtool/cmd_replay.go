@@ -51,6 +51,7 @@ func replayCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command"},
 			serverVersionFlag(),
+			strictRepliesFlag(),
 		},
 		Action: runReplay,
 	}

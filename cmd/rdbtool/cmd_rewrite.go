@@ -57,6 +57,7 @@ func rewriteCommand() *cli.Command {
 			&cli.Int64Flag{Name: "until-offset", Usage: "stop before the command at or after byte `N` of the last file"},
 			&cli.StringFlag{Name: "until-command", Usage: "stop just before the first `NAME` command (e.g. FLUSHALL)"},
 			serverVersionFlag(),
+			strictRepliesFlag(),
 			outputFlags()[1],
 		},
 		Action: runRewrite,

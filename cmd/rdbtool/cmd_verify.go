@@ -12,6 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdbtool/rdbtool/internal/dupkeys"
+	"github.com/rdbtool/rdbtool/internal/membudget"
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/urfave/cli/v2"
 )
@@ -57,11 +61,15 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "verify",
 		Usage:       "check RDB and AOF files (or AOF and data folders) end to end",
-		UsageText:   "rdbtool verify [--format text|json] [--strict-trailing] [--workers N] [--no-progress] PATH...",
+		UsageText:   "rdbtool verify [--format text|json] [--config REDIS.CONF] [--strict-trailing] [--workers N] [--no-progress] PATH...",
 		Description: verifyDescription,
 		ArgsUsage:   "PATH...",
 		Flags: []cli.Flag{
 			formatFlag("text", "text", "json (one object per line)"),
+			&cli.StringFlag{
+				Name:  "config",
+				Usage: "read `REDIS.CONF` for a data folder's dir, dbfilename, appenddirname, appendfilename and appendonly; with no PATH, verify its dir",
+			},
 			&cli.BoolFlag{
 				Name:  "strict-trailing",
 				Usage: "treat any byte after the checksum trailer as an error (exit 3), the diskless EOF mark included",
@@ -103,6 +111,8 @@ type verifyResult struct {
 	Commands int64           `json:"commands,omitempty"`
 	Source   string          `json:"source,omitempty"`
 	Files    []aofFileResult `json:"files,omitempty"`
+	// Data folders: what a server loads under each appendonly setting.
+	Loads []dataDirLoad `json:"loads,omitempty"`
 
 	name       string // for the text line: the path, or <stdin>
 	offsetNote string
@@ -110,6 +120,10 @@ type verifyResult struct {
 }
 
 type verifyOptions struct {
+	ctx            context.Context
+	dataDir        aof.DataDirOptions // file names of a data folder (--config)
+	appendOnly     string             // --config's appendonly: yes, no or ""
+	keyMemory      int64              // for the duplicate-key check's hashes
 	strictTrailing bool
 	workers        int
 	progress       bool
@@ -119,8 +133,22 @@ type verifyOptions struct {
 
 func runVerify(c *cli.Context) error {
 	paths := c.Args().Slice()
+	var conf *serverConfig
+	if p := c.String("config"); p != "" {
+		var err error
+		if conf, err = readServerConfig(p); err != nil {
+			return usagef("verify", "--config: %v", err)
+		}
+		if len(paths) == 0 {
+			// Redis takes a relative dir from its working directory.
+			paths = []string{conf.dir}
+			if conf.dir == "" {
+				paths = []string{"."}
+			}
+		}
+	}
 	if len(paths) == 0 {
-		return usagef("verify", "verify needs at least one PATH (\"-\" for standard input)")
+		return usagef("verify", "verify needs at least one PATH (\"-\" for standard input), or --config")
 	}
 	if err := checkPaths(c, paths); err != nil {
 		return err
@@ -130,6 +158,10 @@ func runVerify(c *cli.Context) error {
 		return err
 	}
 	opts := verifyOptions{
+		ctx:            c.Context,
+		keyMemory:      keyHashMemory(),
+		dataDir:        conf.dataDirOptions(),
+		appendOnly:     conf.appendOnlySetting(),
 		strictTrailing: c.Bool("strict-trailing"),
 		workers:        c.Int("workers"),
 		progress:       !c.Bool("no-progress") && isTerminal(c.App.ErrWriter),
@@ -142,7 +174,15 @@ func runVerify(c *cli.Context) error {
 
 	worst, tally := exitOK, map[string]int{}
 	var worstErr error
-	for _, p := range paths {
+	var unchecked []string
+	for i, p := range paths {
+		if err := c.Context.Err(); err != nil && i > 0 {
+			// Interrupted (the file in progress said so): say what was not
+			// checked, and never exit 0.
+			unchecked = paths[i:]
+			worstErr = fmt.Errorf("interrupted (%w): %d of %d files not checked: %s", err, len(unchecked), len(paths), strings.Join(unchecked, ", "))
+			break
+		}
 		res, ferr := verifyFile(c.Context, p, opts)
 		tally[res.Status]++
 		if format == "json" {
@@ -156,14 +196,24 @@ func runVerify(c *cli.Context) error {
 		if code := exitCode(ferr); worse(code, worst) {
 			worst, worstErr = code, ferr
 		}
-		if c.Context.Err() != nil {
-			break
-		}
 	}
 	if len(paths) > 1 && format == "text" {
 		done := tally["ok"] + tally["invalid"] + tally["unsupported"] + tally["error"]
-		fmt.Fprintf(c.App.ErrWriter, "%d files: %d ok, %d invalid, %d unsupported, %d errors\n",
-			done, tally["ok"], tally["invalid"], tally["unsupported"], tally["error"])
+		line := fmt.Sprintf("%d files: %d ok, %d invalid, %d unsupported, %d errors", done, tally["ok"], tally["invalid"], tally["unsupported"], tally["error"])
+		if len(unchecked) > 0 {
+			line += fmt.Sprintf(", %d not checked (interrupted)", len(unchecked))
+		}
+		fmt.Fprintln(c.App.ErrWriter, line)
+	}
+	if len(unchecked) > 0 {
+		// The interruption outranks what the checked files found: the
+		// answer is incomplete.
+		for _, p := range unchecked {
+			if format == "json" {
+				enc.Encode(verifyResult{Path: p, Status: "not-checked", Warnings: []string{}, Error: "interrupted before this file"})
+			}
+		}
+		return worstErr
 	}
 	if worstErr != nil {
 		return &reportedError{Err: worstErr}
@@ -276,12 +326,17 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	defer stop()
 	prog := startProgress(o.progress, o.stderr, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
+	lc := convert.NewLoadCheck(convert.LoadCheckOptions{MemoryBytes: o.keyMemory})
+	defer lc.Close()
 	firstKey := map[int]int64{} // database -> KeysRead at its first key
 	lastDB := -1
 	for {
 		e, nerr := r.Next()
 		if nerr == io.EOF {
 			break
+		}
+		if nerr == nil {
+			nerr = lc.Entry(e)
 		}
 		if nerr != nil {
 			// With workers, Next may have run past the failing key: count
@@ -305,6 +360,14 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 		}
 	}
 	res.Keys = r.KeysRead()
+	if err := checkDuplicates(o, in, lc); err != nil {
+		res.Header, res.RDBVersion = headerOf(r)
+		res.Bytes = r.Offset()
+		return err
+	}
+	if w := lc.DatabaseWarning(); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	dbs := firstKey
 	res.Header, res.RDBVersion = headerOf(r)
 	res.DBs = len(dbs)
@@ -342,6 +405,44 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 			return &rdb.ParseError{Offset: end, Op: "trailing data", Err: rdb.ErrCorrupt, Detail: w + " (--strict-trailing)"}
 		}
 		res.Warnings = append(res.Warnings, w)
+	}
+	return nil
+}
+
+// keyHashMemory is the memory the duplicate-key check keeps its hashes in
+// before spilling them to disk: an eighth of the memory budget, between
+// 8 MiB and 1 GiB (16 bytes a key: 64 million keys in 1 GiB).
+func keyHashMemory() int64 {
+	l := membudget.Limit()
+	if l <= 0 {
+		return 256 << 20
+	}
+	return min(max(l/8, 8<<20), 1<<30)
+}
+
+// checkDuplicates finishes the duplicate-key check of an RDB read from in:
+// candidates are confirmed by reading the file again (only up to the last of
+// them), or reported as probable when the input was standard input.
+func checkDuplicates(o verifyOptions, in *input, lc *convert.LoadCheck) error {
+	var reread func([]int64) (map[int64]dupkeys.Key, error)
+	if in.Path != "-" {
+		reread = func(offsets []int64) (map[int64]dupkeys.Key, error) {
+			again, err := openInput(o.ctx, in.Path, nil)
+			if err != nil {
+				return nil, err
+			}
+			defer again.Close()
+			r := rdb.NewReader(again, rdb.ReaderOptions{})
+			defer r.Close()
+			return convert.KeysAt(r, offsets)
+		}
+	}
+	dups, _, err := lc.Duplicates(reread)
+	if err != nil {
+		return err
+	}
+	if len(dups) > 0 {
+		return convert.DuplicateError(dups[0])
 	}
 	return nil
 }
@@ -420,7 +521,7 @@ func (r *verifyResult) aofLine() string {
 	fmt.Fprintf(&b, "%s: OK (", r.name)
 	switch r.Format {
 	case "data-dir":
-		fmt.Fprintf(&b, "data folder: a server loads the %s; ", r.Source)
+		fmt.Fprintf(&b, "data folder: %s; ", r.loadsText())
 	case "aof-dir":
 		fmt.Fprintf(&b, "multi-part AOF, %s; ", plural(int64(len(r.Files)), "file", "files"))
 	case "aof-preamble":

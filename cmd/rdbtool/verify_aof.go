@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/commandtable"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -75,13 +77,58 @@ func repairHint(c *aof.CheckResult) string {
 // checkRESP checks a RESP stream (a whole file, or what follows an RDB) and
 // fills res; the returned error classifies a problem.
 func checkRESP(r io.Reader, base int64, fr *aofFileResult, res *verifyResult) error {
-	c, err := aof.Check(r, aof.CheckOptions{BaseOffset: base})
+	c, err := aof.Check(r, aof.CheckOptions{BaseOffset: base, Command: serverCommandCheck(res)})
 	fr.Check = c
 	res.Commands += c.Commands
 	if err != nil {
-		return rdbError(err, repairHint(c))
+		hint := repairHint(c)
+		if c.Problem != nil && c.Problem.Op == "command" {
+			hint = "" // not damage a cut repairs: the command itself is refused
+		}
+		return rdbError(err, hint)
 	}
 	return nil
+}
+
+// serverCommandCheck refuses a command that every server rdbtool knows
+// refuses to load (an unknown command or subcommand, a container without
+// its subcommand, a wrong argument count), and notes, once, one that only
+// some of them refuse, and a module's command.
+func serverCommandCheck(res *verifyResult) aof.CommandCheck {
+	noted, notedModule := false, false
+	return func(name, second []byte, argc int64) error {
+		var first error
+		var refusedBy, loadedBy []string
+		for _, s := range commandtable.Servers {
+			if err := commandtable.CheckHeads(s, name, second, int(argc)); err != nil {
+				if first == nil {
+					first = err
+				}
+				refusedBy = append(refusedBy, s.String())
+			} else {
+				loadedBy = append(loadedBy, s.String())
+			}
+		}
+		var r *commandtable.Refusal
+		switch {
+		case first == nil:
+			return nil
+		case errors.As(first, &r) && r.Reason == "unknown command" && bytes.IndexByte(name, '.') > 0:
+			// Module commands are named "module.command": the AOF loads on a
+			// server that loads the module.
+			if !notedModule {
+				notedModule = true
+				res.Warnings = append(res.Warnings, fmt.Sprintf("module command %q: a server loads this AOF only with the module that provides it", name))
+			}
+			return nil
+		case len(loadedBy) == 0:
+			return first
+		case !noted:
+			noted = true
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%v; %s load it, %s do not", first, strings.Join(loadedBy, " and "), strings.Join(refusedBy, " and ")))
+		}
+		return nil
+	}
 }
 
 // verifyRESPFile checks a single-file AOF that is RESP from its first byte.
@@ -106,25 +153,7 @@ func verifyAOFPath(ctx context.Context, path string, o verifyOptions, res *verif
 	if _, err := aof.OpenDir(dir); err == nil {
 		return verifyAOFDir(ctx, dir, o, res)
 	}
-	dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
-	if err != nil {
-		return err
-	}
-	res.Format = "data-dir"
-	res.Source = dd.Source.String()
-	res.Warnings = append(res.Warnings, dd.Notes...)
-	switch dd.Source {
-	case aof.SourceMultiPart:
-		return verifyAOFDir(ctx, dd.AOFDir.Path, o, res)
-	case aof.SourceLegacyAOF:
-		return verifyOneFile(ctx, dd.LegacyAOF, o, res, "")
-	case aof.SourceRDB:
-		return verifyOneFile(ctx, dd.RDB, o, res, "")
-	}
-	if dd.AOFDirErr != nil {
-		return rdbError(dd.AOFDirErr, "")
-	}
-	return &rdb.ParseError{Op: "data folder", Err: rdb.ErrCorrupt, Detail: "no dump.rdb, appendonly.aof or appendonlydir/ with a manifest: a server would start empty"}
+	return verifyDataDir(ctx, dir, o, res)
 }
 
 // verifyAOFDir checks the manifest, that every listed file exists, and every

@@ -20,6 +20,9 @@ type CheckOptions struct {
 	// --truncate-to-timestamp would cut: at the first "#TS:" annotation later
 	// than this Unix time.
 	ToTimestamp int64
+	// Command, when set, judges every command (commands.go): verify uses it
+	// to refuse what a server refuses to load.
+	Command CommandCheck
 }
 
 // CheckResult is what Check found. It is meant to be printed (String) and
@@ -131,6 +134,11 @@ func check(rd *Reader, opts CheckOptions) (*CheckResult, error) {
 		rec, err = rd.Next()
 		if err != nil {
 			break
+		}
+		if rec.Kind == KindCommand && opts.Command != nil {
+			if err = checkCommand(rd, rec, opts.Command); err != nil {
+				break
+			}
 		}
 		if rec.Kind != KindAnnotation || !rec.HasTimestamp {
 			continue

@@ -250,6 +250,11 @@ type DataDir struct {
 	Source Source
 	// Files are the paths that source reads, in order.
 	Files []string
+	// AppendOnlyYes and AppendOnlyNo are what a server loads under each
+	// appendonly setting: with yes the multi-part AOF (or a legacy AOF it
+	// upgrades) and never the RDB, SourceNone when there is no AOF (it then
+	// starts empty); with no the RDB, or SourceNone.
+	AppendOnlyYes, AppendOnlyNo Source
 	// Notes explain the choice and anything odd, one sentence each.
 	Notes []string
 }
@@ -329,6 +334,10 @@ func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
 		if err := d.AOFDir.Validate(); err != nil {
 			d.Notes = append(d.Notes, err.Error()+": redis-server refuses to start")
 		}
+	}
+	d.AppendOnlyYes = d.Source
+	if d.RDB != "" {
+		d.AppendOnlyNo = SourceRDB
 	}
 	switch {
 	case d.Source != SourceNone:

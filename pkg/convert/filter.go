@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/rdbtool/rdbtool/internal/glob"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -79,97 +80,8 @@ func (f *Filter) IsZero() bool {
 	return len(f.DBs) == 0 && len(f.Kinds) == 0 && f.Expired == ExpiredInclude && f.KeyGlob == "" && f.KeyRegex == nil
 }
 
-// GlobMatch matches s against a Redis glob pattern, with the semantics of
-// Redis's stringmatchlen: '*' any run, '?' one byte, "[abc]", "[^a]", "[a-z]"
-// classes, and '\' to quote the next byte. Matching is on bytes.
+// GlobMatch matches s against a Redis glob pattern as KEYS and SCAN MATCH do
+// (see internal/glob: Redis's stringmatchlen, in O(pattern × key)).
 func GlobMatch(pattern string, s []byte) bool {
-	return globMatch(pattern, s, 0)
-}
-
-func globMatch(p string, s []byte, depth int) bool {
-	if depth > 1000 { // pathological patterns: Redis bounds recursion too
-		return false
-	}
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if globMatch(p[1:], s[i:], depth+1) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-			p = p[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			ok, rest := matchClass(p[1:], s[0])
-			if !ok {
-				return false
-			}
-			p = rest
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || s[0] != p[0] {
-				return false
-			}
-			s = s[1:]
-			p = p[1:]
-		}
-	}
-	return len(s) == 0
-}
-
-// matchClass matches c against a class whose '[' was already consumed; it
-// returns the pattern after the closing ']'.
-func matchClass(p string, c byte) (bool, string) {
-	not := len(p) > 0 && p[0] == '^'
-	if not {
-		p = p[1:]
-	}
-	match := false
-	for len(p) > 0 && p[0] != ']' {
-		switch {
-		case p[0] == '\\' && len(p) >= 2:
-			if p[1] == c {
-				match = true
-			}
-			p = p[2:]
-		case len(p) >= 3 && p[1] == '-' && p[2] != ']':
-			lo, hi := p[0], p[2]
-			if lo > hi {
-				lo, hi = hi, lo
-			}
-			if c >= lo && c <= hi {
-				match = true
-			}
-			p = p[3:]
-		default:
-			if p[0] == c {
-				match = true
-			}
-			p = p[1:]
-		}
-	}
-	if len(p) > 0 { // skip ']'; an unterminated class ends the pattern, as in Redis
-		p = p[1:]
-	}
-	return match != not, p
+	return glob.MatchKey(pattern, s)
 }

@@ -26,10 +26,11 @@ type JSONRecord struct {
 // JSONReader decodes the output of DumpJSON (JSON Lines, or the --format json
 // array) back into entries and values.
 type JSONReader struct {
-	sc    *bufio.Scanner
-	line  int
-	array bool
-	first bool
+	sc     *bufio.Scanner
+	line   int
+	array  bool
+	first  bool
+	header bool // the header line was read
 }
 
 // NewJSONReader reads JSON Lines or a JSON array written by DumpJSON. Lines may
@@ -44,7 +45,10 @@ func NewJSONReader(r io.Reader, maxLine int) *JSONReader {
 type JSONError struct {
 	Line int
 	Msg  string
+	Err  error // the reader's error, when it failed reading (bufio.ErrTooLong)
 }
+
+func (e *JSONError) Unwrap() error { return e.Err }
 
 func (e *JSONError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Msg }
 
@@ -65,7 +69,13 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 		if len(text) == 0 {
 			continue
 		}
+		if err := checkJSONText(text); err != nil {
+			return nil, &JSONError{Line: jr.line, Msg: err.Error()}
+		}
 		rec, err := decodeLine(text)
+		if err == nil {
+			err = jr.checkHeader(rec)
+		}
 		if err != nil {
 			return nil, &JSONError{Line: jr.line, Msg: err.Error()}
 		}
@@ -73,10 +83,42 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 		return rec, nil
 	}
 	if err := jr.sc.Err(); err != nil {
-		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error()}
+		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error(), Err: err}
+	}
+	if !jr.header {
+		return nil, &JSONError{Line: jr.line + 1, Msg: "no lines: " + headerPromise}
 	}
 	return nil, io.EOF
 }
+
+// headerPromise is what docs/json.md promises of the first line.
+const headerPromise = `the first line names the format, e.g. {"magic":"REDIS","rdb_version":10} (docs/json.md)`
+
+// checkHeader enforces the header line: first, once, and naming a format
+// that exists.
+func (jr *JSONReader) checkHeader(rec *JSONRecord) error {
+	if rec.Header == nil {
+		if !jr.header {
+			return fmt.Errorf("not a header line: %s", headerPromise)
+		}
+		return nil
+	}
+	if jr.header {
+		return fmt.Errorf("a second header line")
+	}
+	jr.header = true
+	h := rec.Header
+	switch {
+	case h.Magic == "REDIS" && h.Version >= 1 && h.Version <= maxRDBVersion:
+	case h.Magic == "VALKEY" && h.Version == 80:
+	default:
+		return fmt.Errorf("header names no RDB format rdbtool knows: magic %q, rdb_version %d (REDIS 1-%d, or VALKEY 80)", h.Magic, h.Version, maxRDBVersion)
+	}
+	return nil
+}
+
+// maxRDBVersion is the newest RDB version (Redis 8.6's).
+const maxRDBVersion = 13
 
 // jsonLine has every member any line may carry.
 type jsonLine struct {
@@ -86,7 +128,9 @@ type jsonLine struct {
 	Function   json.RawMessage `json:"function"`
 	ModuleAux  *jsonModule     `json:"module_aux"`
 	SlotInfo   *struct {
-		Slot, Size, ExpiresSize uint64
+		Slot        uint64 `json:"slot"`
+		Size        uint64 `json:"size"`
+		ExpiresSize uint64 `json:"expires_size"`
 	} `json:"slot_info"`
 	SlotImport *struct {
 		Job    json.RawMessage `json:"job"`
@@ -178,8 +222,8 @@ func decodeLine(text []byte) (*JSONRecord, error) {
 func decodeKey(l *jsonLine) (*JSONRecord, error) {
 	e := &rdb.Entry{Kind: rdb.EntryKey}
 	var err error
-	if l.DB == nil || *l.DB < 0 {
-		return nil, fmt.Errorf("key line without a valid db")
+	if l.DB == nil || *l.DB < 0 || *l.DB > math.MaxInt32 {
+		return nil, fmt.Errorf("key line without a valid db (0 to %d)", math.MaxInt32)
 	}
 	e.DB = *l.DB
 	if e.Key, err = decodeBytes(l.Key); err != nil {
@@ -455,6 +499,9 @@ func decodeStream(raw json.RawMessage) (*rdb.Stream, error) {
 		if *x.dst, err = ParseStreamID(x.src); err != nil {
 			return nil, err
 		}
+	}
+	if js.Length != uint64(len(js.Entries)) {
+		return nil, fmt.Errorf("stream length %d, but %d entries", js.Length, len(js.Entries))
 	}
 	st.Length, st.EntriesAdded, st.GroupCount = js.Length, js.EntriesAdded, uint64(len(js.Groups))
 	for _, e := range js.Entries {

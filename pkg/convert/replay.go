@@ -23,6 +23,9 @@ type ReplayOptions struct {
 	// UntilCommand stops just before the first command of that name (for
 	// example FLUSHALL, to undo an accidental one); "" means no limit.
 	UntilCommand string
+	// Strict makes a command that returns an error reply fatal; by default
+	// it is counted and skipped, as Redis does while loading an AOF.
+	Strict bool
 }
 
 // ReplayStats says what a replay applied.
@@ -33,6 +36,10 @@ type ReplayStats struct {
 	Stopped    string
 	TornTail   bool  // the last file ended inside a command, which was dropped (as Redis does)
 	TornOffset int64 // where the dropped tail began
+	// ErrorReplies counts the commands that returned an error reply and were
+	// skipped (replay_errors.go); FirstErrorReplies describes the first few.
+	ErrorReplies      int64
+	FirstErrorReplies []ErrorReply
 }
 
 // AOFFile is one file of an AOF in load order.

@@ -183,16 +183,11 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 			}
 			args = b.args(i, args)
 			if err := e.Apply(args); err != nil {
-				var ee *engine.ExecError
-				if errors.As(err, &ee) {
-					// A queued command that fails at EXEC is logged all the
-					// same (the rest of the transaction applies), and fails in
-					// Redis's own replay too.
-					st.Commands++
+				// Redis ignores an error reply while loading (so do we, counting
+				// it, unless Strict); anything else stops the replay.
+				if err = st.errorReply(f.Path, c.off, args, err, o.Strict); err == nil {
 					continue
 				}
-				// Redis logs only commands that succeeded: one failing here is
-				// a command rdbtool cannot replay, or a damaged log.
 				return fmt.Errorf("offset %d: %s: %w", c.off, strings.ToUpper(string(args[0])), err)
 			}
 			st.Commands++
@@ -322,7 +317,7 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 			if it.fn {
 				code := bytes.Clone(b.buf[it.start:it.keyEnd])
 				if err := e.Apply([][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte("REPLACE"), code}); err != nil {
-					return err
+					return refusedLibrary(err)
 				}
 				continue
 			}

@@ -56,6 +56,7 @@ func RDBToAOF(r *rdb.Reader, w *aof.Writer, o AOFOptions) (AOFStats, error) {
 	if o.RestoreVersion > 0 {
 		c.version = o.RestoreVersion
 	}
+	var libs LibraryCheck // a library Redis refuses is refused (validity helper)
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
@@ -66,7 +67,9 @@ func RDBToAOF(r *rdb.Reader, w *aof.Writer, o AOFOptions) (AOFStats, error) {
 		}
 		switch e.Kind {
 		case rdb.EntryFunction:
-			err = c.cmd("FUNCTION", "LOAD", e.Function)
+			if err = libs.Check(e); err == nil {
+				err = c.cmd("FUNCTION", "LOAD", e.Function)
+			}
 		case rdb.EntryKey:
 			if !o.Filter.Match(e) {
 				c.st.Filtered++

@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/rdbtool/rdbtool/internal/lualib"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -83,7 +84,7 @@ type Engine struct {
 	dbs     []*DB
 	cur     int // the selected database
 	multi   *multiState
-	libs    map[string][]byte // function library name -> code
+	libs    lualib.Set // function libraries (functions.go)
 	skipped int
 	sink    uint64 // Prefetch adds what it reads here, so that the reads are kept
 }
@@ -107,7 +108,7 @@ func New(opts Options) *Engine {
 	if opts.Databases <= 0 {
 		opts.Databases = 16
 	}
-	e := &Engine{opts: opts, now: opts.Clock, libs: map[string][]byte{}}
+	e := &Engine{opts: opts, now: opts.Clock}
 	if e.now == nil {
 		e.now = func() int64 { return time.Now().UnixMilli() }
 	}

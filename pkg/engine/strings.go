@@ -231,6 +231,9 @@ func cmdAppend(e *Engine, a [][]byte) error {
 	if int64(len(o.str))+int64(len(a[2])) > maxStringBytes {
 		return ErrStringTooBig
 	}
+	if err := e.reserve(int64(len(a[2])), "APPEND"); err != nil {
+		return err
+	}
 	o.str = append(o.str, a[2]...)
 	return nil
 }
@@ -254,6 +257,15 @@ func cmdSetRange(e *Engine, a [][]byte) error {
 	}
 	if offset+int64(len(val)) > maxStringBytes {
 		return ErrStringTooBig
+	}
+	if o == nil || int64(len(o.str)) < offset+int64(len(val)) {
+		have := int64(0)
+		if o != nil {
+			have = int64(len(o.str))
+		}
+		if err := e.reserve(offset+int64(len(val))-have, "SETRANGE to offset "+strconv.FormatInt(offset, 10)); err != nil {
+			return err
+		}
 	}
 	if o == nil {
 		o = newString(nil)
@@ -404,6 +416,15 @@ func (e *Engine) stringForBits(key []byte, maxbit uint64) (*object, error) {
 		return nil, err
 	}
 	n := int(maxbit>>3) + 1
+	have := 0
+	if o != nil {
+		have = len(o.str)
+	}
+	if n > have {
+		if err := e.reserve(int64(n-have), "bit offset "+strconv.FormatUint(maxbit, 10)); err != nil {
+			return nil, err
+		}
+	}
 	if o == nil {
 		o = newString(make([]byte, n))
 		db.add(key, o)
@@ -713,6 +734,9 @@ func cmdBitop(e *Engine, a [][]byte) error {
 	if maxlen == 0 {
 		e.del(db, a[2])
 		return nil
+	}
+	if err := e.reserve(int64(maxlen), "BITOP"); err != nil {
+		return err
 	}
 	res := make([]byte, maxlen)
 	at := func(s []byte, j int) byte {

@@ -1,0 +1,121 @@
+package dupkeys
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// run adds n keys "k<i>" (plus the extra ones at the end) to a Finder with
+// the given budget and returns the confirmed duplicates.
+func run(t *testing.T, budget int64, n int, extra []string, hash func(int, []byte) uint64) ([]Duplicate, *Finder) {
+	t.Helper()
+	tmp := t.TempDir()
+	f := New(Options{MemoryBytes: budget, TempDir: tmp})
+	defer f.Close()
+	if hash != nil {
+		f.hashKey = hash
+	}
+	keys := map[int64]Key{}
+	add := func(k string, off int64) {
+		f.Add(0, []byte(k), off)
+		keys[off] = Key{0, []byte(k)}
+	}
+	for i := 0; i < n; i++ {
+		add(fmt.Sprintf("k%d", i), int64(i)*10)
+	}
+	for i, k := range extra {
+		add(k, int64(n+i)*10)
+	}
+	groups, err := f.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("Close left %v in the temp folder", left)
+	}
+	return Confirm(groups, keys), f
+}
+
+func TestFinderInMemoryAndSpilled(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
+	for _, budget := range []int64{64 << 20, 16 << 10} {
+		dups, f := run(t, budget, 200000, []string{"k5", "x", "k199999", "k5"}, nil)
+		want := []Duplicate{
+			{DB: 0, Key: []byte("k5"), Offsets: []int64{50, 2000000, 2000030}},
+			{DB: 0, Key: []byte("k199999"), Offsets: []int64{1999990, 2000020}},
+		}
+		if !reflect.DeepEqual(dups, want) {
+			t.Errorf("budget %d: %+v, want %+v", budget, dups, want)
+		}
+		if budget < 1<<20 && f.Spilled() == 0 {
+			t.Errorf("budget %d: nothing spilled", budget)
+		}
+		if f.Keys() != 200004 {
+			t.Errorf("Keys = %d", f.Keys())
+		}
+	}
+}
+
+// TestFinderCollisionIsNotADuplicate makes every key hash alike: the
+// candidates are all keys, and Confirm keeps only the real duplicate.
+func TestFinderCollisionIsNotADuplicate(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
+	dups, _ := run(t, 16<<10, 3000, []string{"k7"}, func(int, []byte) uint64 { return 42 })
+	if len(dups) != 1 || string(dups[0].Key) != "k7" || !reflect.DeepEqual(dups[0].Offsets, []int64{70, 30000}) {
+		t.Errorf("got %+v", dups)
+	}
+}
+
+func TestFinderDatabasesDiffer(t *testing.T) {
+	f := New(Options{TempDir: t.TempDir()})
+	defer f.Close()
+	f.Add(0, []byte("k"), 1)
+	f.Add(1, []byte("k"), 2)
+	groups, err := f.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Confirm(groups, map[int64]Key{1: {0, []byte("k")}, 2: {1, []byte("k")}}); len(d) != 0 {
+		t.Errorf("the same name in two databases: %+v", d)
+	}
+}
+
+// TestFinderCloseWithoutFinish is the interrupted case: the runs go.
+func TestFinderCloseWithoutFinish(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
+	tmp := t.TempDir()
+	f := New(Options{MemoryBytes: 16 << 10, TempDir: tmp})
+	for i := 0; i < 100000; i++ {
+		f.Add(0, []byte(fmt.Sprint(i)), int64(i))
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
+}
+
+func BenchmarkFinderAdd(b *testing.B) {
+	key := []byte("user:000000000000")
+	f := New(Options{TempDir: b.TempDir()})
+	defer f.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		binary.BigEndian.PutUint64(key[5:], uint64(i)) // distinct keys
+		f.Add(0, key, int64(i))
+	}
+	if _, err := f.Finish(); err != nil {
+		b.Fatal(err)
+	}
+}
