@@ -413,7 +413,7 @@ func (h *keyHeap) Less(i, j int) bool {
 	return a.seq > b.seq
 }
 func (h *keyHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *keyHeap) Push(x any)   { h.items = append(h.items, x.(heapKey)) }
+func (h *keyHeap) Push(x any)    { h.items = append(h.items, x.(heapKey)) }
 func (h *keyHeap) Pop() any {
 	x := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]

@@ -32,7 +32,6 @@ func (k keyResult) relErr() float64 {
 	return math.Abs(float64(k.model.Bytes-k.actual)) / float64(k.actual)
 }
 
-
 // loadable reports whether Debian's Redis 7.0 can load the file, and why not.
 func loadable(path string) (bool, string) {
 	f, err := os.Open(path)
