@@ -50,6 +50,7 @@ func diffCommand() *cli.Command {
 			outputFlags()[0], outputFlags()[1],
 			&cli.IntFlag{Name: "memory-mb", Value: 256, Usage: "memory the table of keys may take, in `MiB`, before keys are partitioned into temporary files"},
 			&cli.StringFlag{Name: "tmp-dir", Usage: "where temporary partition files go (`DIR`, default the system's)"},
+			noProgressFlag(),
 		},
 		Action: runDiff,
 	}
@@ -79,8 +80,11 @@ func runDiff(c *cli.Context) error {
 	if c.Int("memory-mb") < 1 {
 		return usagef("diff", "--memory-mb must be at least 1")
 	}
+	showProgress := !c.Bool("no-progress") && isTerminal(c.App.ErrWriter)
 	opener := func(path string) convert.OpenRDB {
+		pass := 0
 		return func() (*rdb.Reader, func(), error) {
+			pass++
 			in, err := openInput(c.Context, path, nil)
 			if err != nil {
 				return nil, nil, newFileError(path, nil, err)
@@ -90,8 +94,9 @@ func runDiff(c *cli.Context) error {
 				return nil, nil, newFileError(in.Name, in, err)
 			}
 			r, stop := openRDB(in, rdb.ReaderOptions{})
-			// Errors found while reading name the file and the offset.
-			return r, func() { stop(); in.Close() }, nil
+			label := fmt.Sprintf("%s (pass %d of 2)", in.Name, pass)
+			prog := startProgress(showProgress, c.App.ErrWriter, label, in.Size, progressOf(in))
+			return r, func() { prog.Stop(); stop(); in.Close() }, nil
 		}
 	}
 	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)

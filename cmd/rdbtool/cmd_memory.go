@@ -131,7 +131,7 @@ func runMemory(c *cli.Context) error {
 	}
 	r, stop := openRDB(in, rdb.ReaderOptions{})
 	defer stop()
-	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 
 	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)
