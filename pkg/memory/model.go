@@ -99,7 +99,6 @@ type Estimator struct {
 	maxElem     int   // longest member/field/value (listpack value limits)
 	totElem     int64 // member bytes (zset listpack safety check)
 	htBytes     int64 // hashtable/skiplist per-element allocations
-	zslNodes    float64
 	allInts     bool
 	intsetWidth int
 	intsBefore  int64 // set: integer members before the first non-integer
