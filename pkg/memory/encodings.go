@@ -38,45 +38,31 @@ func string2ll(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > 20 {
 		return 0, false
 	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
+	digits := s
+	if s[0] == '-' {
+		digits = s[1:]
 	}
-	p := s
-	neg := false
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
+	if len(digits) == 0 || (digits[0] == '0' && len(s) > 1) {
 		return 0, false
 	}
-	var v uint64
-	for _, c := range p {
+	for _, c := range digits {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > math.MaxUint64-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
 	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
+	if len(digits) >= 19 {
+		// Only these can overflow; strconv knows where.
+		v, err := strconv.ParseInt(string(s), 10, 64)
+		return v, err == nil
 	}
-	if v > math.MaxInt64 {
-		return 0, false
+	var v int64
+	for _, c := range digits {
+		v = v*10 + int64(c-'0')
 	}
-	return int64(v), true
+	if s[0] == '-' {
+		v = -v
+	}
+	return v, true
 }
 
 // lpIntEntry is the size of a listpack entry holding integer v, backlen
