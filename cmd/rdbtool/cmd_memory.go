@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -70,6 +71,7 @@ func memoryCommand() *cli.Command {
 			&cli.StringSliceFlag{Name: "separator", Usage: "split keys into prefixes at `SEP` (repeatable; default \":\")"},
 			&cli.IntFlag{Name: "depth", Value: 2, Usage: "aggregate prefixes to `N` levels (0: no prefixes)"},
 			&cli.IntFlag{Name: "prefixes", Value: 50, Usage: "show the `N` largest prefixes"},
+			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "goroutines measuring values beside the parser for a local file (0: all on one; the output is the same)"},
 			&cli.IntFlag{Name: "max-prefixes", Value: 100000, Usage: "hold at most `N` distinct prefixes at once (the smallest are dropped beyond it, and the report says so)"},
 			noProgressFlag(),
 		}, filterFlags()...),
@@ -94,7 +96,7 @@ func runMemory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{"top", "depth", "prefixes"} {
+	for _, name := range []string{"top", "depth", "prefixes", "workers"} {
 		if c.Int(name) < 0 {
 			return usagef("memory", "--%s must be 0 or more", name)
 		}
@@ -110,6 +112,7 @@ func runMemory(c *cli.Context) error {
 		PrefixDepth: orNone(c.Int("depth")),
 		MaxPrefixes: c.Int("max-prefixes"),
 		NowMs:       filter.NowMs,
+		Workers:     c.Int("workers"),
 	}
 	if filter.IsZero() {
 		opts.Match = nil

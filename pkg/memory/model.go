@@ -110,7 +110,11 @@ type Estimator struct {
 	qlNodes     int64
 	qlBytes     int64
 
-	// Streams.
+	st *streamEst // streams only; kept across keys
+}
+
+// streamEst is the part of an Estimator only streams use.
+type streamEst struct {
 	rax       raxCounter
 	groups    int64
 	pelRax    raxCounter
@@ -144,10 +148,14 @@ func (est *Estimator) Measure(r *rdb.Reader, e *rdb.Entry) (Usage, error) {
 
 // Start begins a key.
 func (est *Estimator) Start(key []byte, t rdb.Type) {
+	st := est.st
 	*est = Estimator{cfg: est.cfg, OnElement: est.OnElement, t: t, key: len(key),
-		allInts: true, intsetWidth: 2, convertAt: -1, lpBytes: lpEmptySize}
+		allInts: true, intsetWidth: 2, convertAt: -1, lpBytes: lpEmptySize, st: st}
 	if t.Kind() == rdb.KindStream {
-		est.rax = newRaxCounter()
+		if est.st == nil {
+			est.st = &streamEst{}
+		}
+		*est.st = streamEst{rax: newRaxCounter()}
 	}
 }
 
@@ -165,7 +173,7 @@ func (est *Estimator) Add(el *rdb.Elem, c rdb.Container, inContainer bool) {
 		est.haveCur, est.curOff, est.curSize = true, c.Offset, c.Size
 		est.nodes++
 		if el.Kind == rdb.ElemStreamEntry {
-			est.rax.insert(streamKey(&est.idBuf, c.StreamNode))
+			est.st.rax.insert(streamKey(&est.st.idBuf, c.StreamNode))
 		}
 	}
 	switch el.Kind {
@@ -181,20 +189,20 @@ func (est *Estimator) Add(el *rdb.Elem, c rdb.Container, inContainer bool) {
 		est.u.Bytes = robjSize + int64(len(el.Module.Raw))
 	case rdb.ElemStreamGroup:
 		est.finishGroup()
-		est.groups++
-		est.inGroup = true
-		est.pelRax = newRaxCounter()
-		est.pending = 0
+		est.st.groups++
+		est.st.inGroup = true
+		est.st.pelRax = newRaxCounter()
+		est.st.pending = 0
 	case rdb.ElemStreamPending:
-		est.pelRax.insert(streamKey(&est.idBuf, el.Pending.ID))
-		est.pending++
+		est.st.pelRax.insert(streamKey(&est.st.idBuf, el.Pending.ID))
+		est.st.pending++
 	case rdb.ElemStreamConsumer:
 		est.finishConsumer()
-		est.inCons = true
-		est.consRax = newRaxCounter()
-		est.streamOut += streamConsumer + int64(len(el.Consumer.Name))
+		est.st.inCons = true
+		est.st.consRax = newRaxCounter()
+		est.st.streamOut += streamConsumer + int64(len(el.Consumer.Name))
 	case rdb.ElemStreamConsumerPending:
-		est.consRax.insert(streamKey(&est.idBuf, el.ID))
+		est.st.consRax.insert(streamKey(&est.st.idBuf, el.ID))
 	}
 	if est.OnElement != nil {
 		est.OnElement(el, size)
@@ -211,16 +219,16 @@ func streamKey(buf *[16]byte, id rdb.StreamID) []byte {
 
 func (est *Estimator) finishGroup() {
 	est.finishConsumer()
-	if est.inGroup {
-		est.streamOut += streamCGSize + est.pelRax.memoryUsage() + streamNACKSize*est.pending
-		est.inGroup = false
+	if est.st.inGroup {
+		est.st.streamOut += streamCGSize + est.st.pelRax.memoryUsage() + streamNACKSize*est.st.pending
+		est.st.inGroup = false
 	}
 }
 
 func (est *Estimator) finishConsumer() {
-	if est.inCons {
-		est.streamOut += est.consRax.memoryUsage()
-		est.inCons = false
+	if est.st.inCons {
+		est.st.streamOut += est.st.consRax.memoryUsage()
+		est.st.inCons = false
 	}
 }
 
@@ -372,7 +380,7 @@ func (est *Estimator) Finish() Usage {
 	case rdb.KindStream:
 		est.finishGroup()
 		u.Encoding = "stream"
-		u.Bytes = robjSize + streamSize + est.rax.memoryUsage() + est.nodeBytes + est.streamOut
+		u.Bytes = robjSize + streamSize + est.st.rax.memoryUsage() + est.nodeBytes + est.st.streamOut
 	case rdb.KindModule:
 		u.Encoding = "module"
 	}

@@ -52,6 +52,11 @@ type ReportOptions struct {
 	MaxPrefixes int
 	// NowMs is the time TTLs are bucketed against (Unix ms).
 	NowMs int64
+	// Workers, for a Reader over an in-memory input (rdb.NewReaderBytes),
+	// is how many goroutines measure values while the Reader moves on; 0
+	// measures everything on the calling goroutine. The report and the
+	// order of OnKey calls are the same.
+	Workers int
 }
 
 func (o *ReportOptions) defaults() {
@@ -190,13 +195,28 @@ func Analyze(r *rdb.Reader, o ReportOptions) (*Report, error) {
 		}
 	}
 	rec := &KeyRecord{}
+	var par *parallelAnalysis
+	if o.Workers > 0 {
+		par = newParallelAnalysis(a, r, o.Workers)
+		defer par.stop()
+	}
+	// drainFirst aggregates the keys handed to workers, which come before
+	// whatever the caller is about to do; their error is earlier than err.
+	drainFirst := func(err error) error {
+		if par != nil {
+			if perr := par.retire(true); perr != nil {
+				return perr
+			}
+		}
+		return err
+	}
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, drainFirst(err)
 		}
 		if e.Kind != rdb.EntryKey {
 			continue
@@ -204,9 +224,20 @@ func Analyze(r *rdb.Reader, o ReportOptions) (*Report, error) {
 		if o.Match != nil && !o.Match(e) {
 			a.rep.Filtered++
 			if _, err := r.SkipValue(); err != nil {
-				return nil, err
+				return nil, drainFirst(err)
 			}
 			continue
+		}
+		if par != nil {
+			if par.take() {
+				if err := par.retire(false); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if err := drainFirst(nil); err != nil {
+				return nil, err
+			}
 		}
 		largest, largestSize = largest[:0], -1
 		u, err := est.Measure(r, e)
@@ -217,6 +248,9 @@ func Analyze(r *rdb.Reader, o ReportOptions) (*Report, error) {
 		if err := a.add(rec); err != nil {
 			return nil, err
 		}
+	}
+	if err := drainFirst(nil); err != nil {
+		return nil, err
 	}
 	return a.finish(), nil
 }
@@ -240,20 +274,15 @@ type aggregator struct {
 	o        *ReportOptions
 	rep      Report
 	dbs      map[int]*DBStats
-	types    map[typeKey]*TypeStats
+	types    []*TypeStats // few: a list beats a map keyed by strings
 	top      keyHeap
 	elems    elemHeap
 	prefixes prefixCounter
 	seq      int64
 }
 
-type typeKey struct {
-	kind rdb.Kind
-	enc  string
-}
-
 func newAggregator(o *ReportOptions) *aggregator {
-	a := &aggregator{o: o, dbs: map[int]*DBStats{}, types: map[typeKey]*TypeStats{}}
+	a := &aggregator{o: o, dbs: map[int]*DBStats{}}
 	a.rep.Model, a.rep.Config, a.rep.NowMs = ModelName, o.Config, o.NowMs
 	a.rep.Expiry = expiryBuckets()
 	a.rep.ElementCounts = countBuckets()
@@ -279,13 +308,7 @@ func (a *aggregator) add(k *KeyRecord) error {
 	if k.HasExpire {
 		d.Expires++
 	}
-	tk := typeKey{k.Type.Kind(), k.Usage.Encoding}
-	ts := a.types[tk]
-	if ts == nil {
-		ts = &TypeStats{Type: tk.kind, Encoding: tk.enc}
-		a.types[tk] = ts
-	}
-	ts.add(k)
+	a.typeStats(k.Type.Kind(), k.Usage.Encoding).add(k)
 	addToBucket(a.rep.Expiry, a.ttlLeft(k), k.Usage.Bytes)
 	addToBucket(a.rep.ElementCounts, int64(k.Usage.Elements), k.Usage.Bytes)
 	if a.o.TopKeys > 0 {
@@ -298,6 +321,17 @@ func (a *aggregator) add(k *KeyRecord) error {
 		a.prefixes.add(k.Key, k.Usage.Bytes)
 	}
 	return nil
+}
+
+func (a *aggregator) typeStats(kind rdb.Kind, enc string) *TypeStats {
+	for _, t := range a.types {
+		if t.Type == kind && t.Encoding == enc {
+			return t
+		}
+	}
+	t := &TypeStats{Type: kind, Encoding: enc}
+	a.types = append(a.types, t)
+	return t
 }
 
 func (a *aggregator) elemSize(size int) {
