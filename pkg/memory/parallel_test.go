@@ -60,3 +60,51 @@ func TestParallelIsSequential(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeEveryCorpusFile runs the model over every fixture and corpus RDB
+// file, those of newer servers included (RDB 11-13, VALKEY080), which Redis
+// 7.0 cannot load: wherever the reader reads a file to its end, so must the
+// model, and every key gets a size and an encoding.
+func TestAnalyzeEveryCorpusFile(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testenv.ModuleRoot(), "fixtures", "*.rdb"))
+	if dir := testenv.OptionalCorpus(t); dir != "" {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".rdb") {
+				files = append(files, p)
+			}
+			return nil
+		})
+	}
+	read, keys := 0, 0
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+		_, readErr := r.SkipValue()
+		for readErr == nil {
+			var e *rdb.Entry
+			if e, readErr = r.Next(); readErr == nil && e.Kind == rdb.EntryKey {
+				_, readErr = r.SkipValue()
+			}
+		}
+		r.Close()
+		rep, _, err := analyze(data, 2, nil)
+		if readErr.Error() != "EOF" {
+			continue // the reader refuses it (damaged or unsupported): nothing to measure
+		}
+		if err != nil {
+			t.Errorf("%s: the reader reads it, the model fails: %v", path, err)
+			continue
+		}
+		read++
+		keys += int(rep.Total.Keys)
+		for _, ty := range rep.Types {
+			if ty.Encoding == "" || ty.Bytes <= 0 {
+				t.Errorf("%s: %s keys with encoding %q, %d bytes", path, ty.Type, ty.Encoding, ty.Bytes)
+			}
+		}
+	}
+	t.Logf("%d files read, %d keys measured", read, keys)
+}
