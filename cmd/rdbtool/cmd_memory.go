@@ -249,6 +249,14 @@ func (v *memoryView) ttl(k *memory.KeyRecord) string {
 	return timeLeft(left)
 }
 
+// newerNote says how a file Redis 7.0 cannot load is measured.
+func newerNote(h rdb.Header) string {
+	if h.IsValkey() || h.Version > 10 {
+		return "written by a newer server (" + h.String() + "): measured as Redis 7.0 would hold its data"
+	}
+	return ""
+}
+
 // timeLeft renders milliseconds for people: 45s, 12m30s, 5h20m, 3d4h, 812d.
 func timeLeft(ms int64) string {
 	s := ms / 1000
@@ -284,6 +292,9 @@ func (v *memoryView) sections() []section {
 		{"memory", humanBytes(rep.Total.Bytes) + " (" + count(rep.Total.Bytes) + " bytes)"},
 		{"elements", count(rep.Total.Elements)},
 	}}
+	if n := newerNote(rep.Header); n != "" {
+		summary.KV = append(summary.KV, [2]string{"note", n})
+	}
 	if rep.Filtered > 0 {
 		summary.KV = append(summary.KV, [2]string{"left out by filters", plural(rep.Filtered, "key", "keys")})
 	}
@@ -362,6 +373,7 @@ type memoryJSON struct {
 	Magic           string              `json:"magic"`
 	RDBVersion      int                 `json:"rdb_version"`
 	Model           string              `json:"model"`
+	Note            string              `json:"note,omitempty"`
 	NowMs           int64               `json:"now_ms"`
 	Config          memoryJSONConfig    `json:"config"`
 	Total           memoryJSONTotals    `json:"total"`
@@ -442,7 +454,7 @@ func (v *memoryView) json() memoryJSON {
 	rep := v.rep
 	cfg := rep.Config
 	j := memoryJSON{
-		File: v.name, Magic: rep.Header.Magic, RDBVersion: rep.Header.Version, Model: rep.Model, NowMs: rep.NowMs,
+		File: v.name, Magic: rep.Header.Magic, RDBVersion: rep.Header.Version, Model: rep.Model, Note: newerNote(rep.Header), NowMs: rep.NowMs,
 		Config: memoryJSONConfig{cfg.HashMaxListpackEntries, cfg.HashMaxListpackValue, cfg.ZSetMaxListpackEntries,
 			cfg.ZSetMaxListpackValue, cfg.SetMaxIntsetEntries, cfg.ListMaxListpackSize},
 		Total:        memoryJSONTotals{rep.Total.Keys, rep.Total.Bytes, rep.Total.Elements},
