@@ -105,7 +105,7 @@ func runDiff(c *cli.Context) error {
 	}
 	defer out.Abort()
 	a, b := c.Args().Get(0), c.Args().Get(1)
-	st, err := convert.Diff(opener(a), opener(b), out, convert.DiffOptions{
+	st, err := convert.Diff(c.Context, opener(a), opener(b), out, convert.DiffOptions{
 		Budget: int64(c.Int("memory-mb")) << 20, TempDir: c.String("tmp-dir"), JSONL: format == "jsonl",
 	})
 	var ie *convert.DiffInputError

@@ -113,6 +113,7 @@ func runMemory(c *cli.Context) error {
 		MaxPrefixes: c.Int("max-prefixes"),
 		NowMs:       filter.NowMs,
 		Workers:     c.Int("workers"),
+		Context:     c.Context,
 	}
 	if filter.IsZero() {
 		opts.Match = nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -132,5 +133,26 @@ func TestDiffCLI(t *testing.T) {
 	os.WriteFile(bad, data[:len(data)/2], 0o644)
 	if code, _, errOut := runCLI(t, nil, "diff", a, bad); code != 3 || !strings.Contains(errOut, "bad.rdb") {
 		t.Errorf("truncated B: exit %d %q", code, errOut)
+	}
+}
+
+// TestMemoryAndDiffInterrupted: a cancelled context (Ctrl-C) stops both
+// commands with exit 1, leaving no output file and no temporary files.
+func TestMemoryAndDiffInterrupted(t *testing.T) {
+	fixture := filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb")
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	for _, args := range [][]string{
+		{"rdbtool", "memory", "--no-progress", "--format", "jsonl", "-o", filepath.Join(dir, "out.jsonl"), fixture},
+		{"rdbtool", "diff", "--tmp-dir", dir, "-o", filepath.Join(dir, "out.diff"), fixture, filepath.Join(moduleRoot(t), "fixtures", "lru-7.0.rdb")},
+	} {
+		if code := run(ctx, args, strings.NewReader(""), &stdout, &stderr); code != exitFailure {
+			t.Errorf("%s interrupted: exit %d, want %d; %s", args[1], code, exitFailure, stderr.String())
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -69,12 +70,12 @@ const (
 // LRU/LFU metadata and the server that wrote the file do not count; a TTL
 // does. Memory is bounded by o.Budget whatever the number of keys: beyond it
 // the keys are partitioned by hash into temporary files, removed before Diff
-// returns (also when it fails or is interrupted through its readers).
-func Diff(openA, openB OpenRDB, w io.Writer, o DiffOptions) (DiffStats, error) {
+// returns, also when it fails or ctx is cancelled (checked between keys).
+func Diff(ctx context.Context, openA, openB OpenRDB, w io.Writer, o DiffOptions) (DiffStats, error) {
 	if o.Budget <= 0 {
 		o.Budget = 256 << 20
 	}
-	df := &differ{o: o, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), table: map[string]*diffEntry{}}
+	df := &differ{ctx: ctx, o: o, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), table: map[string]*diffEntry{}}
 	defer df.cleanup()
 	if o.Partitions > 0 {
 		if err := df.spill(o.Partitions); err != nil {
@@ -106,6 +107,7 @@ func Diff(openA, openB OpenRDB, w io.Writer, o DiffOptions) (DiffStats, error) {
 }
 
 type differ struct {
+	ctx          context.Context
 	o            DiffOptions
 	seed1, seed2 maphash.Seed
 	stats        DiffStats
@@ -163,6 +165,9 @@ func (df *differ) scan(open OpenRDB, side int) error {
 		}
 		if e.Kind != rdb.EntryKey {
 			continue
+		}
+		if err := df.ctx.Err(); err != nil {
+			return err
 		}
 		d, err := df.digest(r, e)
 		if err != nil {
@@ -399,6 +404,9 @@ func (df *differ) compare() error {
 	}
 	var key []byte
 	for i := range df.parts[0] {
+		if err := df.ctx.Err(); err != nil {
+			return err
+		}
 		table := map[string]*diffEntry{}
 		for side := range 2 {
 			f := df.parts[side][i]
@@ -485,6 +493,9 @@ func (df *differ) write(open OpenRDB, side int, out *bufio.Writer) error {
 		}
 		if e.Kind != rdb.EntryKey {
 			continue
+		}
+		if err := df.ctx.Err(); err != nil {
+			return err
 		}
 		kind := df.marks[side][seq/4] >> (2 * (seq % 4)) & 3
 		seq++

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +119,7 @@ func reorder(v *rdb.Value) *rdb.Value {
 func runDiff(t *testing.T, a, b []byte, o DiffOptions) (DiffStats, string) {
 	t.Helper()
 	var out bytes.Buffer
-	st, err := Diff(bytesOpener(a), bytesOpener(b), &out, o)
+	st, err := Diff(context.Background(), bytesOpener(a), bytesOpener(b), &out, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +231,29 @@ func TestDiffJSONLAndCleanup(t *testing.T) {
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
-	_, err = Diff(bytesOpener(a), bytesOpener(b[:len(b)/2]), io.Discard, DiffOptions{Partitions: 2, TempDir: dir})
+	_, err = Diff(context.Background(), bytesOpener(a), bytesOpener(b[:len(b)/2]), io.Discard, DiffOptions{Partitions: 2, TempDir: dir})
 	var ie *DiffInputError
 	if err == nil || !errors.As(err, &ie) || ie.Side != 1 {
 		t.Fatalf("truncated B: %v", err)
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("temporary files left after a failure: %v", left)
+	}
+
+	// Interrupted (Ctrl-C cancels the context) while B is read: the error
+	// says so and the partition files are gone.
+	ctx, cancel := context.WithCancel(context.Background())
+	opens := 0
+	interrupting := func() (*rdb.Reader, func(), error) {
+		opens++
+		cancel()
+		return bytesOpener(b)()
+	}
+	_, err = Diff(ctx, bytesOpener(a), interrupting, io.Discard, DiffOptions{Partitions: 2, TempDir: dir})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("temporary files left after an interruption: %v", left)
 	}
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"bytes"
 	"container/heap"
+	"context"
 	"io"
 	"math"
 	"slices"
@@ -52,6 +53,9 @@ type ReportOptions struct {
 	MaxPrefixes int
 	// NowMs is the time TTLs are bucketed against (Unix ms).
 	NowMs int64
+	// Context, when set, is checked between keys: once it is done, Analyze
+	// stops with its error (Ctrl-C).
+	Context context.Context
 	// Workers, for a Reader over an in-memory input (rdb.NewReaderBytes),
 	// is how many goroutines measure values while the Reader moves on; 0
 	// measures everything on the calling goroutine. The report and the
@@ -220,6 +224,11 @@ func Analyze(r *rdb.Reader, o ReportOptions) (*Report, error) {
 		}
 		if e.Kind != rdb.EntryKey {
 			continue
+		}
+		if o.Context != nil {
+			if err := o.Context.Err(); err != nil {
+				return nil, drainFirst(err)
+			}
 		}
 		if o.Match != nil && !o.Match(e) {
 			a.rep.Filtered++
