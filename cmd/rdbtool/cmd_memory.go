@@ -325,7 +325,8 @@ func (v *memoryView) sections() []section {
 		prefixes.Rows = append(prefixes.Rows, []string{"(no separator)", "", count(pr.NoPrefixKeys), humanBytes(pr.NoPrefixBytes), v.share(pr.NoPrefixBytes)})
 	}
 	if pr.Pruned {
-		prefixes.Title += fmt.Sprintf(" APPROXIMATE: more than %d distinct prefixes, the smallest were dropped; figures may be low by up to %s", v.capacity, humanBytes(pr.MaxUndercount))
+		prefixes.Title += ", approximate"
+		secs[0].KV = append(secs[0].KV, [2]string{"prefixes", fmt.Sprintf("approximate: more than %d distinct prefixes, the smallest were dropped along the way; a prefix's figures may be low by up to %s", v.capacity, humanBytes(pr.MaxUndercount))})
 	}
 	expiry := section{Title: "Expiry (relative to " + time.UnixMilli(rep.NowMs).UTC().Format(time.RFC3339) + ")", Header: []string{"time left", "keys", "memory", "share"}, Right: []bool{false, true, true, true}}
 	for _, b := range rep.Expiry {

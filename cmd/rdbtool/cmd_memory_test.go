@@ -105,7 +105,7 @@ func TestMemoryFormats(t *testing.T) {
 
 	// Few prefixes allowed: the report says it is approximate.
 	code, out, _ = runCLI(t, nil, "memory", "--no-progress", "--max-prefixes", "3", "--depth", "3", fixture)
-	if code != 0 || !strings.Contains(out, "APPROXIMATE") {
+	if code != 0 || !strings.Contains(out, "APPROXIMATE") || !strings.Contains(out, "approximate: more than 3 distinct prefixes") {
 		t.Errorf("pruned prefixes: exit %d, no APPROXIMATE note", code)
 	}
 
