@@ -27,7 +27,8 @@ otherwise. docs/json.md documents every line and value form.
 --format json writes the same objects as one JSON array; --format csv writes
 one row per key with the columns of the redis-rdb-tools memory report
 (database,type,key,size_in_bytes,encoding,num_elements,len_largest_element,
-expiry), size_in_bytes being the key's serialized size in the file.
+expiry), size_in_bytes being the memory the key takes in a Redis 7.0 server
+that loaded the file: the rows of "rdbtool memory --format csv".
 
 Filters combine (a key must pass all of them): --db (repeatable), --key with
 Redis glob syntax (*, ?, [abc], [^a], [a-z], \x), --key-regex (Go RE2 syntax,

@@ -16,6 +16,7 @@ const (
 	exitUsage       = 2 // bad command line: unknown command or flag, missing or bad argument
 	exitInvalid     = 3 // the input is not a valid file: corrupt, truncated, checksum mismatch
 	exitUnsupported = 4 // the input may be valid but rdbtool cannot handle it
+	exitDifferent   = 5 // diff: the inputs were compared and differ
 )
 
 // exitCode is the one place that maps an error to the process exit code.
@@ -26,7 +27,10 @@ func exitCode(err error) int {
 	var ue *usageError
 	var unsup *rdb.UnsupportedError
 	var coder cli.ExitCoder
+	var diff *differentError
 	switch {
+	case errors.As(err, &diff):
+		return exitDifferent
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.Is(err, rdb.ErrCorrupt), errors.Is(err, rdb.ErrTruncated), errors.Is(err, rdb.ErrChecksum):

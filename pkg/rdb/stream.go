@@ -37,6 +37,7 @@ type streamState struct {
 	inNode    bool
 	lp        listpack.Iterator
 	lpOff     int64
+	lpSize    int // the node listpack's decoded length (ElemContainer)
 
 	master       StreamID
 	masterFields [][]byte
@@ -284,6 +285,7 @@ func (r *Reader) openStreamNode() error {
 	if err != nil {
 		return err
 	}
+	s.lpSize = len(lp)
 	if s.lp, err = listpack.NewIterator(lp); err != nil {
 		return r.streamBlobErr(err)
 	}

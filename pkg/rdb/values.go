@@ -27,8 +27,9 @@ type valueState struct {
 	count     uint64 // elements delivered so far
 	minExpire int64  // hash types 24/25
 
-	blob    blobIter
-	blobOff int64 // offset of the current inner blob's string header
+	blob     blobIter
+	blobOff  int64 // offset of the current inner blob's string header
+	blobSize int   // its decoded length (ElemContainer)
 
 	// Strict order check of sorted-set blobs.
 	havePrev   bool
@@ -386,6 +387,7 @@ func (r *Reader) openBlob(kind blobKind, what string) error {
 	if err != nil {
 		return err
 	}
+	v.blobSize = len(b)
 	v.blob.kind = kind
 	switch kind {
 	case blobListpack:
