@@ -1,0 +1,438 @@
+package convert_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdbtool/rdbtool/internal/canon"
+	"github.com/rdbtool/rdbtool/internal/redistest"
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/convert"
+	"github.com/rdbtool/rdbtool/pkg/engine"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+)
+
+// targetServer is a real server and the target name that writes for it.
+type targetServer struct {
+	name      string
+	target    string
+	bin       func(t *testing.T) redistest.Binaries
+	fieldTTLs bool // it holds hash field TTLs
+}
+
+var (
+	redis70Server = targetServer{"redis-7.0", "redis:7.0", func(t *testing.T) redistest.Binaries {
+		b := redistest.Require(t)
+		if !b.AtLeast(7, 0) {
+			t.Skipf("redis-server %s cannot load what Redis 7.0 reads", b.Version)
+		}
+		return b
+	}, false}
+	valkey8Server = targetServer{redistest.Valkey8, "valkey:8.0", func(t *testing.T) redistest.Binaries {
+		return redistest.RequireNewer(t, redistest.Valkey8)
+	}, false}
+	redis74Server = targetServer{redistest.Redis74, "redis:7.4", func(t *testing.T) redistest.Binaries {
+		return redistest.RequireNewer(t, redistest.Redis74)
+	}, true}
+)
+
+// targetSource is a dataset written by a real server, with what it holds.
+type targetSource struct {
+	name        string
+	data        []byte
+	want        []string // canonical lines, strict
+	wantAOF     []string // canonical lines as an AOF load shows them (no seen_time)
+	ttlFields   int      // hash fields with a TTL
+	firstTTLKey []byte   // the first key in file order with such a field
+}
+
+func targetSources(t *testing.T) []targetSource {
+	var out []targetSource
+	for _, p := range datasets(t) {
+		name, _ := filepath.Rel(moduleRoot(), p[0])
+		data, err := os.ReadFile(p[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := canon.ReadFile(p[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := targetSource{name: name, data: data, want: want, wantAOF: normalizeForAOF(t, want, false, false)}
+		r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind != rdb.EntryKey || e.Type.Kind() != rdb.KindHash {
+				continue
+			}
+			key := bytes.Clone(e.Key)
+			v, err := r.ReadValue(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range v.Hash {
+				if f.ExpireAtMs != 0 {
+					s.ttlFields++
+					if s.firstTTLKey == nil {
+						s.firstTTLKey = key
+					}
+				}
+			}
+		}
+		r.Close()
+		out = append(out, s)
+	}
+	return out
+}
+
+// dropFieldTTLs removes field TTLs from canonical lines.
+func dropFieldTTLs(t *testing.T, lines []string) []string {
+	return normalizeKeep(t, lines, func(m map[string]any) { delete(m, "field_expire_at_ms") })
+}
+
+// normalizeKeep re-marshals lines after fn changed each, sorted.
+func normalizeKeep(t *testing.T, lines []string, fn func(map[string]any)) []string {
+	t.Helper()
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		m := decodeMap(t, l)
+		fn(m)
+		out = append(out, encodeMap(t, m))
+	}
+	canon.Sort(out)
+	return out
+}
+
+// checkRefusal checks the error of a conversion that met field TTLs its
+// target cannot hold: an *rdb.UnsupportedError for FeatureFieldTTLs naming
+// the first such key and no Go option.
+func checkRefusal(t *testing.T, err error, src targetSource) {
+	t.Helper()
+	var ue *rdb.UnsupportedError
+	switch {
+	case err == nil:
+		t.Fatal("field TTLs were accepted by a target without them")
+	case !errors.As(err, &ue) || ue.Feature != rdb.FeatureFieldTTLs:
+		t.Fatalf("refusal %v is not an UnsupportedError for field TTLs", err)
+	case !strings.Contains(err.Error(), rdb.QuoteBytes(src.firstTTLKey)):
+		t.Fatalf("refusal %q does not name the first key with field TTLs, %s", err, rdb.QuoteBytes(src.firstTTLKey))
+	case strings.Contains(err.Error(), "Drop"):
+		t.Fatalf("refusal %q names a Go option", err)
+	}
+}
+
+// droppedCount returns the count of one feature.
+func droppedCount(d []rdb.DropCount, f rdb.Feature) uint64 {
+	for _, c := range d {
+		if c.Feature == f {
+			return c.Count
+		}
+	}
+	return 0
+}
+
+// TestRDBToAOFTargets converts every fixture and generated corpus dump into
+// AOF for Redis 7.0, Valkey 8 and Redis 7.4 (commands as one file and as a
+// multi-part folder, and RESTORE payloads encoded for the target), has that
+// server load each AOF and compares what it then holds with the source:
+// every key, value and TTL, stream groups, consumers and every PEL entry,
+// those whose stream entry was deleted or trimmed included. Field TTLs are
+// kept for Redis 7.4; for the others the conversion must first refuse them,
+// naming the first key, and with the drop flag leave them out and count them.
+func TestRDBToAOFTargets(t *testing.T) {
+	srcs := targetSources(t)
+	for _, ts := range []targetServer{redis70Server, valkey8Server, redis74Server} {
+		t.Run(ts.name, func(t *testing.T) {
+			bin := ts.bin(t)
+			for _, src := range srcs {
+				modes := []string{"commands-dir", "restore"}
+				if ts.name == redis70Server.name {
+					modes = append(modes, "commands-file") // a lone appendonly.aof is adopted as a base
+				}
+				for _, mode := range modes {
+					t.Run(src.name+"/"+mode, func(t *testing.T) {
+						t.Parallel()
+						target, err := rdb.TargetVersion(ts.target)
+						if err != nil {
+							t.Fatal(err)
+						}
+						convertAOF := func(target rdb.WriterOptions) ([]byte, convert.AOFStats, error) {
+							var buf bytes.Buffer
+							r := rdb.NewReaderBytes(src.data, rdb.ReaderOptions{})
+							defer r.Close()
+							st, err := convert.RDBToAOF(r, aof.NewWriter(&buf), convert.AOFOptions{Restore: mode == "restore", Target: target})
+							return buf.Bytes(), st, err
+						}
+						drop := src.ttlFields > 0 && !ts.fieldTTLs
+						if drop {
+							_, _, err := convertAOF(target)
+							checkRefusal(t, err, src)
+							target.DropFieldTTLs = true
+						}
+						out, st, err := convertAOF(target)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if n := droppedCount(st.Dropped, rdb.FeatureFieldTTLs); drop && n != uint64(src.ttlFields) {
+							t.Errorf("dropped %d field TTLs, the source has %d", n, src.ttlFields)
+						}
+						dir := t.TempDir()
+						opts := redistest.Options{Dir: dir, Binaries: bin}
+						if mode == "commands-file" {
+							// A single appendonly.aof: the server adopts it as the
+							// base of a new multi-part folder.
+							if err := os.WriteFile(filepath.Join(dir, "appendonly.aof"), out, 0o644); err != nil {
+								t.Fatal(err)
+							}
+							opts.Args = []string{"--appendonly", "yes"}
+						} else {
+							opts.AOFDir = writeAOFDir(t, out)
+						}
+						srv := redistest.Start(t, opts)
+						got := normalizeForAOF(t, srv.Snapshot(t, redistest.SnapshotOptions{}), drop, false)
+						want := normalizeForAOF(t, src.wantAOF, drop, false)
+						if d := canon.Diff(want, got); d != "" {
+							t.Errorf("%s loading our AOF holds another dataset:\n%s", bin.Name, d)
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// TestRDBTargets writes every fixture and generated corpus dump as an RDB file
+// for Valkey 8 and for Redis 7.4, has that server load it and compares its
+// dataset with the source's (field TTLs refused, then dropped, for Valkey;
+// kept for Redis 7.4). Then the server writes its own files from that
+// dataset, SAVE and BGREWRITEAOF (RDB preamble, then RESP base), and rdbtool
+// must read them back exactly: the RDB with the Reader, the AOF folder by
+// replaying it with the engine.
+func TestRDBTargets(t *testing.T) {
+	srcs := targetSources(t)
+	for _, ts := range []targetServer{valkey8Server, redis74Server} {
+		t.Run(ts.name, func(t *testing.T) {
+			bin := ts.bin(t)
+			for _, src := range srcs {
+				t.Run(src.name, func(t *testing.T) {
+					t.Parallel()
+					opts, err := rdb.TargetVersion(ts.target)
+					if err != nil {
+						t.Fatal(err)
+					}
+					drop := src.ttlFields > 0 && !ts.fieldTTLs
+					if drop {
+						_, err := writeRDB(src.data, opts)
+						checkRefusal(t, err, src)
+						opts.DropFieldTTLs = true
+					}
+					file, err := writeRDB(src.data, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					keep := func(map[string]any) {}
+					want := normalizeKeep(t, src.want, keep)
+					if drop {
+						want = dropFieldTTLs(t, want)
+					}
+					path := filepath.Join(t.TempDir(), "dump.rdb")
+					if err := os.WriteFile(path, file, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					srv := redistest.Start(t, redistest.Options{RDB: path, Binaries: bin})
+					strict := srv.Snapshot(t, redistest.SnapshotOptions{Strict: true})
+					if d := canon.Diff(want, normalizeKeep(t, strict, keep)); d != "" {
+						t.Fatalf("%s loading our RDB holds another dataset:\n%s", bin.Name, d)
+					}
+					checkOwnFiles(t, srv, strict)
+				})
+			}
+		})
+	}
+}
+
+// writeRDB copies an RDB file through a Writer with opts.
+func writeRDB(data []byte, opts rdb.WriterOptions) ([]byte, error) {
+	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+	defer r.Close()
+	var out bytes.Buffer
+	w := rdb.NewWriter(&out, opts)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Kind != rdb.EntryKey {
+			if err := w.WriteEntry(e); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v, err := r.ReadValue(0)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.WriteKey(e, v); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// checkOwnFiles has the server write its dataset (strict, its canonical
+// lines) with SAVE and BGREWRITEAOF, and checks that rdbtool reads each file
+// back as that dataset, or for an AOF as the server itself does: a RESP base
+// loses PEL entries whose stream entry was deleted (XCLAIM ... FORCE skips
+// them), so the judge is a second server loading the folder.
+func checkOwnFiles(t *testing.T, srv *redistest.Server, strict []string) {
+	t.Helper()
+	c := srv.Client(t)
+	if _, err := c.Do("SAVE"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(srv.Dir(), "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{Strict: true})
+	got, err := canon.FromRDB(r, true)
+	r.Close()
+	if err != nil {
+		t.Fatalf("reading the server's own SAVE: %v", err)
+	}
+	if d := canon.Diff(strict, got); d != "" {
+		t.Errorf("the server's own SAVE reads as another dataset:\n%s", d)
+	}
+
+	loose := normalizeForAOF(t, strict, false, false)
+	for _, preamble := range []string{"yes", "no"} {
+		if _, err := c.Do("CONFIG", "SET", "aof-use-rdb-preamble", preamble); err != nil {
+			t.Fatal(err)
+		}
+		if preamble == "yes" {
+			_, err = c.Do("CONFIG", "SET", "appendonly", "yes") // starts a rewrite
+		} else {
+			_, err = c.Do("BGREWRITEAOF")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRewrite(t, c)
+		aofDir := filepath.Join(srv.Dir(), "appendonlydir")
+		judge := loose
+		if preamble == "no" {
+			// Redis's own RESP rewrite loses PEL entries whose stream entry
+			// was deleted, and a sorted set's -0 scores: the judge is what the
+			// server itself reads back.
+			again := redistest.Start(t, redistest.Options{AOFDir: aofDir, Binaries: srv.Binaries()})
+			judge = normalizeForAOF(t, again.Snapshot(t, redistest.SnapshotOptions{}), false, false)
+			again.Stop()
+		}
+		files, err := convert.AOFFiles(aofDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := engine.New(engine.Options{Version: convert.ServerVersion(files)})
+		if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{}); err != nil {
+			t.Fatalf("replaying the server's own AOF (preamble %s): %v", preamble, err)
+		}
+		opts, _ := rdb.TargetVersion("12")
+		var out bytes.Buffer
+		if err := convert.WriteEngine(e, rdb.NewWriter(&out, opts), convert.Filter{}); err != nil {
+			t.Fatal(err)
+		}
+		r := rdb.NewReaderBytes(out.Bytes(), rdb.ReaderOptions{Strict: true})
+		got, err := canon.FromRDB(r, false)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = normalizeForAOF(t, got, false, false)
+		if srv.Binaries().Family == "valkey" {
+			// Known: Valkey sizes a new sorted set by the longest member of the
+			// whole ZADD, Redis by the first, so Valkey keeps a -0 score that
+			// the engine (Redis's rules) turns into 0. Issue 10 item 4 adds a
+			// Valkey family to the engine; until then -0 and 0 compare equal
+			// here.
+			if d := canon.Diff(judge, got); d != "" {
+				t.Logf("known difference (issue 10 item 4), -0 scores compared as 0:\n%s", d)
+			}
+			judge, got = zeroScores(t, judge), zeroScores(t, got)
+		}
+		if d := canon.Diff(judge, got); d != "" {
+			t.Errorf("the server's own BGREWRITEAOF (preamble %s) replays as another dataset than the server's:\n%s", preamble, d)
+		}
+	}
+}
+
+// waitRewrite waits until no AOF rewrite is running or scheduled.
+func waitRewrite(t *testing.T, c *redistest.Client) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		info, err := redistest.ToString(c.Do("INFO", "persistence"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0") &&
+			!strings.Contains(info, "aof_rewrites_consecutive_failures:1") && strings.Contains(info, "aof_enabled:1") {
+			if strings.Contains(info, "aof_last_bgrewrite_status:ok") {
+				return
+			}
+			t.Fatalf("the rewrite failed:\n%s", info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the AOF rewrite did not finish in a minute")
+}
+
+func decodeMap(t *testing.T, line string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func encodeMap(t *testing.T, m map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// zeroScores turns -0 sorted-set scores into 0.
+func zeroScores(t *testing.T, lines []string) []string {
+	return normalizeKeep(t, lines, func(m map[string]any) {
+		if m["type"] != "zset" {
+			return
+		}
+		for _, p := range asList(m["value"]) {
+			if pair := asList(p); len(pair) == 2 && pair[1] == "-0" {
+				pair[1] = "0"
+			}
+		}
+	})
+}
