@@ -112,7 +112,7 @@ func RDBToAOF(r *rdb.Reader, w *aof.Writer, o AOFOptions) (AOFStats, error) {
 			err = c.function(e)
 		case rdb.EntryModuleAux:
 			err = c.drop(rdb.FeatureModuleAux, c.o.Target.DropModules, nil,
-				fmt.Sprintf("module aux data (module %s) has no AOF form", e.Module.Name))
+				fmt.Sprintf("module aux data (module %s) cannot be written", e.Module.Name), "an AOF has no form for it")
 		case rdb.EntrySlotInfo:
 			c.dropped[rdb.FeatureSlotInfo]++
 		case rdb.EntrySlotImport:
@@ -208,18 +208,15 @@ func (c *aofConverter) stats() AOFStats {
 	return st
 }
 
-// drop counts n items of a feature the target cannot hold when allowed, or
-// returns the refusal, naming the current key when key is set.
-func (c *aofConverter) drop(f rdb.Feature, allowed bool, key []byte, what string) error {
-	return c.dropN(f, 1, allowed, key, what)
-}
-
-func (c *aofConverter) dropN(f rdb.Feature, n uint64, allowed bool, key []byte, what string) error {
+// drop counts an item of a feature the target cannot hold when allowed, or
+// returns the refusal ("<what> for <target> (<why>)"), naming the current key
+// when key is set.
+func (c *aofConverter) drop(f rdb.Feature, allowed bool, key []byte, what, why string) error {
 	if allowed {
-		c.dropped[f] += n
+		c.dropped[f]++
 		return nil
 	}
-	err := &rdb.UnsupportedError{What: what + " for " + c.can.name, Feature: f}
+	err := &rdb.UnsupportedError{What: what + " for " + c.can.name + " (" + why + ")", Feature: f}
 	if key != nil {
 		return &KeyError{Key: bytes.Clone(key), Err: err}
 	}
@@ -237,7 +234,7 @@ func (e *KeyError) Unwrap() error { return e.Err }
 
 func (c *aofConverter) function(e *rdb.Entry) error {
 	if !c.can.functions {
-		return c.drop(rdb.FeatureFunctions, c.o.Target.DropFunctions, nil, "function libraries cannot be loaded (FUNCTION LOAD needs Redis 7.0, RDB 10)")
+		return c.drop(rdb.FeatureFunctions, c.o.Target.DropFunctions, nil, "function libraries cannot be written", "FUNCTION LOAD needs Redis 7.0, RDB 10")
 	}
 	code := e.Function
 	if f := e.FunctionPreGA; f != nil {
@@ -286,7 +283,7 @@ func (c *aofConverter) key(e *rdb.Entry) error {
 		return c.restore(e) // the PayloadWriter refuses or drops what it cannot hold
 	}
 	if len(e.KeyMeta) > 0 {
-		if err := c.drop(rdb.FeatureKeyMeta, c.o.Target.DropKeyMeta, c.keyName, "key metadata (Redis 8.6) has no AOF form"); err != nil {
+		if err := c.drop(rdb.FeatureKeyMeta, c.o.Target.DropKeyMeta, c.keyName, "key metadata cannot be written", "neither commands nor RESTORE carry Redis 8.6 key metadata"); err != nil {
 			return err
 		}
 	}
@@ -294,13 +291,13 @@ func (c *aofConverter) key(e *rdb.Entry) error {
 	switch {
 	case kind == rdb.KindModule:
 		if err := c.drop(rdb.FeatureModules, c.o.Target.DropModules, c.keyName,
-			"a module value cannot be rebuilt by commands without its module (RESTORE payloads can: --restore)"); err != nil {
+			"module values cannot be rebuilt by commands", "RESTORE payloads can: --restore"); err != nil {
 			return err
 		}
 		_, err := c.r.SkipValue()
 		return err
 	case kind == rdb.KindStream && !c.can.streams:
-		if err := c.drop(rdb.FeatureStreams, c.o.Target.DropStreams, c.keyName, "streams cannot be written (they need Redis 5.0, RDB 9)"); err != nil {
+		if err := c.drop(rdb.FeatureStreams, c.o.Target.DropStreams, c.keyName, "streams cannot be written", "they need Redis 5.0, RDB 9"); err != nil {
 			return err
 		}
 		_, err := c.r.SkipValue()
@@ -441,7 +438,7 @@ func (c *aofConverter) hash() error {
 		if el.ExpireAtMs != 0 {
 			if !c.can.fieldTTLs {
 				if err := c.drop(rdb.FeatureFieldTTLs, c.o.Target.DropFieldTTLs, c.keyName,
-					"hash field TTLs cannot be written (HPEXPIREAT needs Redis 7.4, RDB 12, or Valkey 9)"); err != nil {
+					"hash field TTLs cannot be written", "HPEXPIREAT needs Redis 7.4, RDB 12, or Valkey 9"); err != nil {
 					return err
 				}
 			} else {

@@ -159,7 +159,7 @@ func (c *aofConverter) readStream() error {
 			if !s.idmp {
 				s.idmp = true
 				if err := c.drop(rdb.FeatureIDMP, c.o.Target.DropIDMP, c.keyName,
-					"the idempotent-producer state of a Redis 8.6 stream has no command form (RESTORE payloads keep it: --restore)"); err != nil {
+					"stream idempotent-producer (IDMP) data cannot be written", "commands have no form for it; RESTORE payloads for Redis 8.6 keep it: --restore"); err != nil {
 					return err
 				}
 			}

@@ -58,6 +58,7 @@ type Writer struct {
 	givenCTime []byte
 	usedMem    []byte
 	aofBase    []byte
+	givenVer   [][2][]byte // redis-ver / valkey-ver kept under KeepServerVersion
 	pendingAux [][2][]byte
 
 	dropped [featureCount]uint64
@@ -239,7 +240,13 @@ func (w *Writer) flushAux() error {
 	if usedMem == nil {
 		usedMem = []byte("0")
 	}
-	w.writeAux([]byte(verName), []byte(ver))
+	if len(w.givenVer) > 0 {
+		for _, a := range w.givenVer {
+			w.writeAux(a[0], a[1])
+		}
+	} else {
+		w.writeAux([]byte(verName), []byte(ver))
+	}
 	w.writeAux([]byte("redis-bits"), strconv.AppendInt(nil, int64(bits), 10))
 	w.writeAux([]byte("ctime"), ctime)
 	w.writeAux([]byte("used-mem"), usedMem)
@@ -413,8 +420,12 @@ func (w *Writer) flushOut() error {
 func (w *Writer) collectAux(name, value []byte) {
 	cp := func(b []byte) []byte { return append([]byte{}, b...) }
 	switch string(name) {
-	case "redis-ver", "valkey-ver", "redis-bits":
-		// the target's own values are written instead
+	case "redis-ver", "valkey-ver":
+		if w.opts.KeepServerVersion {
+			w.givenVer = append(w.givenVer, [2][]byte{cp(name), cp(value)})
+		}
+	case "redis-bits":
+		// the target's own value is written instead
 	case "ctime":
 		w.givenCTime = cp(value)
 	case "used-mem":
