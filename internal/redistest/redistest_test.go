@@ -192,16 +192,33 @@ func TestCorpus70(t *testing.T) {
 	if !bin.AtLeast(7, 0) {
 		t.Skipf("redis-server %s cannot load RDB 10", bin.Version)
 	}
-	root := filepath.Join(corpusDir(t), "generated", "redis-7.0.15")
+	checkCorpus(t, bin, "redis-7.0.15")
+}
+
+// TestCorpusNewer is TestCorpus70 for the newer builds and the datasets they
+// made: Snapshot must read hash field TTLs from the Redis 7.4 build and
+// Valkey's replies (XINFO STREAM FULL, COMMAND INFO) as the corpus holds them.
+func TestCorpusNewer(t *testing.T) {
+	for _, name := range []string{Redis74, Valkey8} {
+		t.Run(name, func(t *testing.T) {
+			checkCorpus(t, RequireNewer(t, name), name)
+		})
+	}
+}
+
+// checkCorpus loads each dataset a server made into that server and compares
+// Snapshot with the dataset's expected files.
+func checkCorpus(t *testing.T, bin Binaries, serverID string) {
+	root := filepath.Join(corpusDir(t), "generated", serverID)
 	dirs, err := filepath.Glob(filepath.Join(root, "*", "dump.rdb"))
 	if err != nil || len(dirs) == 0 {
-		t.Skipf("no redis-7.0.15 datasets under %s", root)
+		testenv.Missing(t, "the "+serverID+" datasets of the generated corpus")
 	}
 	for _, dump := range dirs {
 		ds := filepath.Dir(dump)
 		t.Run(filepath.Base(ds), func(t *testing.T) {
 			t.Run("rdb", func(t *testing.T) {
-				s := Start(t, Options{RDB: dump})
+				s := Start(t, Options{RDB: dump, Binaries: bin})
 				for _, tc := range []struct {
 					file   string
 					strict bool
@@ -219,7 +236,7 @@ func TestCorpus70(t *testing.T) {
 				}
 			})
 			t.Run("aof", func(t *testing.T) {
-				s := Start(t, Options{AOFDir: filepath.Join(ds, "appendonlydir")})
+				s := Start(t, Options{AOFDir: filepath.Join(ds, "appendonlydir"), Binaries: bin})
 				want, err := canon.ReadFile(filepath.Join(ds, "aof-expected.jsonl"))
 				if err != nil {
 					t.Fatal(err)
