@@ -63,7 +63,7 @@ func (c *aofConverter) streamCommands() error {
 			}
 		}
 	}
-	slices.SortFunc(s.pelIDs, compareIDs)
+	slices.SortFunc(s.pelIDs, rdb.StreamID.Compare)
 	s.pelIDs = slices.Compact(s.pelIDs)
 
 	if err := c.streamEntries(); err != nil {
@@ -96,16 +96,6 @@ func (c *aofConverter) streamCommands() error {
 		s.xdel = s.xdel[n:]
 	}
 	return c.streamSetID(false)
-}
-
-func compareIDs(a, b rdb.StreamID) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
 }
 
 // readStream spools the entries and keeps the rest of the value.
@@ -274,15 +264,14 @@ func (c *aofConverter) streamSetID(first bool) error {
 	// XSETID refuses an entries-added below the stream's length, which
 	// counts the placeholders until they are removed.
 	inflated := max(added, uint64(s.total))
-	zero := rdb.StreamID{}
 	n := added
 	if first {
 		n = inflated
-	} else if inflated == added && (s.xdelCount == 0 || m.MaxDeletedID == zero) {
+	} else if inflated == added && (s.xdelCount == 0 || m.MaxDeletedID.IsZero()) {
 		return nil // the first XSETID said it all
 	}
 	args := append(s.args[:0], "XSETID", c.keyName, idText(last), "ENTRIESADDED", strconv.FormatUint(n, 10))
-	if m.MaxDeletedID != zero && (!first || s.xdelCount == 0) {
+	if !m.MaxDeletedID.IsZero() && (!first || s.xdelCount == 0) {
 		// 0-0 would mean "not given": the stream's own is 0-0 then, as
 		// trimming leaves it; an XDEL of a placeholder raises it, but the
 		// source lost that entry to XDEL too, so its counter is not 0-0.

@@ -2,7 +2,6 @@ package rdb_test
 
 import (
 	"bytes"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,29 +60,15 @@ func TestPayloadRestore(t *testing.T) {
 							want = append(want, l)
 						}
 					}
-					r := rdb.NewReaderBytes(src.data, rdb.ReaderOptions{})
 					db := -1
-					for {
-						e, err := r.Next()
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							t.Fatal(err)
-						}
-						if e.Kind != rdb.EntryKey {
-							continue
-						}
-						val, err := r.ReadValue(0)
-						if err != nil {
-							t.Fatal(err)
-						}
+					eachKey(t, src.data, func(e *rdb.Entry, r *rdb.Reader) {
+						val := readValue(t, r)
 						payload, err := p.Encode(e, val)
 						if err != nil {
 							t.Fatalf("%s: %v", src.name, err)
 						}
 						if payload == nil {
-							continue
+							return
 						}
 						if e.DB+off != db {
 							db = e.DB + off
@@ -107,18 +92,14 @@ func TestPayloadRestore(t *testing.T) {
 						if err != nil {
 							t.Fatalf("%s: the server's DUMP of %q: %v", src.name, e.Key, err)
 						}
-						bv, err := pr.ReadValue(0)
+						bv := readValue(t, pr)
 						pr.Close()
-						if err != nil {
-							t.Fatalf("%s: the server's DUMP of %q: %v", src.name, e.Key, err)
-						}
 						line, err := canon.KeyLine(db, bytes.Clone(e.Key), ttl, bv, true)
 						if err != nil {
 							t.Fatal(err)
 						}
 						dumped = append(dumped, canon.Marshal(line))
-					}
-					r.Close()
+					})
 				}
 				slices.Sort(want)
 				got := transformLines(t, s.Snapshot(t, redistest.SnapshotOptions{Strict: true}), expectView{version: 13})

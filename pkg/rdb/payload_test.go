@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,41 +16,54 @@ import (
 // payloadTargets are the versions payloads are tested at.
 var payloadTargets = []int{7, 9, 10, 11, 12}
 
-// encodeBoth returns the payload of the current key of r made element by
-// element, and the payload of the same value given whole, from a second
-// reader positioned on the same key (vr), which must be byte-identical.
-func encodeBoth(t testing.TB, p1, p2 *rdb.PayloadWriter, e *rdb.Entry, r *rdb.Reader, v *rdb.Value) ([]byte, error) {
+// eachKey calls fn for every key of an RDB file, with the Reader positioned
+// on its value, which fn may read or leave.
+func eachKey(t testing.TB, data []byte, fn func(e *rdb.Entry, r *rdb.Reader)) {
 	t.Helper()
-	if err := p1.StartKey(e, e.Type.Kind(), rdb.UnknownCount); err != nil {
-		if _, err2 := p2.Encode(e, v); err2 == nil || err2.Error() != err.Error() {
-			t.Fatalf("key %q: element path failed (%v), whole value: %v", e.Key, err, err2)
+	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+	defer r.Close()
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			return
 		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind == rdb.EntryKey {
+			fn(e, r)
+		}
+	}
+}
+
+// readValue is r.ReadValue that fails the test.
+func readValue(t testing.TB, r *rdb.Reader) *rdb.Value {
+	t.Helper()
+	v, err := r.ReadValue(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// encodeElems makes the payload of the current key of r element by element.
+func encodeElems(t testing.TB, p *rdb.PayloadWriter, e *rdb.Entry, r *rdb.Reader) ([]byte, error) {
+	t.Helper()
+	if err := p.StartKey(e, e.Type.Kind(), rdb.UnknownCount); err != nil {
 		return nil, err
 	}
 	for {
 		el, err := r.NextElem()
 		if err == io.EOF {
-			break
+			return p.EndKey()
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := p1.WriteElem(el); err != nil {
-			t.Fatalf("key %q: %v", e.Key, err)
+		if err := p.WriteElem(el); err != nil {
+			return nil, err
 		}
 	}
-	a, err := p1.EndKey()
-	b, err2 := p2.Encode(e, v)
-	if (err == nil) != (err2 == nil) {
-		t.Fatalf("key %q: element path: %v, whole value: %v", e.Key, err, err2)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(a, b) {
-		t.Fatalf("key %q: the element path and Encode give different payloads", e.Key)
-	}
-	return append([]byte(nil), a...), nil
 }
 
 // TestPayloadWriter encodes every value of the fixtures and corpus dumps at
@@ -69,42 +81,30 @@ func TestPayloadWriter(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := valueDumps(t, file)
-				p1, p2 := rdb.NewPayloadWriter(opts), rdb.NewPayloadWriter(opts)
-				r := rdb.NewReaderBytes(src.data, rdb.ReaderOptions{})
-				defer r.Close()
-				vr := rdb.NewReaderBytes(src.data, rdb.ReaderOptions{})
-				defer vr.Close()
+				var want []string // the values of the file written for v
+				eachKey(t, file, func(e *rdb.Entry, r *rdb.Reader) {
+					want = append(want, fmt.Sprintf("%q %s", e.Key, valueDump(readValue(t, r))))
+				})
+				var values []*rdb.Value // the source's values, given whole
+				eachKey(t, src.data, func(_ *rdb.Entry, r *rdb.Reader) { values = append(values, readValue(t, r)) })
+				byElems, whole := rdb.NewPayloadWriter(opts), rdb.NewPayloadWriter(opts)
 				var got []string
-				for {
-					e, err := r.Next()
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					ve, err := vr.Next()
-					if err != nil {
-						t.Fatal(err)
-					}
-					if e.Kind != rdb.EntryKey {
-						continue
-					}
-					key := bytes.Clone(ve.Key)
-					val, err := vr.ReadValue(0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					payload, err := encodeBoth(t, p1, p2, e, r, val)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if payload == nil {
-						continue // dropped: a stream below 9
+				i := 0
+				eachKey(t, src.data, func(e *rdb.Entry, r *rdb.Reader) {
+					key := bytes.Clone(e.Key)
+					payload, err := encodeElems(t, byElems, e, r)
+					again, err2 := whole.Encode(&rdb.Entry{Key: key}, values[i])
+					i++
+					switch {
+					case err != nil || err2 != nil:
+						t.Fatalf("key %q: by elements: %v, whole: %v", key, err, err2)
+					case !bytes.Equal(payload, again):
+						t.Fatalf("key %q: the element path and Encode give different payloads", key)
+					case payload == nil:
+						return // dropped: a stream below 9
 					}
 					if pv, ok := rdb.PayloadVersion(payload); pv != v || !ok {
-						t.Fatalf("key %q: footer version %d, checksum ok %v", e.Key, pv, ok)
+						t.Fatalf("key %q: footer version %d, checksum ok %v", key, pv, ok)
 					}
 					pr, pe, err := rdb.OpenPayload(key, payload, rdb.ReaderOptions{Strict: true})
 					if err != nil {
@@ -113,52 +113,19 @@ func TestPayloadWriter(t *testing.T) {
 					if !bytes.Equal(pe.Key, key) {
 						t.Fatalf("OpenPayload gave key %q, want %q", pe.Key, key)
 					}
-					back, err := pr.ReadValue(0)
-					if err != nil {
-						t.Fatalf("key %q: %v", key, err)
-					}
+					back := readValue(t, pr)
 					if _, err := pr.Next(); err != io.EOF {
 						t.Fatalf("key %q: after the value: %v", key, err)
 					}
 					pr.Close()
 					got = append(got, fmt.Sprintf("%q %s", key, valueDump(back)))
-				}
-				if d := diffLines(sortedCopy(want), sortedCopy(got)); d != "" {
+				})
+				if d := diffLines(want, got); d != "" {
 					t.Errorf("payload values differ from the file's:\n%s", d)
 				}
 			})
 		}
 	}
-}
-
-// valueDumps renders every key of a file as `"key" value`.
-func valueDumps(t testing.TB, data []byte) []string {
-	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
-	defer r.Close()
-	var out []string
-	for {
-		e, err := r.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Kind == rdb.EntryKey {
-			key := string(e.Key)
-			v, err := r.ReadValue(0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%q %s", key, valueDump(v)))
-		}
-	}
-}
-
-func sortedCopy(s []string) []string {
-	c := slices.Clone(s)
-	slices.Sort(c)
-	return c
 }
 
 // TestPayloadWriterErrors checks refusals, drops and that an error ends only
