@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 
+	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/engine"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -69,11 +72,13 @@ func aofOptions(c *cli.Context, r *rdb.Reader, f convert.Filter) (convert.AOFOpt
 // AOF reads the result; RDB 10 (Redis 7.0) for an AOF of RESP commands only,
 // which does not say which server wrote it; and more when the replayed
 // dataset holds what that version cannot: hash field TTLs (HPEXPIREAT from a
-// Redis 7.4 that was upgraded since the base was written) need 12, function
-// libraries 10, streams 9.
+// Redis 7.4, or from one upgraded since the base was written) need 12,
+// function libraries 10, streams 9.
 //
-// Only a base older than 12 leads to a walk of the dataset, which stops at the
-// first hash field with a TTL.
+// Whether the data has field TTLs (or streams) is decided by a walk of the
+// dataset, which costs about a third of writing it; so it is done only when
+// the AOF's commands include one that can make them (see commandsMayNeed),
+// and it stops at the first field with a TTL.
 func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
 	h := rdb.Header{Magic: "REDIS", Version: 10}
 	base, ok := baseHeader(files)
@@ -87,25 +92,92 @@ func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
 	if len(e.Functions()) > 0 {
 		need = max(need, 10)
 	}
-	errFound := errors.New("found")
-	e.EachReused(func(_ int, _ []byte, _ *rdb.Entry, v *rdb.Value) error {
-		switch v.Kind {
-		case rdb.KindStream:
-			need = max(need, 9)
-		case rdb.KindHash:
-			for _, f := range v.Hash {
-				if f.ExpireAtMs != 0 {
-					need = 12
-					return errFound
+	fieldTTLs, streams := commandsMayNeed(files)
+	if fieldTTLs || (streams && need < 9) {
+		errFound := errors.New("found")
+		e.EachReused(func(_ int, _ []byte, _ *rdb.Entry, v *rdb.Value) error {
+			switch v.Kind {
+			case rdb.KindStream:
+				need = max(need, 9)
+			case rdb.KindHash:
+				for _, f := range v.Hash {
+					if f.ExpireAtMs != 0 {
+						need = 12
+						return errFound
+					}
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if need != h.Version {
 		h = rdb.Header{Magic: "REDIS", Version: need}
 	}
 	return h
+}
+
+// commandsMayNeed reads the command names of an AOF's RESP files (not its
+// RDB base, nor a file with an RDB preamble: only Redis 4.0-6.2 write those,
+// which know neither field TTLs nor, below 5.0, streams) and says whether one
+// can give a hash field a TTL (HEXPIRE, HPEXPIRE, HEXPIREAT, HPEXPIREAT,
+// HSETEX, HGETEX, and RESTORE, whose payload may hold one) or make a stream
+// (XADD, RESTORE). Arguments are skipped unread, so this costs a fraction of
+// a walk of the dataset. A file it cannot read counts as a yes.
+func commandsMayNeed(files []convert.AOFFile) (fieldTTLs, streams bool) {
+	for _, f := range files {
+		ttl, st := fileMayNeed(f.Path)
+		fieldTTLs, streams = fieldTTLs || ttl, streams || st
+		if fieldTTLs && streams {
+			break
+		}
+	}
+	return fieldTTLs, streams
+}
+
+func fileMayNeed(path string) (fieldTTLs, streams bool) {
+	in, err := os.Open(path)
+	if err != nil {
+		return true, true
+	}
+	defer in.Close()
+	br := bufio.NewReaderSize(in, 1<<20)
+	if head, _ := br.Peek(5); string(head) == "REDIS" || string(head) == "VALKE" {
+		return false, false // an RDB base or preamble: its version says
+	}
+	r := aof.NewReader(br, aof.ReaderOptions{})
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			return // the end, or a torn tail the replay dropped
+		}
+		if rec.Kind != aof.KindCommand {
+			continue
+		}
+		name, err := r.NextArg()
+		if err != nil {
+			return
+		}
+		for _, c := range commandNames {
+			if bytes.EqualFold(name, c.name) {
+				fieldTTLs, streams = fieldTTLs || c.fieldTTLs, streams || c.stream
+			}
+		}
+		if fieldTTLs && streams {
+			return
+		}
+	}
+}
+
+// commandNames are the commands commandsMayNeed looks for, and what each may
+// make: field TTLs, streams.
+var commandNames = []struct {
+	name              []byte
+	fieldTTLs, stream bool
+}{
+	{[]byte("hexpire"), true, false}, {[]byte("hpexpire"), true, false},
+	{[]byte("hexpireat"), true, false}, {[]byte("hpexpireat"), true, false},
+	{[]byte("hsetex"), true, false}, {[]byte("hgetex"), true, false},
+	{[]byte("restore"), true, true}, {[]byte("xadd"), false, true},
 }
 
 // baseHeader is the header of the RDB part that starts an AOF: its base or
