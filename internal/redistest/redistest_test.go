@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -284,5 +286,85 @@ func TestNewerServers(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", bin.CheckRDB, err, out)
 			}
 		})
+	}
+}
+
+// TestPipeline checks that replies come back in order, an error reply among
+// them.
+func TestPipeline(t *testing.T) {
+	s := Start(t, Options{})
+	c := s.Client(t)
+	replies, err := c.Pipeline([][]any{{"SET", "k", "v"}, {"INCR", "k"}, {"GET", "k"}, {"RPUSH", "l", 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 4 || replies[0] != SimpleString("OK") || replies[3] != Int(2) {
+		t.Fatalf("replies %s", Describe(Array(replies)))
+	}
+	if e, ok := replies[1].(Error); !ok || !strings.HasPrefix(string(e), "ERR") {
+		t.Fatalf("INCR of a string: %s", Describe(replies[1]))
+	}
+	if b, err := ToBytes(replies[2], nil); err != nil || string(b) != "v" {
+		t.Fatalf("GET: %q %v", b, err)
+	}
+	if _, err := c.Pipeline([][]any{{"SET", "k", struct{}{}}}); err == nil {
+		t.Fatal("a bad argument was sent")
+	}
+	if r, err := c.Do("PING"); err != nil || r != SimpleString("PONG") {
+		t.Fatalf("the connection after a refused pipeline: %s, %v", Describe(r), err)
+	}
+}
+
+// TestSnapshotPages checks Snapshot on values larger than one page: a list,
+// a stream, and (on the Redis 7.4 build) a hash whose field TTLs take two
+// HPEXPIRETIME commands.
+func TestSnapshotPages(t *testing.T) {
+	s := Start(t, Options{Binaries: RequireNewer(t, Redis74)})
+	c := s.Client(t)
+	const n = pageSize + 7
+	var cmds [][]any
+	for i := range n {
+		cmds = append(cmds, []any{"RPUSH", "list", i}, []any{"XADD", "stream", fmt.Sprintf("1-%d", i+1), "f", i},
+			[]any{"HSET", "hash", i, i})
+		if i%3 == 0 {
+			cmds = append(cmds, []any{"HPEXPIREAT", "hash", 4102444800000 + int64(i), "FIELDS", 1, i})
+		}
+		if len(cmds) > 2000 {
+			if _, err := c.Pipeline(cmds); err != nil {
+				t.Fatal(err)
+			}
+			cmds = cmds[:0]
+		}
+	}
+	if _, err := c.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	lines := s.Snapshot(t, SnapshotOptions{})
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["type"] {
+		case "list":
+			if v := m["value"].([]any); len(v) != n || v[n-1] != "s:"+strconv.Itoa(n-1) {
+				t.Errorf("list: %d elements", len(v))
+			}
+		case "stream":
+			if v := m["value"].(map[string]any)["entries"].([]any); len(v) != n {
+				t.Errorf("stream: %d entries", len(v))
+			}
+		case "hash":
+			ttls := m["field_expire_at_ms"].(map[string]any)
+			if v := m["value"].([]any); len(v) != n || len(ttls) != (n+2)/3 || ttls["s:"+strconv.Itoa(n-1)] != nil && (n-1)%3 != 0 {
+				t.Errorf("hash: %d fields, %d TTLs", len(v), len(ttls))
+			}
+			if ms := ttls["s:"+strconv.Itoa(pageSize+2)]; ms != float64(4102444800000+pageSize+2) {
+				t.Errorf("hash: TTL of field %d on the second page: %v", pageSize+2, ms)
+			}
+		}
 	}
 }
