@@ -53,6 +53,12 @@ func TestPayloadRestore(t *testing.T) {
 				p := rdb.NewPayloadWriter(opts)
 				var want, dumped []string
 				keys := 0
+				var batch []restoreItem
+				flush := func() {
+					dumped = append(dumped, restoreBatch(t, c, batch)...)
+					keys += len(batch)
+					batch = batch[:0]
+				}
 				for si, src := range srcs {
 					off := si * dbStride
 					for _, l := range transformLines(t, canonLines(t, src.data), expectView{version: v, redis70: true, dbOffset: off}) {
@@ -60,7 +66,6 @@ func TestPayloadRestore(t *testing.T) {
 							want = append(want, l)
 						}
 					}
-					db := -1
 					eachKey(t, src.data, func(e *rdb.Entry, r *rdb.Reader) {
 						val := readValue(t, r)
 						payload, err := p.Encode(e, val)
@@ -70,37 +75,16 @@ func TestPayloadRestore(t *testing.T) {
 						if payload == nil {
 							return
 						}
-						if e.DB+off != db {
-							db = e.DB + off
-							if _, err := c.Do("SELECT", db); err != nil {
-								t.Fatal(err)
-							}
-						}
-						ttl := int64(0)
+						it := restoreItem{src: src.name, db: e.DB + off, key: bytes.Clone(e.Key), payload: bytes.Clone(payload)}
 						if e.HasExpire {
-							ttl = e.ExpireAtMs
+							it.ttl = e.ExpireAtMs
 						}
-						if _, err := c.Do("RESTORE", e.Key, ttl, payload, "ABSTTL"); err != nil {
-							t.Fatalf("%s: RESTORE %q (%s): %v", src.name, e.Key, val.Kind, err)
+						if batch = append(batch, it); len(batch) == 500 {
+							flush()
 						}
-						keys++
-						back, err := redistest.ToBytes(c.Do("DUMP", e.Key))
-						if err != nil {
-							t.Fatal(err)
-						}
-						pr, _, err := rdb.OpenPayload(e.Key, back, rdb.ReaderOptions{Strict: true})
-						if err != nil {
-							t.Fatalf("%s: the server's DUMP of %q: %v", src.name, e.Key, err)
-						}
-						bv := readValue(t, pr)
-						pr.Close()
-						line, err := canon.KeyLine(db, bytes.Clone(e.Key), ttl, bv, true)
-						if err != nil {
-							t.Fatal(err)
-						}
-						dumped = append(dumped, canon.Marshal(line))
 					})
 				}
+				flush()
 				slices.Sort(want)
 				got := transformLines(t, s.Snapshot(t, redistest.SnapshotOptions{Strict: true}), expectView{version: 13})
 				if d := diffLines(want, got); d != "" {
@@ -113,4 +97,66 @@ func TestPayloadRestore(t *testing.T) {
 			})
 		}
 	}
+}
+
+// restoreItem is a key to RESTORE.
+type restoreItem struct {
+	src     string
+	db      int
+	key     []byte
+	ttl     int64
+	payload []byte
+}
+
+// restoreBatch RESTOREs the items in one pipeline, then DUMPs them in another
+// and returns the canonical line of each value the server gave back.
+func restoreBatch(t *testing.T, c *redistest.Client, items []restoreItem) []string {
+	t.Helper()
+	withDB := func(cmd func(it restoreItem) []any) ([][]any, []int) {
+		var cmds [][]any
+		var at []int // index of each item's command
+		db := -1
+		for _, it := range items {
+			if it.db != db {
+				db = it.db
+				cmds = append(cmds, []any{"SELECT", db})
+			}
+			at = append(at, len(cmds))
+			cmds = append(cmds, cmd(it))
+		}
+		return cmds, at
+	}
+	cmds, at := withDB(func(it restoreItem) []any { return []any{"RESTORE", it.key, it.ttl, it.payload, "ABSTTL"} })
+	replies, err := c.Pipeline(cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		if e, ok := replies[at[i]].(redistest.Error); ok {
+			t.Fatalf("%s: RESTORE %q: %s", it.src, it.key, e)
+		}
+	}
+	cmds, at = withDB(func(it restoreItem) []any { return []any{"DUMP", it.key} })
+	if replies, err = c.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, it := range items {
+		back, err := redistest.ToBytes(replies[at[i]], nil)
+		if err != nil {
+			t.Fatalf("%s: DUMP %q: %v", it.src, it.key, err)
+		}
+		pr, _, err := rdb.OpenPayload(it.key, back, rdb.ReaderOptions{Strict: true})
+		if err != nil {
+			t.Fatalf("%s: the server's DUMP of %q: %v", it.src, it.key, err)
+		}
+		bv := readValue(t, pr)
+		pr.Close()
+		line, err := canon.KeyLine(it.db, it.key, it.ttl, bv, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, canon.Marshal(line))
+	}
+	return lines
 }
