@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
@@ -170,7 +171,7 @@ func capabilitiesOf(t rdb.WriterOptions) capabilities {
 		c.name = fmt.Sprintf("%s %s (RDB %d)", family, t.ServerVersion, v)
 	}
 	if v == 80 {
-		c.name = "Valkey " + t.ServerVersion + " (VALKEY080)"
+		c.name = "Valkey 9 (VALKEY080)"
 	}
 	return c
 }
@@ -200,10 +201,8 @@ func (c *aofConverter) stats() AOFStats {
 			counts[d.Feature] += d.Count
 		}
 	}
-	for f := rdb.Feature(1); f < 64; f++ {
-		if n := counts[f]; n > 0 {
-			st.Dropped = append(st.Dropped, rdb.DropCount{Feature: f, Count: n})
-		}
+	for _, f := range slices.Sorted(maps.Keys(counts)) {
+		st.Dropped = append(st.Dropped, rdb.DropCount{Feature: f, Count: counts[f]})
 	}
 	return st
 }
@@ -233,12 +232,15 @@ func (e *KeyError) Error() string { return "key " + rdb.QuoteBytes(e.Key) + ": "
 func (e *KeyError) Unwrap() error { return e.Err }
 
 func (c *aofConverter) function(e *rdb.Entry) error {
-	if !c.can.functions {
-		return c.drop(rdb.FeatureFunctions, c.o.Target.DropFunctions, nil, "function libraries cannot be written", "FUNCTION LOAD needs Redis 7.0, RDB 10")
-	}
 	code := e.Function
 	if f := e.FunctionPreGA; f != nil {
+		// as Redis 7.0 converts a 7.0-RC record
 		code = []byte("#!" + string(f.Engine) + " name=" + string(f.Name) + "\n" + string(f.Code))
+	}
+	if !c.can.functions {
+		shebang, _, _ := bytes.Cut(code, []byte("\n"))
+		return c.drop(rdb.FeatureFunctions, c.o.Target.DropFunctions, nil,
+			"function library "+rdb.QuoteBytes(shebang)+" cannot be written", "FUNCTION LOAD needs Redis 7.0, RDB 10")
 	}
 	return c.cmd("FUNCTION", "LOAD", code)
 }
