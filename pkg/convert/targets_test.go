@@ -67,17 +67,9 @@ func targetSources(t *testing.T) []targetSource {
 			t.Fatal(err)
 		}
 		s := targetSource{name: name, data: data, want: want, wantAOF: normalizeForAOF(t, want, false, false)}
-		r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
-		for {
-			e, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachRecord(t, data, func(e *rdb.Entry, r *rdb.Reader) error {
 			if e.Kind != rdb.EntryKey || e.Type.Kind() != rdb.KindHash {
-				continue
+				return nil
 			}
 			key := bytes.Clone(e.Key)
 			v, err := r.ReadValue(0)
@@ -92,8 +84,8 @@ func targetSources(t *testing.T) []targetSource {
 					}
 				}
 			}
-		}
-		r.Close()
+			return nil
+		})
 		out = append(out, s)
 	}
 	return out
@@ -119,15 +111,7 @@ func mergeSources(t *testing.T, srcs []targetSource) (targetSource, int) {
 	var codes canon.Set
 	for i, src := range srcs {
 		off := i * dbStride
-		r := rdb.NewReaderBytes(src.data, rdb.ReaderOptions{})
-		for {
-			e, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		err := eachRecord(t, src.data, func(e *rdb.Entry, r *rdb.Reader) error {
 			switch e.Kind {
 			case rdb.EntryFunction:
 				name, _, _ := strings.Cut(string(e.Function), "\n")
@@ -135,27 +119,28 @@ func mergeSources(t *testing.T, srcs []targetSource) (targetSource, int) {
 					if code != string(e.Function) {
 						t.Fatalf("%s: library %q differs from another source's", src.name, name)
 					}
-					continue
+					return nil
 				}
 				libs[name] = string(e.Function)
 				codes = append(codes, bytes.Clone(e.Function))
-				err = w.WriteEntry(e)
+				return w.WriteEntry(e)
 			case rdb.EntryKey:
 				if e.DB >= dbStride {
 					t.Fatalf("%s uses database %d; the merge assumes < %d", src.name, e.DB, dbStride)
 				}
 				e2 := *e
 				e2.DB += off
-				var v *rdb.Value
-				if v, err = r.ReadValue(0); err == nil {
-					err = w.WriteKey(&e2, v)
+				v, err := r.ReadValue(0)
+				if err != nil {
+					return err
 				}
+				return w.WriteKey(&e2, v)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		r.Close()
 		shift := func(lines []string) []string {
 			var out []string
 			for _, l := range normalizeKeep(t, lines, func(m map[string]any) {
@@ -330,11 +315,11 @@ func TestRDBTargets(t *testing.T) {
 			}
 			drop := src.ttlFields > 0 && !ts.fieldTTLs
 			if drop {
-				_, err := writeRDB(src.data, opts)
+				_, err := writeRDB(t, src.data, opts)
 				checkRefusal(t, err, src)
 				opts.DropFieldTTLs = true
 			}
-			file, err := writeRDB(src.data, opts)
+			file, err := writeRDB(t, src.data, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -357,33 +342,43 @@ func TestRDBTargets(t *testing.T) {
 	}
 }
 
-// writeRDB copies an RDB file through a Writer with opts.
-func writeRDB(data []byte, opts rdb.WriterOptions) ([]byte, error) {
+// eachRecord calls fn for every record of an RDB file, the Reader positioned
+// on a key's value, and returns the first error fn returns; a file it cannot
+// read fails the test.
+func eachRecord(t *testing.T, data []byte, fn func(e *rdb.Entry, r *rdb.Reader) error) error {
+	t.Helper()
 	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
 	defer r.Close()
-	var out bytes.Buffer
-	w := rdb.NewWriter(&out, opts)
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			t.Fatal(err)
 		}
+		if err := fn(e, r); err != nil {
+			return err
+		}
+	}
+}
+
+// writeRDB copies an RDB file through a Writer with opts.
+func writeRDB(t *testing.T, data []byte, opts rdb.WriterOptions) ([]byte, error) {
+	var out bytes.Buffer
+	w := rdb.NewWriter(&out, opts)
+	err := eachRecord(t, data, func(e *rdb.Entry, r *rdb.Reader) error {
 		if e.Kind != rdb.EntryKey {
-			if err := w.WriteEntry(e); err != nil {
-				return nil, err
-			}
-			continue
+			return w.WriteEntry(e)
 		}
 		v, err := r.ReadValue(0)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := w.WriteKey(e, v); err != nil {
-			return nil, err
-		}
+		return w.WriteKey(e, v)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := w.Close(); err != nil {
 		return nil, err
