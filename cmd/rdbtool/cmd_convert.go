@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
@@ -28,8 +27,9 @@ const convertDescription = `Converts between RDB files of any version, rdbtool's
    rdb  -> json   the JSON Lines of "rdbtool dump" (or a JSON array: OUT.json)
    json -> rdb    the dump's JSON back into an RDB file
    rdb  -> aof    the commands that recreate every key (--to aof), or RESTORE
-                  payloads (--restore); a single file, or with --aof-dir a
-                  ready-to-use multi-part folder with its manifest
+                  payloads (--restore), for the target server: only commands
+                  it knows, payloads in its RDB version; a single file, or
+                  with --aof-dir a ready-to-use multi-part folder
    aof  -> rdb    replays an AOF file, an AOF folder (appendonlydir/ or its
                   manifest) or a Redis data folder offline, as a server
                   loading it would, and saves the dataset; --until T,
@@ -37,15 +37,21 @@ const convertDescription = `Converts between RDB files of any version, rdbtool's
                   (point-in-time recovery)
 
 The input format is detected from its first bytes; the output format is --to,
-or else OUT's extension (.rdb, .jsonl, .json, .aof), else rdb. The RDB version
-written defaults to the input's own (for JSON: the version on its first line).
-A server refuses files newer than itself: write 10 for Redis 7.0, 9 for
-Redis 5.0-6.2, VALKEY080 for Valkey 9 (docs/versions.md lists every server).
+or else OUT's extension (.rdb, .jsonl, .json, .aof), else rdb. The target (the
+RDB version written, or the server an AOF is for) defaults to the input's own
+(for JSON: the version on its first line; its redis-ver/valkey-ver is kept).
+For an AOF input it is the version the data needs: that of its RDB base or
+preamble, RDB 10 (Redis 7.0) for RESP commands only, 12 when the replayed data
+has hash-field TTLs. A server refuses files newer than itself: write 10 for
+Redis 7.0, 9 for Redis 5.0-6.2, --target valkey:8.0 for Valkey 7.2-8.1,
+VALKEY080 for Valkey 9 (docs/versions.md lists every server).
 
-When the target cannot hold something (field TTLs below RDB 12, functions below
-10, streams below 9, a Redis 8.6 stream's idempotency state below 13), the
-conversion stops with an error naming the key, unless the matching --drop-*
-flag says to leave it out; what was dropped is counted on standard error.
+When the target cannot hold something (field TTLs below RDB 12 and on Valkey
+7.2-8.1, functions below 10, streams below 9, a Redis 8.6 stream's idempotency
+state below 13; in an AOF also module values without --restore), the
+conversion stops (exit 4) with an error naming the first key and the flag,
+unless the matching --drop-* flag says to leave it out; what was dropped is
+counted on standard error.
 
 OUT is written to a temporary file (or folder) beside it and renamed when
 complete; an existing OUT is replaced only with --force. The key filters of
@@ -58,6 +64,7 @@ Examples:
    rdbtool convert keys.jsonl restored.rdb
    rdbtool convert --to aof --aof-dir dump.rdb appendonlydir
    rdbtool convert --to aof --restore --key 'user:*' dump.rdb users.aof
+   rdbtool convert --to aof --target valkey:8.0 --drop-field-ttls dump.rdb v.aof
    rdbtool convert --target redis:7.0 /var/lib/redis/appendonlydir dump.rdb
    rdbtool convert --until-command FLUSHALL appendonly.aof before-flush.rdb`
 
@@ -70,8 +77,8 @@ func convertCommand() *cli.Command {
 		ArgsUsage:   "IN OUT",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "output `FORMAT`: rdb, jsonl, json or aof (default: from OUT's extension)"},
-			&cli.StringFlag{Name: "rdb-version", Usage: "RDB `VERSION` to write: 7-13, or VALKEY080 (default: the input's)"},
-			&cli.StringFlag{Name: "target", Usage: "write for `SERVER`, e.g. redis:7.0, redis:7.4, valkey:9.0 (see docs/versions.md)"},
+			&cli.StringFlag{Name: "rdb-version", Usage: "RDB `VERSION` to write (also of --restore payloads): 7-13, or VALKEY080 (default: the input's; for an AOF input, what its data needs)"},
+			&cli.StringFlag{Name: "target", Usage: "write for `SERVER`, e.g. redis:7.0, redis:7.4, valkey:8.0, valkey:9.0: RDB version, AOF commands and payloads (see docs/versions.md)"},
 			&cli.BoolFlag{Name: "aof-dir", Usage: "with --to aof: OUT is a multi-part AOF folder (base, empty incr, manifest)"},
 			&cli.BoolFlag{Name: "restore", Usage: "with --to aof: RESTORE ... ABSTTL with DUMP payloads instead of rebuilding commands"},
 			&cli.BoolFlag{Name: "drop-field-ttls", Usage: "leave out hash-field TTLs the target cannot hold"},
@@ -165,12 +172,17 @@ func runConvert(c *cli.Context) error {
 	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 
+	var drops []rdb.DropCount // of an AOF output; an RDB writer reports its own
 	switch {
 	case to == "jsonl" || to == "json":
 		_, err = convert.DumpJSON(r, bw, convert.DumpOptions{Filter: filter, Array: to == "json"})
 	case to == "aof":
-		w := aof.NewWriter(bw)
-		_, err = convert.RDBToAOF(r, w, aofOptions(c, filter))
+		var ao convert.AOFOptions
+		if ao, err = aofOptions(c, r, filter); err == nil {
+			var st convert.AOFStats
+			st, err = convert.RDBToAOF(r, aof.NewWriter(bw), ao)
+			drops = st.Dropped
+		}
 	case inFormat == "rdb":
 		err = rdbToRDB(c, r, bw, filter)
 	default:
@@ -183,7 +195,11 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	prog.Stop()
-	return out.Commit(c.Bool("force"))
+	if err := out.Commit(c.Bool("force")); err != nil {
+		return err
+	}
+	reportDrops(c, drops)
+	return nil
 }
 
 // outputFormat picks the output format from --to or OUT's extension.
@@ -220,27 +236,21 @@ func sniffFormat(head []byte) string {
 	return ""
 }
 
-func aofOptions(c *cli.Context, f convert.Filter) convert.AOFOptions {
-	o := convert.AOFOptions{Filter: f, Restore: c.Bool("restore"), DropFieldTTLs: c.Bool("drop-field-ttls")}
-	if v := c.String("rdb-version"); v != "" {
-		o.RestoreVersion, _ = strconv.Atoi(v)
-	}
-	return o
-}
-
 // writerOptions resolves --rdb-version / --target, defaulting to header.
 func writerOptions(c *cli.Context, def rdb.Header) (rdb.WriterOptions, error) {
 	name := c.String("target")
 	if name == "" {
 		name = c.String("rdb-version")
 	}
-	if name == "" {
+	own := name == ""
+	if own {
 		name = def.String()
 	}
 	o, err := rdb.TargetVersion(name)
 	if err != nil {
 		return o, usagef("convert", "%v", err)
 	}
+	o.KeepServerVersion = own // a copy at the input's version changes nothing
 	o.DropFieldTTLs = c.Bool("drop-field-ttls")
 	o.DropFunctions = c.Bool("drop-functions")
 	o.DropStreams = c.Bool("drop-streams")
@@ -251,11 +261,7 @@ func writerOptions(c *cli.Context, def rdb.Header) (rdb.WriterOptions, error) {
 }
 
 // reportDropped says on standard error what the target could not hold.
-func reportDropped(c *cli.Context, w *rdb.Writer) {
-	for _, d := range w.Dropped() {
-		fmt.Fprintf(c.App.ErrWriter, "rdbtool: dropped %d × %s (not supported by the target)\n", d.Count, d.Feature)
-	}
-}
+func reportDropped(c *cli.Context, w *rdb.Writer) { reportDrops(c, w.Dropped()) }
 
 func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filter) error {
 	h, err := r.Header()
@@ -364,7 +370,12 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 	r, stop := openRDB(in, rdb.ReaderOptions{})
 	defer stop()
 	bw := bufio.NewWriterSize(f, 256<<10)
-	if _, err := convert.RDBToAOF(r, aof.NewWriter(bw), aofOptions(c, filter)); err != nil {
+	ao, err := aofOptions(c, r, filter)
+	if err != nil {
+		return newFileError(in.Name, in, err)
+	}
+	st, err := convert.RDBToAOF(r, aof.NewWriter(bw), ao)
+	if err != nil {
 		return newFileError(in.Name, in, err)
 	}
 	if err := errors.Join(bw.Flush(), f.Sync(), f.Close()); err != nil {
@@ -389,6 +400,7 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 		return err
 	}
 	committed = true
+	reportDrops(c, st.Dropped)
 	return nil
 }
 
@@ -444,7 +456,8 @@ func replayError(err error) error {
 }
 
 // replayForCLI replays IN with the engine under the --until* flags and returns
-// the writer options of --target/--rdb-version (default: Redis 7.0's format).
+// the writer options of --target/--rdb-version (default: the version the
+// input needs, see replayTarget).
 func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.ReplayStats, []convert.AOFFile, rdb.WriterOptions, error) {
 	var st convert.ReplayStats
 	files, err := convert.AOFFiles(inPath)
@@ -465,7 +478,7 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
 	}
 	reportErrorReplies(c, st)
-	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
+	o, err := writerOptions(c, replayTarget(files, e))
 	return e, st, files, o, err
 }
 

@@ -27,8 +27,10 @@ RESP with --base aof), the layout of Redis 6.2 and older.
 The input is never changed. OUT is built in a temporary folder beside it and
 renamed when complete; an existing OUT is replaced only with --force.
 --until, --until-offset and --until-command stop the replay early, as for
-"rdbtool convert". The RDB base is written for Redis 7.0 unless --target or
---rdb-version says otherwise.
+"rdbtool convert". The base is written for the server the input needs unless
+--target or --rdb-version says otherwise: at the version of the input's own RDB
+base or preamble, RDB 10 (Redis 7.0) for RESP commands only, 12 when the data
+has hash-field TTLs (a --base aof uses only commands that server knows).
 
 Examples:
    rdbtool rewrite /var/lib/redis/appendonlydir /tmp/appendonlydir
@@ -45,8 +47,8 @@ func rewriteCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "base", Value: "rdb", Usage: "base `FORMAT`: rdb or aof"},
 			&cli.BoolFlag{Name: "single-file", Usage: "write one AOF file instead of a folder"},
-			&cli.StringFlag{Name: "rdb-version", Usage: "RDB `VERSION` of an RDB base (default 10, Redis 7.0)"},
-			&cli.StringFlag{Name: "target", Usage: "write the base for `SERVER`, e.g. redis:7.4"},
+			&cli.StringFlag{Name: "rdb-version", Usage: "RDB `VERSION` of the base (default: what the input needs, see above)"},
+			&cli.StringFlag{Name: "target", Usage: "write the base for `SERVER`, e.g. redis:7.0, redis:7.4, valkey:8.0"},
 			&cli.BoolFlag{Name: "drop-field-ttls", Usage: "leave out hash-field TTLs the target cannot hold"},
 			&cli.BoolFlag{Name: "drop-functions", Usage: "leave out function libraries the target cannot hold"},
 			&cli.BoolFlag{Name: "drop-streams", Usage: "leave out streams the target cannot hold"},

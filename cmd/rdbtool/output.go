@@ -226,6 +226,9 @@ type failure struct {
 
 // describe takes err apart for a report.
 func describe(err error) failure {
+	if text, ok := describeRefusal(err); ok {
+		return failure{What: text}
+	}
 	var pe *rdb.ParseError
 	if !errors.As(err, &pe) {
 		var ue *rdb.UnsupportedError

@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,16 +194,33 @@ func TestCorpus70(t *testing.T) {
 	if !bin.AtLeast(7, 0) {
 		t.Skipf("redis-server %s cannot load RDB 10", bin.Version)
 	}
-	root := filepath.Join(corpusDir(t), "generated", "redis-7.0.15")
+	checkCorpus(t, bin, "redis-7.0.15")
+}
+
+// TestCorpusNewer is TestCorpus70 for the newer builds and the datasets they
+// made: Snapshot must read hash field TTLs from the Redis 7.4 build and
+// Valkey's replies (XINFO STREAM FULL, COMMAND INFO) as the corpus holds them.
+func TestCorpusNewer(t *testing.T) {
+	for _, name := range []string{Redis74, Valkey8} {
+		t.Run(name, func(t *testing.T) {
+			checkCorpus(t, RequireNewer(t, name), name)
+		})
+	}
+}
+
+// checkCorpus loads each dataset a server made into that server and compares
+// Snapshot with the dataset's expected files.
+func checkCorpus(t *testing.T, bin Binaries, serverID string) {
+	root := filepath.Join(corpusDir(t), "generated", serverID)
 	dirs, err := filepath.Glob(filepath.Join(root, "*", "dump.rdb"))
 	if err != nil || len(dirs) == 0 {
-		t.Skipf("no redis-7.0.15 datasets under %s", root)
+		testenv.Missing(t, "the "+serverID+" datasets of the generated corpus")
 	}
 	for _, dump := range dirs {
 		ds := filepath.Dir(dump)
 		t.Run(filepath.Base(ds), func(t *testing.T) {
 			t.Run("rdb", func(t *testing.T) {
-				s := Start(t, Options{RDB: dump})
+				s := Start(t, Options{RDB: dump, Binaries: bin})
 				for _, tc := range []struct {
 					file   string
 					strict bool
@@ -219,7 +238,7 @@ func TestCorpus70(t *testing.T) {
 				}
 			})
 			t.Run("aof", func(t *testing.T) {
-				s := Start(t, Options{AOFDir: filepath.Join(ds, "appendonlydir")})
+				s := Start(t, Options{AOFDir: filepath.Join(ds, "appendonlydir"), Binaries: bin})
 				want, err := canon.ReadFile(filepath.Join(ds, "aof-expected.jsonl"))
 				if err != nil {
 					t.Fatal(err)
@@ -267,5 +286,85 @@ func TestNewerServers(t *testing.T) {
 				t.Fatalf("%s: %v\n%s", bin.CheckRDB, err, out)
 			}
 		})
+	}
+}
+
+// TestPipeline checks that replies come back in order, an error reply among
+// them.
+func TestPipeline(t *testing.T) {
+	s := Start(t, Options{})
+	c := s.Client(t)
+	replies, err := c.Pipeline([][]any{{"SET", "k", "v"}, {"INCR", "k"}, {"GET", "k"}, {"RPUSH", "l", 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 4 || replies[0] != SimpleString("OK") || replies[3] != Int(2) {
+		t.Fatalf("replies %s", Describe(Array(replies)))
+	}
+	if e, ok := replies[1].(Error); !ok || !strings.HasPrefix(string(e), "ERR") {
+		t.Fatalf("INCR of a string: %s", Describe(replies[1]))
+	}
+	if b, err := ToBytes(replies[2], nil); err != nil || string(b) != "v" {
+		t.Fatalf("GET: %q %v", b, err)
+	}
+	if _, err := c.Pipeline([][]any{{"SET", "k", struct{}{}}}); err == nil {
+		t.Fatal("a bad argument was sent")
+	}
+	if r, err := c.Do("PING"); err != nil || r != SimpleString("PONG") {
+		t.Fatalf("the connection after a refused pipeline: %s, %v", Describe(r), err)
+	}
+}
+
+// TestSnapshotPages checks Snapshot on values larger than one page: a list,
+// a stream, and (on the Redis 7.4 build) a hash whose field TTLs take two
+// HPEXPIRETIME commands.
+func TestSnapshotPages(t *testing.T) {
+	s := Start(t, Options{Binaries: RequireNewer(t, Redis74)})
+	c := s.Client(t)
+	const n = pageSize + 7
+	var cmds [][]any
+	for i := range n {
+		cmds = append(cmds, []any{"RPUSH", "list", i}, []any{"XADD", "stream", fmt.Sprintf("1-%d", i+1), "f", i},
+			[]any{"HSET", "hash", i, i})
+		if i%3 == 0 {
+			cmds = append(cmds, []any{"HPEXPIREAT", "hash", 4102444800000 + int64(i), "FIELDS", 1, i})
+		}
+		if len(cmds) > 2000 {
+			if _, err := c.Pipeline(cmds); err != nil {
+				t.Fatal(err)
+			}
+			cmds = cmds[:0]
+		}
+	}
+	if _, err := c.Pipeline(cmds); err != nil {
+		t.Fatal(err)
+	}
+	lines := s.Snapshot(t, SnapshotOptions{})
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		switch m["type"] {
+		case "list":
+			if v := m["value"].([]any); len(v) != n || v[n-1] != "s:"+strconv.Itoa(n-1) {
+				t.Errorf("list: %d elements", len(v))
+			}
+		case "stream":
+			if v := m["value"].(map[string]any)["entries"].([]any); len(v) != n {
+				t.Errorf("stream: %d entries", len(v))
+			}
+		case "hash":
+			ttls := m["field_expire_at_ms"].(map[string]any)
+			if v := m["value"].([]any); len(v) != n || len(ttls) != (n+2)/3 || ttls["s:"+strconv.Itoa(n-1)] != nil && (n-1)%3 != 0 {
+				t.Errorf("hash: %d fields, %d TTLs", len(v), len(ttls))
+			}
+			if ms := ttls["s:"+strconv.Itoa(pageSize+2)]; ms != float64(4102444800000+pageSize+2) {
+				t.Errorf("hash: TTL of field %d on the second page: %v", pageSize+2, ms)
+			}
+		}
 	}
 }

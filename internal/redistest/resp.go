@@ -108,23 +108,76 @@ func cmdName(args []any) string {
 	return "?"
 }
 
-// write sends one command. Every argument is converted before anything is
-// buffered, so a bad argument leaves the connection clean.
-func (c *Client) write(args []any) error {
+// Pipeline sends cmds at once and reads their replies, in order: one round
+// trip for all of them, where Do costs one each. An error reply is returned
+// as an Error among the replies, so that one failing command hides none of
+// the others; the error is for I/O and protocol failures (the connection is
+// then unusable) and for a bad argument (then nothing was sent). Keep batches
+// to a few thousand commands: the server holds every reply until it is read.
+func (c *Client) Pipeline(cmds [][]any) ([]Reply, error) {
+	if c.Timeout > 0 {
+		c.conn.SetDeadline(time.Now().Add(c.Timeout))
+		defer c.conn.SetDeadline(time.Time{})
+	}
+	all := make([][][]byte, len(cmds))
+	for i, args := range cmds {
+		if len(args) == 0 {
+			return nil, fmt.Errorf("redistest: pipelined command %d is empty", i)
+		}
+		bufs, err := commandBytes(args)
+		if err != nil {
+			return nil, err
+		}
+		all[i] = bufs
+	}
+	for _, bufs := range all {
+		c.buffer(bufs)
+	}
+	if err := c.w.Flush(); err != nil {
+		return nil, err
+	}
+	replies := make([]Reply, len(cmds))
+	for i := range cmds {
+		r, err := c.read()
+		if err != nil {
+			return nil, fmt.Errorf("redistest: reading reply to %s (pipelined, %d of %d): %w", cmdName(cmds[i]), i+1, len(cmds), err)
+		}
+		replies[i] = r
+	}
+	return replies, nil
+}
+
+// commandBytes converts a command's arguments.
+func commandBytes(args []any) ([][]byte, error) {
 	bufs := make([][]byte, len(args))
 	for i, a := range args {
 		b, err := argBytes(a)
 		if err != nil {
-			return fmt.Errorf("redistest: argument %d of %s: %w", i, cmdName(args), err)
+			return nil, fmt.Errorf("redistest: argument %d of %s: %w", i, cmdName(args), err)
 		}
 		bufs[i] = b
 	}
+	return bufs, nil
+}
+
+// buffer writes one command into the connection's buffer.
+func (c *Client) buffer(bufs [][]byte) {
 	c.w.WriteString("*" + strconv.Itoa(len(bufs)) + "\r\n")
 	for _, b := range bufs {
 		c.w.WriteString("$" + strconv.Itoa(len(b)) + "\r\n")
 		c.w.Write(b)
 		c.w.WriteString("\r\n")
 	}
+}
+
+// write sends one command. Every argument is converted before anything is
+// buffered, so a bad argument leaves the connection clean.
+func (c *Client) write(args []any) error {
+	bufs, err := commandBytes(args)
+	if err != nil {
+		return err
+	}
+	c.buffer(bufs)
 	return c.w.Flush()
 }
 

@@ -19,10 +19,12 @@ type SnapshotOptions struct {
 	DBs []int
 }
 
-// page sizes for SCAN and the ranged reads of big values.
+// page sizes for SCAN and the ranged reads of big values; keys read in one
+// pipeline.
 const (
 	scanCount = 1000
 	pageSize  = 10000
+	batchKeys = 256
 )
 
 // Snapshot reads the whole dataset of the server c is connected to and returns
@@ -104,13 +106,13 @@ func (sn *snapshotter) run() ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("db %d: %w", db, err)
 		}
-		for _, key := range keys {
-			line, ok, err := sn.key(db, key)
+		for start := 0; start < len(keys); start += batchKeys {
+			batch, err := sn.keys(db, keys[start:min(start+batchKeys, len(keys))])
 			if err != nil {
-				return nil, fmt.Errorf("db %d key %q: %w", db, key, err)
+				return nil, fmt.Errorf("db %d: %w", db, err)
 			}
-			if ok {
-				lines = append(lines, canon.Marshal(line))
+			for _, k := range batch {
+				lines = append(lines, canon.Marshal(k))
 			}
 		}
 	}
@@ -169,72 +171,130 @@ func (sn *snapshotter) scan() ([][]byte, error) {
 	return keys, nil
 }
 
-// key reads one key; ok is false when it vanished (expired) meanwhile.
-func (sn *snapshotter) key(db int, key []byte) (canon.Key, bool, error) {
+// keys reads a batch of keys in three pipelined round trips (type and TTL;
+// the value, or its first page; hash field TTLs), then the further pages of
+// big lists and streams one by one. Keys that vanished (expired) meanwhile
+// are left out.
+func (sn *snapshotter) keys(db int, keys [][]byte) ([]canon.Key, error) {
 	c := sn.c
-	typ, err := ToString(c.Do("TYPE", key))
-	if err != nil {
-		return canon.Key{}, false, err
+	cmds := make([][]any, 0, 2*len(keys))
+	for _, key := range keys {
+		cmds = append(cmds, []any{"TYPE", key}, []any{"PEXPIRETIME", key})
 	}
-	if typ == "none" {
-		return canon.Key{}, false, nil
-	}
-	exp, err := ToInt(c.Do("PEXPIRETIME", key))
-	if err != nil {
-		return canon.Key{}, false, err
-	}
-	switch {
-	case exp == -2:
-		return canon.Key{}, false, nil
-	case exp < 0:
-		exp = 0
-	}
-	var v canon.Value
-	var fieldTTLs canon.FieldTTLs
-	switch typ {
-	case canon.TypeString:
-		b, err := ToBytes(c.Do("GET", key))
-		if err != nil {
-			return canon.Key{}, false, err
-		}
-		v = canon.Bytes(b)
-	case canon.TypeList:
-		v, err = sn.list(key)
-	case canon.TypeSet:
-		var m [][]byte
-		m, err = ToBytesList(c.Do("SMEMBERS", key))
-		v = canon.Set(m)
-	case canon.TypeZSet:
-		v, err = sn.zset(key)
-	case canon.TypeHash:
-		var h canon.Hash
-		h, err = sn.hash(key)
-		v = h
-		if err == nil && sn.hasFieldTTLs {
-			fieldTTLs, err = sn.fieldTTLs(key, h)
-		}
-	case canon.TypeStream:
-		v, err = sn.stream(key)
-	default:
-		return canon.Key{}, false, fmt.Errorf("type %q is not supported", typ)
-	}
-	if err != nil {
-		return canon.Key{}, false, err
-	}
-	k := canon.NewKey(db, key, exp, v)
-	k.FieldExpireAtMs = fieldTTLs
-	return k, true, nil
-}
-
-func (sn *snapshotter) list(key []byte) (canon.List, error) {
-	n, err := ToInt(sn.c.Do("LLEN", key))
+	meta, err := c.Pipeline(cmds)
 	if err != nil {
 		return nil, err
 	}
-	l := make(canon.List, 0, min(n, pageSize))
-	for start := int64(0); start < n; start += pageSize {
-		page, err := ToBytesList(sn.c.Do("LRANGE", key, start, start+pageSize-1))
+	type pending struct {
+		key   []byte
+		typ   string
+		exp   int64
+		first int // index of its first value reply
+	}
+	var todo []pending
+	cmds = cmds[:0]
+	for i, key := range keys {
+		typ, err := ToString(meta[2*i], nil)
 		if err != nil {
+			return nil, fmt.Errorf("TYPE %q: %w", key, err)
+		}
+		exp, err := ToInt(meta[2*i+1], nil)
+		if err != nil {
+			return nil, fmt.Errorf("PEXPIRETIME %q: %w", key, err)
+		}
+		switch {
+		case typ == "none" || exp == -2:
+			continue
+		case exp < 0:
+			exp = 0
+		}
+		todo = append(todo, pending{key: key, typ: typ, exp: exp, first: len(cmds)})
+		switch typ {
+		case canon.TypeString:
+			cmds = append(cmds, []any{"GET", key})
+		case canon.TypeList:
+			cmds = append(cmds, []any{"LRANGE", key, 0, pageSize - 1})
+		case canon.TypeSet:
+			cmds = append(cmds, []any{"SMEMBERS", key})
+		case canon.TypeZSet:
+			cmds = append(cmds, []any{"ZRANGE", key, 0, -1, "WITHSCORES"})
+		case canon.TypeHash:
+			cmds = append(cmds, []any{"HGETALL", key})
+		case canon.TypeStream:
+			cmds = append(cmds, []any{"XRANGE", key, "-", "+", "COUNT", pageSize}, []any{"XINFO", "STREAM", key, "FULL", "COUNT", 0})
+		default:
+			return nil, fmt.Errorf("key %q: type %q is not supported", key, typ)
+		}
+	}
+	values, err := c.Pipeline(cmds)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]canon.Key, 0, len(todo))
+	var ttlCmds [][]any
+	var ttlKeys []int // index in out of each hash whose field TTLs are asked
+	for _, p := range todo {
+		r := values[p.first]
+		var v canon.Value
+		var err error
+		switch p.typ {
+		case canon.TypeString:
+			var b []byte
+			b, err = ToBytes(r, nil)
+			v = canon.Bytes(b)
+		case canon.TypeList:
+			v, err = sn.list(p.key, r)
+		case canon.TypeSet:
+			var m [][]byte
+			m, err = ToBytesList(r, nil)
+			v = canon.Set(m)
+		case canon.TypeZSet:
+			v, err = zsetOf(r)
+		case canon.TypeHash:
+			var h canon.Hash
+			h, err = hashOf(r)
+			v = h
+			if err == nil && sn.hasFieldTTLs && len(h) > 0 {
+				ttlKeys = append(ttlKeys, len(out))
+				ttlCmds = append(ttlCmds, fieldTTLCommands(p.key, h)...)
+			}
+		case canon.TypeStream:
+			v, err = sn.stream(p.key, r, values[p.first+1])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", p.key, err)
+		}
+		out = append(out, canon.NewKey(db, p.key, p.exp, v))
+	}
+	if len(ttlCmds) == 0 {
+		return out, nil
+	}
+	ttls, err := c.Pipeline(ttlCmds)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range ttlKeys {
+		h := out[i].Value.(canon.Hash)
+		n := (len(h) + pageSize - 1) / pageSize
+		m, err := fieldTTLsOf(h, ttls[:n])
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", out[i].Key, err)
+		}
+		out[i].FieldExpireAtMs = m
+		ttls = ttls[n:]
+	}
+	return out, nil
+}
+
+// list completes a list from its first page (LRANGE 0 pageSize-1).
+func (sn *snapshotter) list(key []byte, first Reply) (canon.List, error) {
+	page, err := ToBytesList(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	l := canon.List(page)
+	for start := int64(pageSize); len(page) == pageSize; start += pageSize {
+		if page, err = ToBytesList(sn.c.Do("LRANGE", key, start, start+pageSize-1)); err != nil {
 			return nil, err
 		}
 		l = append(l, page...)
@@ -242,8 +302,8 @@ func (sn *snapshotter) list(key []byte) (canon.List, error) {
 	return l, nil
 }
 
-func (sn *snapshotter) zset(key []byte) (canon.ZSet, error) {
-	a, err := ToBytesList(sn.c.Do("ZRANGE", key, 0, -1, "WITHSCORES"))
+func zsetOf(r Reply) (canon.ZSet, error) {
+	a, err := ToBytesList(r, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -261,8 +321,8 @@ func (sn *snapshotter) zset(key []byte) (canon.ZSet, error) {
 	return z, nil
 }
 
-func (sn *snapshotter) hash(key []byte) (canon.Hash, error) {
-	a, err := ToBytesList(sn.c.Do("HGETALL", key))
+func hashOf(r Reply) (canon.Hash, error) {
+	a, err := ToBytesList(r, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -276,17 +336,28 @@ func (sn *snapshotter) hash(key []byte) (canon.Hash, error) {
 	return h, nil
 }
 
-// fieldTTLs asks HPEXPIRETIME for every field (a server with hash field
-// expiration) and keeps those with a TTL.
-func (sn *snapshotter) fieldTTLs(key []byte, h canon.Hash) (canon.FieldTTLs, error) {
-	var m canon.FieldTTLs
+// fieldTTLCommands asks HPEXPIRETIME for every field (a server with hash
+// field expiration), pageSize fields a command.
+func fieldTTLCommands(key []byte, h canon.Hash) [][]any {
+	var cmds [][]any
 	for start := 0; start < len(h); start += pageSize {
 		page := h[start:min(start+pageSize, len(h))]
 		args := []any{"HPEXPIRETIME", key, "FIELDS", len(page)}
 		for _, f := range page {
 			args = append(args, f.Field)
 		}
-		a, err := ToArray(sn.c.Do(args...))
+		cmds = append(cmds, args)
+	}
+	return cmds
+}
+
+// fieldTTLsOf keeps the fields with a TTL from the replies to
+// fieldTTLCommands.
+func fieldTTLsOf(h canon.Hash, replies []Reply) (canon.FieldTTLs, error) {
+	var m canon.FieldTTLs
+	for pi, r := range replies {
+		page := h[pi*pageSize : min((pi+1)*pageSize, len(h))]
+		a, err := ToArray(r, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -309,12 +380,14 @@ func (sn *snapshotter) fieldTTLs(key []byte, h canon.Hash) (canon.FieldTTLs, err
 	return m, nil
 }
 
-func (sn *snapshotter) stream(key []byte) (*canon.Stream, error) {
+// stream reads a stream from its first XRANGE page and its XINFO STREAM
+// FULL reply, and the further pages one by one.
+func (sn *snapshotter) stream(key []byte, firstPage, infoReply Reply) (*canon.Stream, error) {
 	s := &canon.Stream{}
 	// Entries, paged by exclusive start.
-	start := "-"
+	page := firstPage
 	for {
-		a, err := ToArray(sn.c.Do("XRANGE", key, start, "+", "COUNT", pageSize))
+		a, err := ToArray(page, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -336,10 +409,13 @@ func (sn *snapshotter) stream(key []byte) (*canon.Stream, error) {
 		if len(a) < pageSize {
 			break
 		}
-		start = "(" + s.Entries[len(s.Entries)-1].ID.String()
+		start := "(" + s.Entries[len(s.Entries)-1].ID.String()
+		if page, err = sn.c.Do("XRANGE", key, start, "+", "COUNT", pageSize); err != nil {
+			return nil, err
+		}
 	}
 
-	info, err := ToArray(sn.c.Do("XINFO", "STREAM", key, "FULL", "COUNT", 0))
+	info, err := ToArray(infoReply, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,14 @@
 //	for each record e (and value v) read: w.WriteEntry(e) or w.WriteKey(e, v)
 //	err := w.Close()
 //
+// # DUMP payloads
+//
+// A PayloadWriter encodes one value as a DUMP payload for a target version
+// (the value as a Writer with the same options would write it, then the
+// version and a CRC-64), for RESTORE on a server older or newer than the one
+// the value came from; OpenPayload reads a payload back through a Reader.
+// See ExamplePayloadWriter and docs/versions.md.
+//
 // # Ownership, memory and concurrency
 //
 // Entries, elements and their byte slices belong to the Reader and are valid

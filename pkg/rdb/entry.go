@@ -165,6 +165,18 @@ func (id StreamID) Less(o StreamID) bool {
 	return id.Ms < o.Ms || (id.Ms == o.Ms && id.Seq < o.Seq)
 }
 
+// Compare returns -1, 0 or +1 as id is before, equal to or after o (for
+// slices.SortFunc and binary searches).
+func (id StreamID) Compare(o StreamID) int {
+	switch {
+	case id.Less(o):
+		return -1
+	case o.Less(id):
+		return 1
+	}
+	return 0
+}
+
 // IsZero reports whether id is 0-0.
 func (id StreamID) IsZero() bool { return id.Ms == 0 && id.Seq == 0 }
 

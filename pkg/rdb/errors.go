@@ -28,9 +28,15 @@ var (
 )
 
 // UnsupportedError reports valid input that this package does not handle, such as
-// a future RDB version or the pre-release module format of Redis 4.0 RCs.
+// a future RDB version or the pre-release module format of Redis 4.0 RCs, and
+// records a Writer's target cannot hold.
 type UnsupportedError struct {
 	What string
+	// Feature is set when a Writer (or PayloadWriter) refused something its
+	// target cannot hold and a drop flag would leave it out: the matching
+	// WriterOptions.Drop* field, which a command line may render as its own
+	// flag. 0 otherwise.
+	Feature Feature
 }
 
 func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }

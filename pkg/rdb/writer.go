@@ -49,6 +49,7 @@ type Writer struct {
 
 	started bool // magic written
 	auxDone bool // standard AUX fields written
+	payload bool // a PayloadWriter's: a value is its type byte and body only
 	closed  bool
 	db      int  // database of the last SELECTDB written
 	dbSet   bool // a SELECTDB was written
@@ -57,6 +58,7 @@ type Writer struct {
 	givenCTime []byte
 	usedMem    []byte
 	aofBase    []byte
+	givenVer   [][2][]byte // redis-ver / valkey-ver kept under KeepServerVersion
 	pendingAux [][2][]byte
 
 	dropped [featureCount]uint64
@@ -179,9 +181,11 @@ func (w *Writer) targetName() string {
 	return "RDB version " + strconv.Itoa(w.opts.Version)
 }
 
-// unsupported is the error for a feature the target cannot hold.
-func (w *Writer) unsupported(what, need, flag string) error {
-	return &UnsupportedError{What: fmt.Sprintf("%s cannot be written at %s (needs %s; set %s to leave them out)", what, w.targetName(), need, flag)}
+// unsupported is the error for a feature the target cannot hold. The message
+// names no option: f tells callers which drop flag (WriterOptions.Drop*, or
+// a command-line --drop-* flag) leaves such records out.
+func (w *Writer) unsupported(what, need string, f Feature) error {
+	return &UnsupportedError{What: fmt.Sprintf("%s cannot be written at %s (needs %s)", what, w.targetName(), need), Feature: f}
 }
 
 // begin writes the magic once.
@@ -236,7 +240,13 @@ func (w *Writer) flushAux() error {
 	if usedMem == nil {
 		usedMem = []byte("0")
 	}
-	w.writeAux([]byte(verName), []byte(ver))
+	if len(w.givenVer) > 0 {
+		for _, a := range w.givenVer {
+			w.writeAux(a[0], a[1])
+		}
+	} else {
+		w.writeAux([]byte(verName), []byte(ver))
+	}
 	w.writeAux([]byte("redis-bits"), strconv.AppendInt(nil, int64(bits), 10))
 	w.writeAux([]byte("ctime"), ctime)
 	w.writeAux([]byte("used-mem"), usedMem)
@@ -337,7 +347,7 @@ func (w *Writer) WriteEntry(e *Entry) error {
 				w.dropped[FeatureFunctions]++
 				return nil
 			}
-			return w.recErr("function library "+libraryName(code), w.unsupported("function libraries", "RDB 10, Redis 7.0", "DropFunctions"), "")
+			return w.recErr("function library "+libraryName(code), w.unsupported("function libraries", "RDB 10, Redis 7.0", FeatureFunctions), "")
 		}
 		o.buf = append(o.buf, opFunction2)
 		o.buf = w.str.appendStr(o.buf, code)
@@ -351,7 +361,7 @@ func (w *Writer) WriteEntry(e *Entry) error {
 				w.dropped[FeatureModuleAux]++
 				return nil
 			}
-			return w.recErr("module aux "+strconv.Quote(m.Name), w.unsupported("module aux records", "RDB 9, Redis 5.0", "DropModules"), "")
+			return w.recErr("module aux "+strconv.Quote(m.Name), w.unsupported("module aux records", "RDB 9, Redis 5.0", FeatureModuleAux), "")
 		}
 		if m.When != 1 && m.When != 2 {
 			return w.recErr("module aux "+strconv.Quote(m.Name), ErrInvalidValue, "When must be 1 or 2")
@@ -410,8 +420,12 @@ func (w *Writer) flushOut() error {
 func (w *Writer) collectAux(name, value []byte) {
 	cp := func(b []byte) []byte { return append([]byte{}, b...) }
 	switch string(name) {
-	case "redis-ver", "valkey-ver", "redis-bits":
-		// the target's own values are written instead
+	case "redis-ver", "valkey-ver":
+		if w.opts.KeepServerVersion {
+			w.givenVer = append(w.givenVer, [2][]byte{cp(name), cp(value)})
+		}
+	case "redis-bits":
+		// the target's own value is written instead
 	case "ctime":
 		w.givenCTime = cp(value)
 	case "used-mem":
@@ -574,7 +588,7 @@ func (w *Writer) StartKey(e *Entry, kind Kind, count uint64) error {
 		k.v = &w.streamV
 		if v < 9 {
 			if !w.opts.DropStreams {
-				return w.keyErr("stream", w.unsupported("streams", "RDB 9, Redis 5.0", "DropStreams"), "")
+				return w.keyErr("stream", w.unsupported("streams", "RDB 9, Redis 5.0", FeatureStreams), "")
 			}
 			w.dropped[FeatureStreams]++
 			k.skip = true
@@ -583,7 +597,7 @@ func (w *Writer) StartKey(e *Entry, kind Kind, count uint64) error {
 		k.v = &w.moduleV
 		if v < 8 {
 			if !w.opts.DropModules {
-				return w.keyErr("module value", w.unsupported("module values", "RDB 8, Redis 4.0", "DropModules"), "")
+				return w.keyErr("module value", w.unsupported("module values", "RDB 8, Redis 4.0", FeatureModules), "")
 			}
 			w.dropped[FeatureModules]++
 			k.skip = true
@@ -593,7 +607,7 @@ func (w *Writer) StartKey(e *Entry, kind Kind, count uint64) error {
 	}
 	if len(k.keyMeta) > 0 && (v < 13 || w.opts.Valkey) && !k.skip {
 		if !w.opts.DropKeyMeta {
-			return w.keyErr("key metadata", w.unsupported("key metadata", "RDB 13, Redis 8.6", "DropKeyMeta"), "")
+			return w.keyErr("key metadata", w.unsupported("key metadata", "RDB 13, Redis 8.6", FeatureKeyMeta), "")
 		}
 		w.dropped[FeatureKeyMeta]++
 		k.keyMeta = k.keyMeta[:0]
@@ -672,6 +686,10 @@ func (w *Writer) beginValue(t Type) {
 		panic("rdb: value header written twice")
 	}
 	k.headerDone = true
+	if w.payload {
+		o.buf = append(o.buf, t.Wire())
+		return
+	}
 	if k.db != w.db || !w.dbSet {
 		o.buf = append(o.buf, opSelectDB)
 		o.buf = appendLen(o.buf, uint64(k.db))

@@ -55,6 +55,12 @@ type WriterOptions struct {
 	Clock func() time.Time
 	// Bits is the redis-bits AUX field; 0 means 64.
 	Bits int
+	// KeepServerVersion keeps the redis-ver and valkey-ver AUX fields given to
+	// WriteEntry before the first other record, names and values as they
+	// are, instead of writing the target's own (ServerVersion): for a copy
+	// at the input's own version, which should change nothing. Without such
+	// a field the target's is written.
+	KeepServerVersion bool
 
 	// NoDuplicateCheck skips the check that set members, sorted-set members
 	// and hash fields are unique. The check keeps a 16-byte digest per element

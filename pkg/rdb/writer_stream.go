@@ -450,7 +450,7 @@ func (s *streamEnc) idmpAllowed(w *Writer) error {
 		return nil
 	}
 	if !w.opts.DropIDMP {
-		return w.keyErr("stream IDMP", w.unsupported("stream idempotent-producer (IDMP) data", "RDB 13, Redis 8.6", "DropIDMP"), "")
+		return w.keyErr("stream IDMP", w.unsupported("stream idempotent-producer (IDMP) data", "RDB 13, Redis 8.6", FeatureIDMP), "")
 	}
 	s.dropIDMP = true
 	w.dropped[FeatureIDMP]++

@@ -252,14 +252,14 @@ func TestWriterRefusals(t *testing.T) {
 		count   uint64
 	}
 	cases := []tc{
-		{name: "field TTLs at 11", opts: rdb.WriterOptions{Version: 11}, key: "hfe-key", value: hashTTL, want: []string{`"hfe-key"`, "hash field TTLs", "RDB version 11", "DropFieldTTLs"}, feature: rdb.FeatureFieldTTLs, count: 2},
+		{name: "field TTLs at 11", opts: rdb.WriterOptions{Version: 11}, key: "hfe-key", value: hashTTL, want: []string{`"hfe-key"`, "hash field TTLs", "RDB version 11"}, feature: rdb.FeatureFieldTTLs, count: 2},
 		{name: "field TTLs at valkey 11", opts: rdb.WriterOptions{Version: 11, Valkey: true}, key: "hfe-valkey", value: hashTTL, want: []string{`"hfe-valkey"`, "hash field TTLs"}, feature: rdb.FeatureFieldTTLs, count: 2},
-		{name: "functions at 9", opts: rdb.WriterOptions{Version: 9}, entry: function, want: []string{`"mylib"`, "function libraries", "RDB version 9", "DropFunctions"}, feature: rdb.FeatureFunctions, count: 1},
-		{name: "streams at 8", opts: rdb.WriterOptions{Version: 8}, key: "stream-key", value: stream, want: []string{`"stream-key"`, "streams", "RDB version 8", "DropStreams"}, feature: rdb.FeatureStreams, count: 1},
-		{name: "IDMP at 12", opts: rdb.WriterOptions{Version: 12}, key: "idmp-key", value: idmp, want: []string{`"idmp-key"`, "IDMP", "DropIDMP"}, feature: rdb.FeatureIDMP, count: 1},
+		{name: "functions at 9", opts: rdb.WriterOptions{Version: 9}, entry: function, want: []string{`"mylib"`, "function libraries", "RDB version 9"}, feature: rdb.FeatureFunctions, count: 1},
+		{name: "streams at 8", opts: rdb.WriterOptions{Version: 8}, key: "stream-key", value: stream, want: []string{`"stream-key"`, "streams", "RDB version 8"}, feature: rdb.FeatureStreams, count: 1},
+		{name: "IDMP at 12", opts: rdb.WriterOptions{Version: 12}, key: "idmp-key", value: idmp, want: []string{`"idmp-key"`, "IDMP"}, feature: rdb.FeatureIDMP, count: 1},
 		{name: "IDMP at valkey 80", opts: rdb.WriterOptions{Version: 80, Valkey: true}, key: "idmp-key", value: idmp, want: []string{`"idmp-key"`, "VALKEY080"}, feature: rdb.FeatureIDMP, count: 1},
-		{name: "modules at 7", opts: rdb.WriterOptions{Version: 7}, key: "mod-key", value: module, want: []string{`"mod-key"`, "module values", "DropModules"}, feature: rdb.FeatureModules, count: 1},
-		{name: "key meta at 12", opts: rdb.WriterOptions{Version: 12}, key: "meta-key", value: &rdb.Value{Kind: rdb.KindString, String: []byte("x")}, keyMeta: []byte{0}, want: []string{`"meta-key"`, "key metadata", "DropKeyMeta"}, feature: rdb.FeatureKeyMeta, count: 1},
+		{name: "modules at 7", opts: rdb.WriterOptions{Version: 7}, key: "mod-key", value: module, want: []string{`"mod-key"`, "module values"}, feature: rdb.FeatureModules, count: 1},
+		{name: "key meta at 12", opts: rdb.WriterOptions{Version: 12}, key: "meta-key", value: &rdb.Value{Kind: rdb.KindString, String: []byte("x")}, keyMeta: []byte{0}, want: []string{`"meta-key"`, "key metadata"}, feature: rdb.FeatureKeyMeta, count: 1},
 	}
 	write := func(c tc, drop bool) (*rdb.Writer, []byte, error) {
 		opts := c.opts
@@ -288,6 +288,11 @@ func TestWriterRefusals(t *testing.T) {
 			var ue *rdb.UnsupportedError
 			if !errors.As(err, &ue) {
 				t.Errorf("error %v is not an *UnsupportedError", err)
+			} else if ue.Feature != c.feature {
+				t.Errorf("error %v names feature %v, want %v", err, ue.Feature, c.feature)
+			}
+			if strings.Contains(err.Error(), "Drop") {
+				t.Errorf("error %q names a Go option", err)
 			}
 			for _, s := range c.want {
 				if !strings.Contains(err.Error(), s) {

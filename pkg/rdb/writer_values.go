@@ -725,7 +725,7 @@ func (h *hashEnc) elem(w *Writer, el *Elem) error {
 		}
 		if !h.ttlCapable {
 			if !w.opts.DropFieldTTLs {
-				return w.keyErr("hash field TTLs", w.unsupported("hash field TTLs", "RDB 12 (Redis 7.4) or VALKEY080", "DropFieldTTLs"), "")
+				return w.keyErr("hash field TTLs", w.unsupported("hash field TTLs", "RDB 12 (Redis 7.4) or VALKEY080", FeatureFieldTTLs), "")
 			}
 			w.dropped[FeatureFieldTTLs]++
 			exp = 0

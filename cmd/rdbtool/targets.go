@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/rdbtool/rdbtool/pkg/aof"
+	"github.com/rdbtool/rdbtool/pkg/convert"
+	"github.com/rdbtool/rdbtool/pkg/engine"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
+	"github.com/urfave/cli/v2"
+)
+
+// What an output's target server can hold, as the command line says it.
+
+// dropFlag is the command-line flag that leaves out a feature the target
+// cannot hold.
+func dropFlag(f rdb.Feature) string {
+	if f == rdb.FeatureModuleAux {
+		return "--drop-modules"
+	}
+	return "--drop-" + f.String()
+}
+
+// describeRefusal renders a refusal of something the output's target cannot
+// hold (an *rdb.UnsupportedError with a Feature): the key or record, what
+// and why, and the flag that leaves such things out. ok is false for other
+// errors.
+func describeRefusal(err error) (text string, ok bool) {
+	var ue *rdb.UnsupportedError
+	if !errors.As(err, &ue) || ue.Feature == 0 {
+		return "", false
+	}
+	var where string
+	var we *rdb.WriteError
+	var ke *convert.KeyError
+	switch {
+	case errors.As(err, &we) && we.Key != nil:
+		where = "key " + rdb.QuoteBytes(we.Key) + ": "
+	case errors.As(err, &we) && we.Op != "":
+		where = we.Op + ": "
+	case errors.As(err, &ke):
+		where = "key " + rdb.QuoteBytes(ke.Key) + ": "
+	}
+	return fmt.Sprintf("%s%s; %s leaves them out", where, ue.What, dropFlag(ue.Feature)), true
+}
+
+// reportDrops says on standard error what the target could not hold.
+func reportDrops(c *cli.Context, drops []rdb.DropCount) {
+	for _, d := range drops {
+		fmt.Fprintf(c.App.ErrWriter, "rdbtool: dropped %d × %s (not supported by the target)\n", d.Count, d.Feature)
+	}
+}
+
+// aofOptions resolves --target / --rdb-version for an AOF written from r
+// (default: r's own version) and the other --to aof flags.
+func aofOptions(c *cli.Context, r *rdb.Reader, f convert.Filter) (convert.AOFOptions, error) {
+	h, err := r.Header()
+	if err != nil {
+		return convert.AOFOptions{}, err
+	}
+	o, err := writerOptions(c, h)
+	return convert.AOFOptions{Filter: f, Restore: c.Bool("restore"), Target: o}, err
+}
+
+// replayTarget is the RDB version a replayed AOF is written at when neither
+// --target nor --rdb-version says: the version its data needs. That is the
+// version of its RDB base (or preamble), so that the server that wrote the
+// AOF reads the result; RDB 10 (Redis 7.0) for an AOF of RESP commands only,
+// which does not say which server wrote it; and more when the replayed
+// dataset holds what that version cannot: hash field TTLs (HPEXPIREAT from a
+// Redis 7.4, or from one upgraded since the base was written) need 12,
+// function libraries 10, streams 9.
+//
+// Whether the data has field TTLs (or streams) is decided by a walk of the
+// dataset, which costs about a third of writing it; so it is done only when
+// the AOF's commands include one that can make them (see commandsMayNeed),
+// and it stops at the first field with a TTL.
+func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
+	h := rdb.Header{Magic: "REDIS", Version: 10}
+	base, ok := baseHeader(files)
+	if ok {
+		h = base
+	}
+	if h.IsValkey() || h.Version >= 12 {
+		return h // holds everything a replay makes
+	}
+	need := h.Version
+	if len(e.Functions()) > 0 {
+		need = max(need, 10)
+	}
+	fieldTTLs, streams := commandsMayNeed(files)
+	if fieldTTLs || (streams && need < 9) {
+		errFound := errors.New("found")
+		e.EachReused(func(_ int, _ []byte, _ *rdb.Entry, v *rdb.Value) error {
+			switch v.Kind {
+			case rdb.KindStream:
+				need = max(need, 9)
+			case rdb.KindHash:
+				for _, f := range v.Hash {
+					if f.ExpireAtMs != 0 {
+						need = 12
+						return errFound
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if need != h.Version {
+		h = rdb.Header{Magic: "REDIS", Version: need}
+	}
+	return h
+}
+
+// commandsMayNeed reads the command names of an AOF's RESP files (not its
+// RDB base, nor a file with an RDB preamble: only Redis 4.0-6.2 write those,
+// which know neither field TTLs nor, below 5.0, streams) and says whether one
+// can give a hash field a TTL (HEXPIRE, HPEXPIRE, HEXPIREAT, HPEXPIREAT,
+// HSETEX, HGETEX, and RESTORE, whose payload may hold one) or make a stream
+// (XADD, RESTORE). Arguments are skipped unread, so this costs a fraction of
+// a walk of the dataset. A file it cannot read counts as a yes.
+func commandsMayNeed(files []convert.AOFFile) (fieldTTLs, streams bool) {
+	for _, f := range files {
+		ttl, st := fileMayNeed(f.Path)
+		fieldTTLs, streams = fieldTTLs || ttl, streams || st
+		if fieldTTLs && streams {
+			break
+		}
+	}
+	return fieldTTLs, streams
+}
+
+func fileMayNeed(path string) (fieldTTLs, streams bool) {
+	in, err := os.Open(path)
+	if err != nil {
+		return true, true
+	}
+	defer in.Close()
+	br := bufio.NewReaderSize(in, 1<<20)
+	if head, _ := br.Peek(5); string(head) == "REDIS" || string(head) == "VALKE" {
+		return false, false // an RDB base or preamble: its version says
+	}
+	r := aof.NewReader(br, aof.ReaderOptions{})
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			return // the end, or a torn tail the replay dropped
+		}
+		if rec.Kind != aof.KindCommand {
+			continue
+		}
+		name, err := r.NextArg()
+		if err != nil {
+			return
+		}
+		for _, c := range commandNames {
+			if bytes.EqualFold(name, c.name) {
+				fieldTTLs, streams = fieldTTLs || c.fieldTTLs, streams || c.stream
+			}
+		}
+		if fieldTTLs && streams {
+			return
+		}
+	}
+}
+
+// commandNames are the commands commandsMayNeed looks for, and what each may
+// make: field TTLs, streams.
+var commandNames = []struct {
+	name              []byte
+	fieldTTLs, stream bool
+}{
+	{[]byte("hexpire"), true, false}, {[]byte("hpexpire"), true, false},
+	{[]byte("hexpireat"), true, false}, {[]byte("hpexpireat"), true, false},
+	{[]byte("hsetex"), true, false}, {[]byte("hgetex"), true, false},
+	{[]byte("restore"), true, true}, {[]byte("xadd"), false, true},
+}
+
+// baseHeader is the header of the RDB part that starts an AOF: its base or
+// preamble; ok is false for a RESP-only AOF.
+func baseHeader(files []convert.AOFFile) (rdb.Header, bool) {
+	if len(files) == 0 {
+		return rdb.Header{}, false
+	}
+	f, err := os.Open(files[0].Path)
+	if err != nil {
+		return rdb.Header{}, false
+	}
+	defer f.Close()
+	r := rdb.NewReader(f, rdb.ReaderOptions{})
+	defer r.Close()
+	h, err := r.Header()
+	return h, err == nil
+}
