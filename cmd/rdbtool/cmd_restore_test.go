@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rdbtool/rdbtool/internal/redistest"
+	"github.com/rdbtool/rdbtool/pkg/cluster"
+	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // TestRestoreStandalone restores every fixture and every generated corpus
@@ -162,4 +167,141 @@ func TestRestoreNewerSources(t *testing.T) {
 			{gen(redistest.Redis74, "small"), true, true},
 		})
 	})
+}
+
+// TestRestoreResume stops a run twice, once on a key that exists in the
+// target and once by interruption, and finishes it with --resume: every key
+// arrives exactly once, and a third run has nothing to do.
+func TestRestoreResume(t *testing.T) {
+	s := startLive(t, redistest.Require(t), "")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "big.rdb")
+	bigDataset(t, src, 20000, cluster.NumSlots, cluster.Tag)
+	want := expectedOf(t, src, false)
+	state := filepath.Join(dir, "restore.state")
+
+	// A key of the source is in the way: the run stops there, naming it.
+	clash := "k:{" + cluster.Tag(15000) + "}:15000"
+	c := s.client(t)
+	if _, err := c.Do("SET", clash, "not from the source"); err != nil {
+		t.Fatal(err)
+	}
+	j := restoreRun(t, 1, "--resume", state, src, s.url())
+	if !strings.Contains(j.Error, clash) || !strings.Contains(j.Error, "BUSYKEY") || j.Keys < 10000 {
+		t.Fatalf("first run: %+v", j)
+	}
+	if _, err := c.Do("DEL", clash); err != nil {
+		t.Fatal(err)
+	}
+
+	// The second run is interrupted part way.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"rdbtool", "restore", "--no-progress", "--rate", "5000", "--resume", state, src, s.url()}, nil, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "interrupted") || !strings.Contains(errOut.String(), "run the same command again") {
+		t.Fatalf("interrupted run: exit %d\n%s", code, errOut.String())
+	}
+
+	// A run with other options may not use that state.
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", "--key", "k:*", "--resume", state, src, s.url()); code != 2 || !strings.Contains(errOut, "another restore") {
+		t.Errorf("other options: exit %d\n%s", code, errOut)
+	}
+
+	j = restoreRun(t, 0, "--resume", state, src, s.url())
+	if j.Resumed < 10000 || j.Keys+j.Resumed+j.Present != 20000 {
+		t.Errorf("resumed run: %+v", j)
+	}
+	sameDataset(t, "after resuming", want, s.snapshot(t))
+	code, _, errS := runCLI(t, nil, "restore", "--no-progress", "--resume", state, src, s.url())
+	if code != 0 || !strings.Contains(errS, "complete; nothing to do") {
+		t.Errorf("third run: exit %d\n%s", code, errS)
+	}
+}
+
+// TestRestoreCommandsAndLimits sends values longer than the target's
+// proto-max-bulk-len (as commands: a string in APPENDed pieces, a list in
+// batches), with --replace and --skip-existing, and moves databases.
+func TestRestoreCommandsAndLimits(t *testing.T) {
+	s := startLive(t, redistest.Require(t), "password", "--databases", "32")
+	c := s.client(t)
+	if _, err := c.Do("CONFIG", "SET", "proto-max-bulk-len", "1mb"); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	o, _ := rdb.TargetVersion("redis:7.0")
+	w := rdb.NewWriter(&buf, o)
+	// Random bytes, which LZF cannot shrink below the limit.
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	// Its payload (type, length, bytes, footer) is over the limit, the
+	// string is not.
+	big := noise(1<<20 - 4)
+	var list [][]byte
+	for range 3000 {
+		list = append(list, noise(1000))
+	}
+	for _, kv := range []struct {
+		key string
+		v   rdb.Value
+	}{
+		{"big:string", rdb.Value{Kind: rdb.KindString, String: big}},
+		{"big:list", rdb.Value{Kind: rdb.KindList, List: list}},
+		{"small", rdb.Value{Kind: rdb.KindString, String: []byte("x")}},
+	} {
+		if err := w.WriteKey(&rdb.Entry{Key: []byte(kv.key), HasExpire: kv.key == "big:list", ExpireAtMs: 4102444800000}, &kv.v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	src := filepath.Join(t.TempDir(), "big.rdb")
+	os.WriteFile(src, buf.Bytes(), 0o644)
+	want := expectedOf(t, src, false)
+
+	j := restoreRun(t, 0, src, s.url())
+	if j.AsCommands != 2 || j.Keys != 3 {
+		t.Errorf("%+v", j)
+	}
+	sameDataset(t, "values over proto-max-bulk-len", want, s.snapshot(t))
+	if j = restoreRun(t, 0, "--skip-existing", src, s.url()); j.Skipped != 3 {
+		t.Errorf("--skip-existing: %+v", j)
+	}
+	c.Do("RPUSH", "big:list", "extra")
+	if j = restoreRun(t, 0, "--replace", src, s.url()); j.Keys != 3 {
+		t.Errorf("--replace: %+v", j)
+	}
+	sameDataset(t, "replaced", want, s.snapshot(t))
+	j = restoreRun(t, 1, "--key", "big:*", src, s.url())
+	if !strings.Contains(j.Error, "big:") || !strings.Contains(j.Error, "exists") {
+		t.Errorf("existing key sent as commands: %+v", j)
+	}
+	// A string longer than the limit cannot be held at all.
+	w = rdb.NewWriter(&buf, o)
+	buf.Reset()
+	w.WriteKey(&rdb.Entry{Key: []byte("huge")}, &rdb.Value{Kind: rdb.KindString, String: noise(1<<20 + 1)})
+	w.Close()
+	os.WriteFile(src, buf.Bytes(), 0o644)
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", src, s.url()); code != 4 || !strings.Contains(errOut, "proto-max-bulk-len") {
+		t.Errorf("a string over the limit: exit %d\n%s", code, errOut)
+	}
+
+	// Databases: --db picks, --map-db and the URL's /db move.
+	types := filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb")
+	s.flush(t)
+	restoreRun(t, 0, "--db", "1", "--map-db", "1:20", types, s.url())
+	restoreRun(t, 0, "--db", "5", types, s.url()+"/21")
+	info, _ := c.Do("INFO", "keyspace")
+	ks := string(info.(redistest.Bulk))
+	if !strings.Contains(ks, "db20:keys=4,") || !strings.Contains(ks, "db21:keys=3,") || strings.Contains(ks, "db0:") {
+		t.Errorf("keyspace:\n%s", ks)
+	}
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", types, s.url()+"/3"); code != 2 || !strings.Contains(errOut, "databases 0, 1, 5, 15") {
+		t.Errorf("several databases into /3: exit %d\n%s", code, errOut)
+	}
 }

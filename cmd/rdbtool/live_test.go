@@ -37,7 +37,12 @@ type liveServer struct {
 // ACL user (auth "acl", user "restorer") or nothing ("").
 func startLive(t *testing.T, bin redistest.Binaries, auth string, args ...string) liveServer {
 	t.Helper()
-	s := liveServer{Server: redistest.Start(t, redistest.Options{Binaries: bin, Args: args})}
+	return startLiveWith(t, redistest.Options{Binaries: bin, Args: args}, auth)
+}
+
+func startLiveWith(t *testing.T, o redistest.Options, auth string) liveServer {
+	t.Helper()
+	s := liveServer{Server: redistest.Start(t, o)}
 	c := s.Client(t)
 	switch auth {
 	case "password":

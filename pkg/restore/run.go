@@ -369,6 +369,10 @@ func (rn *runner) build(r *rdb.Reader, e *rdb.Entry, seq int64, db int, now int6
 		return nil, &TargetError{Msg: fmt.Sprintf("key %s: a module value (%s) goes only as a DUMP payload, and %s does not take this file's (RDB %d) payloads", rdb.QuoteBytes(e.Key), e.Type, rn.seed, rn.src.Version)}
 	}
 	if err := rn.buildCommands(u, vr, ve); err != nil {
+		var te *TargetError
+		if errors.As(err, &te) {
+			return nil, err
+		}
 		return nil, &KeyError{Key: e.Key, DB: db, Err: err}
 	}
 	return u, nil
@@ -462,22 +466,19 @@ func (rn *runner) buildCommands(u *unit, r *rdb.Reader, e *rdb.Entry) error {
 	return nil
 }
 
-// stringCommands sets a string value, in APPENDed pieces when it is longer
-// than the target takes in one argument.
+// stringCommands sets a string value. One longer than the target's
+// proto-max-bulk-len cannot be held at all: SET refuses it, and APPEND and
+// SETRANGE check the length they would make.
 func (rn *runner) stringCommands(r *rdb.Reader, e *rdb.Entry, name []byte) (int64, error) {
 	el, err := r.NextElem()
 	if err != nil {
 		return 0, err
 	}
-	v := el.Member
-	piece := int(min(rn.target.MaxBulk, 64<<20))
-	n := int64(1)
-	first := v[:min(len(v), piece)]
-	rn.aw.WriteCommand([]byte("SET"), name, first)
-	for off := len(first); off < len(v); off += piece {
-		rn.aw.WriteCommand([]byte("APPEND"), name, v[off:min(len(v), off+piece)])
-		n++
+	if int64(len(el.Member)) > rn.target.MaxBulk {
+		return 0, &TargetError{Msg: fmt.Sprintf("key %s: a string of %d bytes is longer than %s takes (proto-max-bulk-len %d)", rdb.QuoteBytes(e.Key), len(el.Member), rn.seed, rn.target.MaxBulk)}
 	}
+	rn.aw.WriteCommand([]byte("SET"), name, el.Member)
+	n := int64(1)
 	if e.HasExpire {
 		rn.aw.WriteCommand([]byte("PEXPIREAT"), name, []byte(strconv.FormatInt(e.ExpireAtMs, 10)))
 		n++
