@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/rdbtool/rdbtool/pkg/cluster"
 	"github.com/rdbtool/rdbtool/pkg/convert"
@@ -181,14 +182,17 @@ func runSplit(c *cli.Context) error {
 	if err := commit(true); err != nil {
 		return err
 	}
-	w := c.App.Writer
-	fmt.Fprintf(w, "%-28s %-22s %-24s %s\n", "FILE", "MASTER", "SLOTS", "KEYS")
+	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "FILE\tMASTER\tSLOTS\tKEYS")
 	for i, n := range m.Nodes {
 		master := n.Addr
 		if master == "" {
 			master = n.ID
 		}
-		fmt.Fprintf(w, "%-28s %-22s %-24s %s\n", filepath.Join(outDir, names[i]), master, shortRanges(n), count(st.Keys[i]))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", filepath.Join(outDir, names[i]), master, shortRanges(n), count(st.Keys[i]))
+	}
+	if err := w.Flush(); err != nil {
+		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "rdbtool: split %s keys into %d files (RDB %d)", count(sum(st.Keys)), len(parts), wopts.Version)
 	if st.Functions > 0 {

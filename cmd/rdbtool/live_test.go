@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -250,8 +251,10 @@ func freePort(t *testing.T) int {
 }
 
 // bigDataset writes an RDB 10 file of n small string keys whose slots lie in
-// [0, slots), each slot about equally often, plus one function library.
-func bigDataset(t *testing.T, path string, n, slots int, tag func(int) string) {
+// [0, slots), each slot about equally often, plus one function library; and
+// before them, when base is not "", the functions and database-0 keys of
+// that RDB file.
+func bigDataset(t *testing.T, path string, n, slots int, tag func(int) string, base ...string) {
 	t.Helper()
 	var buf bytes.Buffer
 	o, _ := rdb.TargetVersion("redis:7.0")
@@ -259,6 +262,36 @@ func bigDataset(t *testing.T, path string, n, slots int, tag func(int) string) {
 	lib := "#!lua name=livelib\nredis.register_function('ping2', function() return 'pong' end)"
 	if err := w.WriteEntry(&rdb.Entry{Kind: rdb.EntryFunction, Function: []byte(lib)}); err != nil {
 		t.Fatal(err)
+	}
+	for _, b := range base {
+		data, err := os.ReadFile(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case e.Kind == rdb.EntryFunction:
+				err = w.WriteEntry(e)
+			case e.Kind == rdb.EntryKey && e.DB == 0:
+				v, rerr := r.ReadValue(0)
+				if rerr != nil {
+					t.Fatal(rerr)
+				}
+				err = w.WriteKey(e, v)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Close()
 	}
 	for i := range n {
 		key := fmt.Sprintf("k:{%s}:%d", tag(i%slots), i)
