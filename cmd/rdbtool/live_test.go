@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -362,4 +363,28 @@ func withoutDanglingPEL(t *testing.T, lines []string) []string {
 	}
 	canon.Sort(out)
 	return out
+}
+
+func jsonUnmarshal(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// canonKey decodes a canonical byte string ("s:text" or "x:hex").
+func canonKey(t *testing.T, enc string) []byte {
+	t.Helper()
+	switch {
+	case strings.HasPrefix(enc, "s:"):
+		return []byte(enc[2:])
+	case strings.HasPrefix(enc, "x:"):
+		b, err := hex.DecodeString(enc[2:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	t.Fatalf("not a canonical byte string: %q", enc)
+	return nil
 }
