@@ -22,7 +22,7 @@ import (
 
 // drainGrace is how long, after a failure, the other connections may take to
 // deliver the replies to what they had sent, so that the account of what
-// was written is exact.
+// was written is exact (one second after an interruption).
 const drainGrace = 10 * time.Second
 
 // maxRedirects bounds how often one unit may be sent elsewhere.
@@ -651,6 +651,17 @@ func (rn *runner) fail(err error) {
 	}
 	rn.failed.Store(true)
 	rn.adm.stop()
+	rn.closePipes(true)
+	grace := drainGrace
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		grace = time.Second // Ctrl-C: stop within a second, whatever is still due
+	}
+	time.AfterFunc(grace, rn.cancel)
+}
+
+// closePipes stops every pipe from taking more units; with drop, the units
+// still queued are given up. It returns the pipes.
+func (rn *runner) closePipes(drop bool) []*pipe {
 	rn.mu.Lock()
 	rn.stopping = true
 	pipes := make([]*pipe, 0, len(rn.pipes))
@@ -659,29 +670,17 @@ func (rn *runner) fail(err error) {
 	}
 	rn.mu.Unlock()
 	for _, p := range pipes {
-		for _, u := range p.close(true) {
+		for _, u := range p.close(drop) {
 			rn.adm.release(u.size())
 		}
 	}
-	time.AfterFunc(drainGrace, rn.cancel)
+	return pipes
 }
 
 // shutdown closes every pipe once its queue is sent and waits for their
 // readers.
 func (rn *runner) shutdown() {
-	rn.mu.Lock()
-	rn.stopping = true
-	pipes := make([]*pipe, 0, len(rn.pipes))
-	for _, p := range rn.pipes {
-		pipes = append(pipes, p)
-	}
-	rn.mu.Unlock()
-	for _, p := range pipes {
-		for _, u := range p.close(rn.failed.Load()) {
-			rn.adm.release(u.size())
-		}
-	}
-	for _, p := range pipes {
+	for _, p := range rn.closePipes(rn.failed.Load()) {
 		<-p.done
 	}
 }
