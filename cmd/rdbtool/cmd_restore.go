@@ -743,11 +743,11 @@ func printRestoreSummary(w io.Writer, srv server, st restore.Stats, err error, r
 			fmt.Fprintln(w, line)
 		}
 	}
-	errs := 0
+	errs := int64(0)
 	if err != nil {
 		errs = 1
 	}
-	fmt.Fprintf(w, "  %d errors\n", errs)
+	fmt.Fprintf(w, "  %s\n", plural(errs, "error", "errors"))
 	if err == nil {
 		return
 	}

@@ -305,3 +305,48 @@ func TestRestoreCommandsAndLimits(t *testing.T) {
 		t.Errorf("several databases into /3: exit %d\n%s", code, errOut)
 	}
 }
+
+func TestRestoreFlags(t *testing.T) {
+	for in, want := range map[string][2]float64{
+		"": {0, 0}, "5000": {5000, 0}, "10MB": {0, 10e6}, "500 KiB": {0, 500 << 10}, "2.5mb/s": {0, 2.5e6}, "1GiB": {0, 1 << 30},
+	} {
+		k, b, err := parseRate(in)
+		if err != nil || k != want[0] || b != want[1] {
+			t.Errorf("parseRate(%q) = %v, %v, %v", in, k, b, err)
+		}
+	}
+	for _, bad := range []string{"-1", "0", "fast", "10XB"} {
+		if _, _, err := parseRate(bad); err == nil {
+			t.Errorf("parseRate(%q) accepted", bad)
+		}
+	}
+	m, err := parseMapDB([]string{"1:0", "2:0", "15:3"})
+	if err != nil || len(m) != 3 || m[15] != 3 {
+		t.Errorf("parseMapDB: %v %v", m, err)
+	}
+	for _, bad := range [][]string{{"1"}, {"a:b"}, {"1:2", "1:3"}, {"-1:0"}} {
+		if _, err := parseMapDB(bad); err == nil {
+			t.Errorf("parseMapDB(%q) accepted", bad)
+		}
+	}
+	// Usage errors come before any connection.
+	for _, args := range [][]string{
+		{"restore", "only-one"},
+		{"restore", "--replace", "--skip-existing", "a.rdb", "redis://127.0.0.1:1"},
+		{"restore", "a.rdb", "http://127.0.0.1:1"},
+		{"restore", "--tls-ca", "x", "a.rdb", "redis://127.0.0.1:1"},
+		{"restore", "--rate", "x", "a.rdb", "redis://127.0.0.1:1"},
+		{"pull", "redis://127.0.0.1:1"},
+		{"split", "a.rdb", "out"},
+		{"merge", "a.rdb", "out.rdb"},
+		{"merge", "--on-duplicate", "newest", "a.rdb", "b.rdb", "out.rdb"},
+	} {
+		if code, _, errOut := runCLI(t, nil, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s", args, code, errOut)
+		}
+	}
+	// A server that is not there: exit 1, saying where.
+	if code, _, errOut := runCLI(t, nil, "restore", filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb"), "redis://127.0.0.1:1"); code != 1 || !strings.Contains(errOut, "127.0.0.1:1") {
+		t.Errorf("no server: exit %d\n%s", code, errOut)
+	}
+}

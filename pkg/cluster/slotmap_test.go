@@ -103,3 +103,38 @@ func TestFromShardsAndSlots(t *testing.T) {
 		t.Fatalf("%+v, %v", nodes, err)
 	}
 }
+
+// FuzzParseNodes: whatever a nodes.conf holds, parsing neither panics nor
+// makes a map with a slot out of range, and a map that builds owns each slot
+// at most once.
+func FuzzParseNodes(f *testing.F) {
+	f.Add(nodesConf)
+	f.Add("a 1.2.3.4:5@6 master - 0 0 1 connected 0-16383\n")
+	f.Add("x :0 master,noaddr - 0 0 0 disconnected 5 [6->-y]\nvars currentEpoch 1\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		nodes, err := ParseNodes(text)
+		if err != nil {
+			return
+		}
+		m, err := NewMap(nodes)
+		if err != nil {
+			return
+		}
+		seen := 0
+		for s := range NumSlots {
+			if o := m.Owner(s); o >= 0 {
+				seen++
+				if o >= len(m.Nodes) {
+					t.Fatalf("slot %d owned by node %d of %d", s, o, len(m.Nodes))
+				}
+			}
+		}
+		total := 0
+		for _, n := range m.Nodes {
+			total += n.Slots()
+		}
+		if total != seen {
+			t.Fatalf("nodes claim %d slots, the map has %d", total, seen)
+		}
+	})
+}

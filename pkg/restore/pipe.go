@@ -47,9 +47,9 @@ type pipe struct {
 	addr string
 
 	mu     sync.Mutex
-	cond   *sync.Cond
 	queue  []*unit
 	closed bool
+	notify chan struct{} // a unit was queued, or the pipe closed
 
 	inflight chan sent
 	db       int // database selected on the connection
@@ -65,8 +65,8 @@ type pipe struct {
 }
 
 func newPipe(r *runner, addr string) *pipe {
-	p := &pipe{run: r, addr: addr, inflight: make(chan sent, r.o.Window), dialed: make(chan struct{}), done: make(chan struct{})}
-	p.cond = sync.NewCond(&p.mu)
+	p := &pipe{run: r, addr: addr, inflight: make(chan sent, r.o.Window), dialed: make(chan struct{}), done: make(chan struct{}),
+		notify: make(chan struct{}, 1)}
 	go p.writeLoop()
 	go p.readLoop()
 	return p
@@ -84,8 +84,15 @@ func (p *pipe) push(u *unit, first bool) bool {
 	} else {
 		p.queue = append(p.queue, u)
 	}
-	p.cond.Signal()
+	p.wake()
 	return true
+}
+
+func (p *pipe) wake() {
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
 }
 
 // close stops the writer once its queue is empty; with drop, at once.
@@ -97,25 +104,69 @@ func (p *pipe) close(drop bool) []*unit {
 	if drop {
 		dropped, p.queue = p.queue, nil
 	}
-	p.cond.Broadcast()
+	p.wake()
 	return dropped
 }
 
-// next waits for a unit; nil when closed and empty. With flush set it
-// returns nil at once when nothing is queued, so the caller can flush.
-func (p *pipe) next(wait bool) *unit {
+// pop takes the next unit; closed reports a closed pipe with nothing left.
+func (p *pipe) pop() (u *unit, closed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for len(p.queue) == 0 {
-		if p.closed || !wait {
-			return nil
-		}
-		p.cond.Wait()
+	if len(p.queue) == 0 {
+		return nil, p.closed
 	}
-	u := p.queue[0]
+	u = p.queue[0]
 	p.queue[0] = nil
 	p.queue = p.queue[1:]
-	return u
+	return u, false
+}
+
+// flushDelay is how long the writer holds buffered commands, while earlier
+// ones keep the server busy, hoping for more to send in the same write:
+// one write per key costs both sides a system call and a wake-up per key.
+const flushDelay = 200 * time.Microsecond
+
+// next waits for a unit, flushing what is buffered when none comes soon;
+// nil when the pipe is closed and empty.
+func (p *pipe) next(conn *resp.Conn) (*unit, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		u, closed := p.pop()
+		if u != nil {
+			return u, nil
+		}
+		if closed {
+			return nil, conn.Flush()
+		}
+		if conn.Buffered() == 0 {
+			<-p.notify
+			continue
+		}
+		if p.pending.Load() == 0 {
+			// The server has nothing to do: give it what there is.
+			if err := conn.Flush(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(flushDelay)
+		} else {
+			timer.Reset(flushDelay)
+		}
+		select {
+		case <-p.notify:
+		case <-timer.C:
+			if err := conn.Flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
 }
 
 func (p *pipe) writeLoop() {
@@ -129,15 +180,13 @@ func (p *pipe) writeLoop() {
 	}
 	var hdr []byte
 	for {
-		u := p.next(false)
+		u, err := p.next(conn)
+		if err != nil {
+			p.run.nodeFailed(p, err)
+			return
+		}
 		if u == nil {
-			if err := conn.Flush(); err != nil {
-				p.run.nodeFailed(p, err)
-				return
-			}
-			if u = p.next(true); u == nil {
-				return
-			}
+			return
 		}
 		s := sent{u: u}
 		hdr = hdr[:0]
