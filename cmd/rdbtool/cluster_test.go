@@ -225,6 +225,7 @@ func alignMigratedTTLs(t *testing.T, want, got []string) []string {
 // and count them); then splits a corpus dataset by the cluster's slots and
 // has each master load its part.
 func TestCluster(t *testing.T) {
+	t.Parallel() // mostly waits for redis-cli and for the rate limit
 	corpus := corpusDir(t)
 	cl := startCluster(t, 3)
 
@@ -242,7 +243,10 @@ func TestCluster(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.rdb")
 	small := filepath.Join(corpus, "generated", "redis-7.0.15", "small", "dump.rdb")
-	const keys, moving = 30000, 2000
+	keys, rate, moving := 30000, "6000", 2000
+	if bigLiveTests() {
+		keys, rate = 300000, "40000"
+	}
 	bigDataset(t, src, keys, moving, cluster.Tag, small)
 	want := expectedOf(t, src, false)
 
@@ -258,7 +262,7 @@ func TestCluster(t *testing.T) {
 	t.Cleanup(func() { reshard.Process.Kill() })
 	time.Sleep(300 * time.Millisecond)
 
-	j := restoreRun(t, 0, "--rate", "6000", src, cl.url(2))
+	j := restoreRun(t, 0, "--rate", rate, src, cl.url(2))
 	select {
 	case err := <-reshardDone:
 		if err != nil {
@@ -371,17 +375,33 @@ func toAny(s []string) []any {
 // run stops, says what was written; the master comes back (from its AOF,
 // fsynced at every write), and --resume finishes the job exactly.
 func TestClusterMasterKilled(t *testing.T) {
+	t.Parallel()
 	cl := startCluster(t, 3, "--appendonly", "yes", "--appendfsync", "always")
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.rdb")
-	bigDataset(t, src, 30000, cluster.NumSlots, cluster.Tag)
+	keys, rate := 30000, "8000"
+	if bigLiveTests() {
+		keys, rate = 300000, "30000"
+	}
+	bigDataset(t, src, keys, cluster.NumSlots, cluster.Tag)
 	want := expectedOf(t, src, false)
 	state := filepath.Join(dir, "restore.state")
 
+	// Kill the second master once it holds a tenth of its share.
 	victim := cl.nodes[1]
-	time.AfterFunc(1500*time.Millisecond, func() { syscall.Kill(victim.PID(), syscall.SIGKILL) })
+	vc := cl.client(t, 1)
+	go func() {
+		for {
+			n, err := redistest.ToInt(vc.Do("DBSIZE"))
+			if err != nil || n >= int64(keys/30) {
+				syscall.Kill(victim.PID(), syscall.SIGKILL)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"rdbtool", "restore", "--no-progress", "--rate", "8000", "--resume", state, src, cl.url(0)}, nil, &out, &errOut)
+	code := run(context.Background(), []string{"rdbtool", "restore", "--no-progress", "--rate", rate, "--resume", state, src, cl.url(0)}, nil, &out, &errOut)
 	msg := errOut.String()
 	t.Logf("the run that lost a master:\n%s", msg)
 	if code != 1 || !strings.Contains(msg, victim.Addr()) || !strings.Contains(msg, "failed:") || !strings.Contains(msg, "run the same command again") {
@@ -391,12 +411,11 @@ func TestClusterMasterKilled(t *testing.T) {
 
 	j := restoreRun(t, 0, "--resume", state, src, cl.url(0))
 	t.Logf("resumed: %d keys written, %d done before, %d found written by the cut-off run", j.Keys, j.Resumed, j.Present)
-	if j.Keys+j.Resumed+j.Present != 30000 || j.Resumed == 0 {
+	if j.Keys+j.Resumed+j.Present != int64(keys) || j.Resumed == 0 {
 		t.Errorf("resumed run: %+v", j)
 	}
 	cl.checkDataset(t, "after the resumed run", want)
-	keys, _ := cl.dataset(t)
-	if len(keys) != 30000 || slices.ContainsFunc(keys, func(l string) bool { return strings.Contains(l, "rdbtool:restore:tmp") }) {
-		t.Errorf("%d keys in the cluster", len(keys))
+	if got, _ := cl.dataset(t); len(got) != keys || slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "rdbtool:restore:tmp") }) {
+		t.Errorf("%d keys in the cluster", len(got))
 	}
 }

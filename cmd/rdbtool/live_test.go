@@ -28,6 +28,10 @@ import (
 
 // Helpers for the tests that talk to live servers: restore, pull, split.
 
+// bigLiveTests reports whether RDBTOOL_LIVE_BIG asks for the larger datasets
+// (ten times the keys of the cluster tests); CI runs the small ones.
+func bigLiveTests() bool { return os.Getenv("RDBTOOL_LIVE_BIG") != "" }
+
 // liveServer is a test server and the credentials it wants.
 type liveServer struct {
 	*redistest.Server
