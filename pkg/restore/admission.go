@@ -7,6 +7,9 @@ import (
 )
 
 // admission bounds the units alive (built and not yet done) and their bytes.
+// One goroutine (the producer) acquires; once it has to wait, it waits until
+// a quarter of the units are done (or, for bytes, until its unit fits), so
+// that it then builds many units in a row instead of one per reply.
 type admission struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -15,12 +18,17 @@ type admission struct {
 	maxUnits int
 	maxBytes int64
 	stopped  bool
+	waiting  int64 // size of the unit waited for; -1 when nobody waits
 }
 
 func newAdmission(maxUnits int, maxBytes int64) *admission {
-	a := &admission{maxUnits: maxUnits, maxBytes: maxBytes}
+	a := &admission{maxUnits: maxUnits, maxBytes: maxBytes, waiting: -1}
 	a.cond = sync.NewCond(&a.mu)
 	return a
+}
+
+func (a *admission) full(size int64) bool {
+	return a.units > 0 && (a.units >= a.maxUnits || a.bytes+size > a.maxBytes)
 }
 
 // acquire waits for room for a unit of size bytes; one unit always fits
@@ -28,8 +36,12 @@ func newAdmission(maxUnits int, maxBytes int64) *admission {
 func (a *admission) acquire(size int64) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for !a.stopped && a.units > 0 && (a.units >= a.maxUnits || a.bytes+size > a.maxBytes) {
-		a.cond.Wait()
+	if !a.stopped && a.full(size) {
+		a.waiting = size
+		for !a.stopped && (a.full(size) || a.units > a.maxUnits*3/4) && a.units > 0 {
+			a.cond.Wait()
+		}
+		a.waiting = -1
 	}
 	if a.stopped {
 		return false
@@ -43,8 +55,11 @@ func (a *admission) release(size int64) {
 	a.mu.Lock()
 	a.units--
 	a.bytes -= size
+	wake := a.units == 0 || (a.waiting >= 0 && !a.full(a.waiting) && a.units <= a.maxUnits*3/4)
 	a.mu.Unlock()
-	a.cond.Broadcast()
+	if wake {
+		a.cond.Broadcast()
+	}
 }
 
 func (a *admission) stop() {

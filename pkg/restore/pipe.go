@@ -59,6 +59,7 @@ type pipe struct {
 
 	keys    atomic.Int64
 	pending atomic.Int64 // sent, no reply yet
+	room    chan struct{} // pending has fallen to half the window
 	lost    atomic.Int64 // sent, and the connection failed before the reply
 	err     atomic.Pointer[string]
 	done    chan struct{} // the reader has ended
@@ -66,7 +67,7 @@ type pipe struct {
 
 func newPipe(r *runner, addr string) *pipe {
 	p := &pipe{run: r, addr: addr, inflight: make(chan sent, r.o.Window), dialed: make(chan struct{}), done: make(chan struct{}),
-		notify: make(chan struct{}, 1)}
+		notify: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	go p.writeLoop()
 	go p.readLoop()
 	return p
@@ -210,18 +211,29 @@ func (p *pipe) writeLoop() {
 			return
 		}
 		p.pending.Add(1)
-		select {
-		case p.inflight <- s:
-		default:
-			// The window is full: what is buffered must reach the server
-			// before its replies can free a place.
+		p.inflight <- s // never blocks: pending <= Window, the channel's size
+		if p.pending.Load() >= int64(p.run.o.Window) {
+			// The window is full: send what is buffered, and write more
+			// only once half of it has been answered, in one go. Topping
+			// it up unit by unit would cost a system call, and the server
+			// a wake-up, per key.
 			if err := conn.Flush(); err != nil {
-				p.pending.Add(-1)
 				p.run.nodeFailed(p, err)
-				p.requeueLost(u)
 				return
 			}
-			p.inflight <- s
+			for p.pending.Load() > int64(p.run.o.Window/2) {
+				<-p.room
+			}
+		}
+	}
+}
+
+// answered counts a reply (or a unit lost), waking a writer waiting for room.
+func (p *pipe) answered() {
+	if p.pending.Add(-1) <= int64(p.run.o.Window/2) {
+		select {
+		case p.room <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -239,14 +251,14 @@ func (p *pipe) readLoop() {
 	failed := p.connErr != nil
 	for s := range p.inflight {
 		if failed || p.run.dead(p) {
-			p.pending.Add(-1)
+			p.answered()
 			p.lost.Add(1)
 			p.run.unitLost(s.u)
 			continue
 		}
 		p.conn.SetReadDeadline(time.Now().Add(p.run.o.ReplyTimeout))
 		res, err := p.receive(s)
-		p.pending.Add(-1)
+		p.answered()
 		if err != nil {
 			failed = true
 			p.lost.Add(1)

@@ -326,7 +326,7 @@ func (rn *runner) key(ctx context.Context, r *rdb.Reader, e *rdb.Entry) error {
 		return nil // failed meanwhile
 	}
 	if err := rn.trk.beforeSend(seq); err != nil {
-		rn.adm.release(u.size())
+		rn.retire(u)
 		return err
 	}
 	rn.sentBelow.Store(seq + 1)
@@ -399,7 +399,7 @@ func (rn *runner) restoreCommand(e *rdb.Entry, payload []byte, now int64) []byte
 	if idle || freq {
 		n += 2
 	}
-	dst := make([]byte, 0, len(payload)+len(e.Key)+96)
+	dst := getBuf(len(payload) + len(e.Key) + 96)
 	dst = resp.AppendArray(dst, n)
 	dst = resp.AppendBulkString(dst, "RESTORE")
 	dst = resp.AppendBulk(dst, e.Key)
@@ -461,7 +461,7 @@ func (rn *runner) buildCommands(u *unit, r *rdb.Reader, e *rdb.Entry) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	u.cmds = bytes.Clone(rn.cmdBuf.Bytes())
+	u.cmds = append(getBuf(rn.cmdBuf.Len()), rn.cmdBuf.Bytes()...)
 	u.tx, u.asCommands = true, true
 	return nil
 }
@@ -507,7 +507,7 @@ func (rn *runner) route(u *unit, first bool) {
 	}
 	p := rn.pipe(addr)
 	if p == nil || !p.push(u, first) {
-		rn.adm.release(u.size())
+		rn.retire(u)
 	}
 }
 
@@ -550,14 +550,14 @@ func (rn *runner) outcome(p *pipe, u *unit, res result) {
 			rn.c.present.Add(1)
 			rn.finish(u)
 		default:
-			rn.adm.release(u.size())
+			rn.retire(u)
 			rn.fail(&KeyExistsError{Key: u.key, DB: u.db})
 		}
 	case resultRedirect:
 		rd, ok := redirectOf(res.err, p.addr)
 		u.redirects++
 		if !ok || !rn.cluster || u.redirects > maxRedirects {
-			rn.adm.release(u.size())
+			rn.retire(u)
 			rn.fail(&KeyError{Key: u.key, DB: u.db, Addr: p.addr, Err: res.err})
 			return
 		}
@@ -575,7 +575,7 @@ func (rn *runner) outcome(p *pipe, u *unit, res result) {
 	case resultRetry:
 		rn.retryLater(p, u, res.err)
 	default:
-		rn.adm.release(u.size())
+		rn.retire(u)
 		if strings.Contains(res.err.Msg, "'HPEXPIREAT'") {
 			rn.fail(&TargetError{Msg: fmt.Sprintf("key %s has hash-field TTLs, which %s (%s) cannot hold: they need Redis 7.4 or Valkey 9; --drop-field-ttls leaves them out", rdb.QuoteBytes(u.key), p.addr, rn.target.Name())})
 			return
@@ -609,7 +609,7 @@ func (rn *runner) retryLater(p *pipe, u *unit, e *resp.Error) {
 		if p != nil {
 			addr = p.addr
 		}
-		rn.adm.release(u.size())
+		rn.retire(u)
 		rn.fail(&NodeError{Addr: addr, Err: fmt.Errorf("key %s still refused after %v: %w", rdb.QuoteBytes(u.key), rn.o.RetryTimeout, e)})
 		return
 	}
@@ -620,11 +620,56 @@ func (rn *runner) retryLater(p *pipe, u *unit, e *resp.Error) {
 
 func (rn *runner) finish(u *unit) {
 	rn.trk.finish(u.seq)
-	rn.adm.release(u.size())
+	rn.retire(u)
 }
 
 // unitLost is a unit sent whose reply will never come.
-func (rn *runner) unitLost(u *unit) { rn.adm.release(u.size()) }
+func (rn *runner) unitLost(u *unit) { rn.retire(u) }
+
+// retire gives up a unit for good: its room in the window, its buffer.
+func (rn *runner) retire(u *unit) {
+	rn.adm.release(u.size())
+	putBuf(u.cmds)
+	u.cmds = nil
+}
+
+// Units' command buffers are recycled: a restore would otherwise allocate
+// as much as the file, and the garbage collector's workers, which run on
+// otherwise idle cores, would take them from the server being fed. One pool
+// per power of two from 4 KiB to 1 MiB, so that a small unit never holds a
+// big buffer (the window counts bytes used, and may not be exceeded twice).
+var bufPools [9]sync.Pool
+
+// bufClass is the pool of buffers of 4 KiB << class bytes; -1 when n is
+// larger than the largest.
+func bufClass(n int) int {
+	for c := range bufPools {
+		if n <= 4096<<c {
+			return c
+		}
+	}
+	return -1
+}
+
+func getBuf(n int) []byte {
+	c := bufClass(n)
+	if c < 0 {
+		return make([]byte, 0, n)
+	}
+	if b, ok := bufPools[c].Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 4096<<c)
+}
+
+func putBuf(b []byte) {
+	c := bufClass(cap(b))
+	if c < 0 || cap(b) != 4096<<c {
+		return // not one of ours
+	}
+	b = b[:0]
+	bufPools[c].Put(&b)
+}
 
 func (rn *runner) dead(p *pipe) bool { return p.err.Load() != nil }
 
@@ -671,7 +716,7 @@ func (rn *runner) closePipes(drop bool) []*pipe {
 	rn.mu.Unlock()
 	for _, p := range pipes {
 		for _, u := range p.close(drop) {
-			rn.adm.release(u.size())
+			rn.retire(u)
 		}
 	}
 	return pipes
