@@ -58,9 +58,9 @@ type pipe struct {
 	dialed   chan struct{}
 
 	keys    atomic.Int64
-	pending atomic.Int64 // sent, no reply yet
+	pending atomic.Int64  // sent, no reply yet
 	room    chan struct{} // pending has fallen to half the window
-	lost    atomic.Int64 // sent, and the connection failed before the reply
+	lost    atomic.Int64  // sent, and the connection failed before the reply
 	err     atomic.Pointer[string]
 	done    chan struct{} // the reader has ended
 }
