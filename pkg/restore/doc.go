@@ -49,7 +49,10 @@
 // # Memory and concurrency
 //
 // A unit holds its commands until acknowledged (MOVED must be able to resend
-// it), so memory is bounded by Options.MaxBytes in flight plus the largest
-// single key. Run uses one goroutine reading the source, and two per master
+// it), so memory is bounded by Options.MaxBytes in flight (twice that at
+// worst: buffers are recycled in powers of two) plus the largest single key.
+// Each connection keeps up to Options.Window units in flight; when the
+// window is full, it is refilled once half of it has been answered, in one
+// write. Run uses one goroutine reading the source, and two per master
 // (writing and reading); Stats may be read while it runs.
 package restore
