@@ -17,6 +17,7 @@ import (
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
+	"github.com/rdbtool/rdbtool/pkg/resp"
 	"github.com/urfave/cli/v2"
 )
 
@@ -55,6 +56,7 @@ Examples:
    rdbtool verify --format json /backups/*.rdb.zst > report.jsonl
    redis-cli --rdb - | rdbtool verify -
    rdbtool verify /var/lib/redis              the data folder: what a restart would load
+   rdbtool verify redis://127.0.0.1:6379      a fresh snapshot of a live server (see pull)
    rdbtool verify --strict-trailing --no-progress a.rdb b.rdb.gz`
 
 func verifyCommand() *cli.Command {
@@ -292,6 +294,10 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 		}
 	}()
 
+	if resp.LooksLikeURL(path) {
+		// A live server: a fresh snapshot over replication (cmd_pull.go).
+		return res, verifyServer(ctx, path, o, &res)
+	}
 	if dirOrManifest(path) {
 		return res, verifyAOFPath(ctx, path, o, &res)
 	}

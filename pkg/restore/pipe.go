@@ -1,0 +1,384 @@
+package restore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rdbtool/rdbtool/pkg/cluster"
+	"github.com/rdbtool/rdbtool/pkg/resp"
+)
+
+// unit is one key's commands, kept until acknowledged.
+type unit struct {
+	seq  int64 // key number in source order
+	key  []byte
+	db   int // target database
+	slot int
+	cmds []byte
+	// ncmds is the number of commands in cmds; for a transaction (tx) the
+	// reply to EXEC holds the replies of the ncmds-2 commands inside it, of
+	// which the one at renamenx (when >= 0) says whether the key existed.
+	ncmds      int
+	tx         bool
+	renamenx   int
+	asCommands bool
+	uncertain  bool   // a cut-off run may have written it
+	ask        string // send once, behind ASKING, to this node
+	redirects  int
+	retrySince time.Time
+}
+
+func (u *unit) size() int64 { return int64(len(u.cmds)) }
+
+// sent is a unit written to a connection, with what was written before it.
+type sent struct {
+	u        *unit
+	selectDB bool // a SELECT precedes it
+	asking   bool // an ASKING precedes it
+}
+
+// pipe is the pipeline to one server: a writing and a reading goroutine.
+type pipe struct {
+	run  *runner
+	addr string
+
+	mu     sync.Mutex
+	queue  []*unit
+	closed bool
+	notify chan struct{} // a unit was queued, or the pipe closed
+
+	inflight chan sent
+	db       int // database selected on the connection
+	conn     *resp.Conn
+	connErr  error
+	dialed   chan struct{}
+
+	keys    atomic.Int64
+	pending atomic.Int64  // sent, no reply yet
+	room    chan struct{} // pending has fallen to half the window
+	lost    atomic.Int64  // sent, and the connection failed before the reply
+	err     atomic.Pointer[string]
+	done    chan struct{} // the reader has ended
+}
+
+func newPipe(r *runner, addr string) *pipe {
+	p := &pipe{run: r, addr: addr, inflight: make(chan sent, r.o.Window), dialed: make(chan struct{}), done: make(chan struct{}),
+		notify: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	go p.writeLoop()
+	go p.readLoop()
+	return p
+}
+
+// push queues a unit; retried and redirected units go first.
+func (p *pipe) push(u *unit, first bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if first {
+		p.queue = append([]*unit{u}, p.queue...)
+	} else {
+		p.queue = append(p.queue, u)
+	}
+	p.wake()
+	return true
+}
+
+func (p *pipe) wake() {
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the writer once its queue is empty; with drop, at once.
+func (p *pipe) close(drop bool) []*unit {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	var dropped []*unit
+	if drop {
+		dropped, p.queue = p.queue, nil
+	}
+	p.wake()
+	return dropped
+}
+
+// pop takes the next unit; closed reports a closed pipe with nothing left.
+func (p *pipe) pop() (u *unit, closed bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 {
+		return nil, p.closed
+	}
+	u = p.queue[0]
+	p.queue[0] = nil
+	p.queue = p.queue[1:]
+	return u, false
+}
+
+// flushDelay is how long the writer holds buffered commands, while earlier
+// ones keep the server busy, hoping for more to send in the same write:
+// one write per key costs both sides a system call and a wake-up per key.
+const flushDelay = 200 * time.Microsecond
+
+// next waits for a unit, flushing what is buffered when none comes soon;
+// nil when the pipe is closed and empty.
+func (p *pipe) next(conn *resp.Conn) (*unit, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		u, closed := p.pop()
+		if u != nil {
+			return u, nil
+		}
+		if closed {
+			return nil, conn.Flush()
+		}
+		if conn.Buffered() == 0 {
+			<-p.notify
+			continue
+		}
+		if p.pending.Load() == 0 {
+			// The server has nothing to do: give it what there is.
+			if err := conn.Flush(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if timer == nil {
+			timer = time.NewTimer(flushDelay)
+		} else {
+			timer.Reset(flushDelay)
+		}
+		select {
+		case <-p.notify:
+		case <-timer.C:
+			if err := conn.Flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+func (p *pipe) writeLoop() {
+	defer close(p.inflight)
+	conn, err := p.run.o.Dial(p.run.ctx, p.addr)
+	p.conn, p.connErr = conn, err
+	close(p.dialed)
+	if err != nil {
+		p.run.nodeFailed(p, err)
+		return
+	}
+	var hdr []byte
+	for {
+		u, err := p.next(conn)
+		if err != nil {
+			p.run.nodeFailed(p, err)
+			return
+		}
+		if u == nil {
+			return
+		}
+		s := sent{u: u}
+		hdr = hdr[:0]
+		if !p.run.cluster && u.db != p.db {
+			hdr = resp.AppendCommand(hdr, "SELECT", itoa(int64(u.db)))
+			s.selectDB, p.db = true, u.db
+		}
+		if u.ask != "" {
+			hdr = resp.AppendCommand(hdr, "ASKING")
+			s.asking, u.ask = true, ""
+		}
+		conn.SetWriteDeadline(time.Now().Add(p.run.o.ReplyTimeout))
+		if err := conn.Send(hdr); err != nil {
+			p.run.nodeFailed(p, err)
+			p.requeueLost(u)
+			return
+		}
+		if err := conn.Send(u.cmds); err != nil {
+			p.run.nodeFailed(p, err)
+			p.requeueLost(u)
+			return
+		}
+		p.pending.Add(1)
+		p.inflight <- s // never blocks: pending <= Window, the channel's size
+		if p.pending.Load() >= int64(p.run.o.Window) {
+			// The window is full: send what is buffered, and write more
+			// only once half of it has been answered, in one go. Topping
+			// it up unit by unit would cost a system call, and the server
+			// a wake-up, per key.
+			if err := conn.Flush(); err != nil {
+				p.run.nodeFailed(p, err)
+				return
+			}
+			for p.pending.Load() > int64(p.run.o.Window/2) {
+				<-p.room
+			}
+		}
+	}
+}
+
+// answered counts a reply (or a unit lost), waking a writer waiting for room.
+func (p *pipe) answered() {
+	if p.pending.Add(-1) <= int64(p.run.o.Window/2) {
+		select {
+		case p.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// requeueLost accounts for a unit whose write failed part way: its fate on
+// the server is unknown.
+func (p *pipe) requeueLost(u *unit) {
+	p.lost.Add(1)
+	p.run.unitLost(u)
+}
+
+func (p *pipe) readLoop() {
+	defer close(p.done)
+	<-p.dialed
+	failed := p.connErr != nil
+	for s := range p.inflight {
+		if failed || p.run.dead(p) {
+			p.answered()
+			p.lost.Add(1)
+			p.run.unitLost(s.u)
+			continue
+		}
+		p.conn.SetReadDeadline(time.Now().Add(p.run.o.ReplyTimeout))
+		res, err := p.receive(s)
+		p.answered()
+		if err != nil {
+			failed = true
+			p.lost.Add(1)
+			p.run.nodeFailed(p, err)
+			p.run.unitLost(s.u)
+			continue
+		}
+		p.run.outcome(p, s.u, res)
+	}
+	if p.conn != nil {
+		p.conn.Close()
+	}
+}
+
+// result is what the replies to a unit say.
+type result struct {
+	kind resultKind
+	err  *resp.Error // for resultError, resultRedirect, resultRetry
+}
+
+type resultKind uint8
+
+const (
+	resultOK       resultKind = iota
+	resultExists              // BUSYKEY, or RENAMENX answered 0
+	resultExpired             // the helper key expired before the rename
+	resultRedirect            // MOVED or ASK
+	resultRetry               // TRYAGAIN, CLUSTERDOWN, LOADING, MASTERDOWN
+	resultError
+)
+
+// receive reads every reply of a unit and says what they mean.
+func (p *pipe) receive(s sent) (result, error) {
+	c := p.conn
+	if s.selectDB {
+		r, err := c.Receive()
+		if err != nil {
+			return result{}, err
+		}
+		if e := r.Err(); e != nil {
+			return result{}, fmt.Errorf("SELECT %d: %w", s.u.db, e)
+		}
+	}
+	if s.asking {
+		if _, err := c.Receive(); err != nil {
+			return result{}, err
+		}
+	}
+	u := s.u
+	if !u.tx {
+		r, err := c.Receive()
+		if err != nil {
+			return result{}, err
+		}
+		return classify(r), nil
+	}
+	// MULTI, the queued commands, EXEC.
+	var first *result
+	for i := 0; i < u.ncmds; i++ {
+		r, err := c.Receive()
+		if err != nil {
+			return result{}, err
+		}
+		if i == u.ncmds-1 {
+			if first != nil {
+				return *first, nil // EXECABORT: the queued error says why
+			}
+			return classifyExec(r, u), nil
+		}
+		if r.Kind == resp.KindError && first == nil {
+			res := classify(r)
+			first = &res
+		}
+	}
+	return result{}, errors.New("empty transaction")
+}
+
+func classify(r resp.Reply) result {
+	if r.Kind != resp.KindError {
+		return result{kind: resultOK}
+	}
+	e := &resp.Error{Msg: string(r.Str)}
+	switch e.Code() {
+	case "BUSYKEY":
+		return result{kind: resultExists, err: e}
+	case "MOVED", "ASK":
+		return result{kind: resultRedirect, err: e}
+	case "TRYAGAIN", "CLUSTERDOWN", "LOADING", "MASTERDOWN":
+		return result{kind: resultRetry, err: e}
+	}
+	return result{kind: resultError, err: e}
+}
+
+func classifyExec(r resp.Reply, u *unit) result {
+	switch r.Kind {
+	case resp.KindError:
+		return classify(r)
+	case resp.KindArray:
+	default:
+		return result{kind: resultError, err: &resp.Error{Msg: "EXEC answered " + r.String()}}
+	}
+	for i, e := range r.Elems {
+		if e.Kind == resp.KindError {
+			if i == u.renamenx && strings.Contains(strings.ToLower(string(e.Str)), "no such key") {
+				return result{kind: resultExpired}
+			}
+			return classify(e)
+		}
+		if i == u.renamenx && e.Kind == resp.KindInt && e.Int == 0 {
+			return result{kind: resultExists}
+		}
+	}
+	return result{kind: resultOK}
+}
+
+// redirectOf parses a MOVED/ASK error, filling in a missing host.
+func redirectOf(e *resp.Error, from string) (cluster.Redirect, bool) {
+	rd, ok := cluster.ParseRedirect(e.Msg)
+	if ok {
+		rd.Addr = cluster.ResolveAddr(rd.Addr, from)
+	}
+	return rd, ok
+}
