@@ -502,34 +502,13 @@ func writerFor(so sourceOptions) (rdb.WriterOptions, error) {
 	return o, nil
 }
 
-// jsonToRDBStream turns rdbtool JSON into an RDB for so.
+// jsonToRDBStream turns rdbtool JSON into an RDB for so, with the checks of
+// every JSON load (duplicate keys and libraries, what Redis refuses).
 func jsonToRDBStream(in io.Reader, out *bufio.Writer, so sourceOptions) error {
-	o, err := writerFor(so)
+	_, err := convert.JSONToRDB(in, out, convert.JSONToRDBOptions{
+		WriterOptions: func(rdb.Header) (rdb.WriterOptions, error) { return writerFor(so) },
+	})
 	if err != nil {
-		return err
-	}
-	w := rdb.NewWriter(out, o)
-	jr := convert.NewJSONReader(in, 1<<30)
-	for {
-		rec, err := jr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: err.Error()}
-		}
-		switch {
-		case rec.Header != nil:
-		case rec.Value == nil:
-			err = w.WriteEntry(rec.Entry)
-		default:
-			err = w.WriteKey(rec.Entry, rec.Value)
-		}
-		if err != nil {
-			return fmt.Errorf("JSON line %d: %w", rec.Line, err)
-		}
-	}
-	if err := w.Close(); err != nil {
 		return err
 	}
 	return out.Flush()

@@ -448,7 +448,7 @@ func checkDuplicates(o verifyOptions, in *input, lc *convert.LoadCheck) error {
 		return err
 	}
 	if len(dups) > 0 {
-		return convert.DuplicateError(dups[0])
+		return convert.DuplicateKeyError(dups[0])
 	}
 	return nil
 }

@@ -15,12 +15,19 @@ type KeyCommands struct {
 	c aofConverter
 }
 
-// NewKeyCommands returns a KeyCommands writing to w. Of o, DropFieldTTLs and
-// NoEntriesRead apply; Restore and Filter are ignored.
+// NewKeyCommands returns a KeyCommands writing to w the commands that
+// o.Target's server takes (its Drop flags apply); Restore and Filter are
+// ignored. Close releases the spool of a big stream's entries.
 func NewKeyCommands(w *aof.Writer, o AOFOptions) *KeyCommands {
 	o.Restore, o.Filter = false, Filter{}
-	return &KeyCommands{c: aofConverter{w: w, o: o, db: -1}}
+	k := &KeyCommands{c: aofConverter{w: w, o: o, db: -1, dropped: map[rdb.Feature]uint64{}}}
+	k.c.can = capabilitiesOf(o.Target)
+	k.c.entries = newSpool(streamSpoolMemory, o.SpoolDir)
+	return k
 }
+
+// Close removes what a big stream left in the spool's temporary file.
+func (k *KeyCommands) Close() { k.c.entries.reset() }
 
 // Write writes the commands for the key e that r.Next just returned, reading
 // its value from r, under the name as (e.Key when nil). It returns how many
@@ -40,5 +47,5 @@ func (k *KeyCommands) Write(r *rdb.Reader, e *rdb.Entry, as []byte) (int64, erro
 	return c.st.Commands - before, err
 }
 
-// DroppedFieldTTLs counts the hash-field TTLs left out under DropFieldTTLs.
-func (k *KeyCommands) DroppedFieldTTLs() int64 { return k.c.st.DroppedFieldTTLs }
+// Dropped counts what the target could not hold and a Drop flag left out.
+func (k *KeyCommands) Dropped(f rdb.Feature) uint64 { return k.c.dropped[f] }

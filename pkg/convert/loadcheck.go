@@ -137,9 +137,9 @@ func (c *LoadCheck) Duplicates(reread func(offsets []int64) (map[int64]dupkeys.K
 // Close releases the key records (and their temporary folder).
 func (c *LoadCheck) Close() error { return c.keys.Close() }
 
-// DuplicateError is the *rdb.ParseError for a key found twice: at its second
+// DuplicateKeyError is the *rdb.ParseError for a key found twice: at its second
 // offset, naming the first.
-func DuplicateError(d dupkeys.Duplicate) error {
+func DuplicateKeyError(d dupkeys.Duplicate) error {
 	detail := fmt.Sprintf("also at offset %d in database %d: Redis refuses to load the file (\"Duplicated key found in RDB file\")", d.Offsets[0], d.DB)
 	if d.DB < 0 {
 		detail = fmt.Sprintf("the keys at offsets %d and %d have the same 64-bit hash, probably the same key twice (standard input cannot be read again to confirm it)", d.Offsets[0], d.Offsets[1])

@@ -74,8 +74,10 @@ func Run(ctx context.Context, r *rdb.Reader, o Options) (Stats, error) {
 	defer cancel()
 	rn := &runner{o: o, ctx: connCtx, cancel: cancel, seed: o.Seed, pipes: map[string]*pipe{}}
 	rn.aw = aof.NewWriter(&rn.cmdBuf)
-	rn.keyCmds = convert.NewKeyCommands(rn.aw, convert.AOFOptions{DropFieldTTLs: o.DropFieldTTLs})
 	err := rn.run(ctx, r)
+	if rn.keyCmds != nil {
+		rn.keyCmds.Close()
+	}
 	st := rn.stats()
 	st.Seconds = time.Since(start).Seconds()
 	return st, err
@@ -177,6 +179,18 @@ func (rn *runner) connect(ctx context.Context) error {
 	if rn.target.RDBVersion == 0 {
 		return &TargetError{Msg: fmt.Sprintf("cannot tell which RDB version %s (%s) takes: FUNCTION DUMP is not available and the version is not in the table; give it (--target-rdb-version)", rn.seed, srv.Name())}
 	}
+	// Values that go as commands are written for the target's version.
+	name := strconv.Itoa(rn.target.RDBVersion)
+	if rn.target.RDBVersion == 80 {
+		name = "VALKEY080"
+	}
+	t, err := rdb.TargetVersion(name)
+	if err != nil {
+		return &TargetError{Msg: fmt.Sprintf("%s takes RDB %d, which rdbtool cannot write commands for: %v", rn.seed, rn.target.RDBVersion, err)}
+	}
+	t.Valkey = t.Valkey || srv.Family == "valkey"
+	t.DropFieldTTLs, t.DropFunctions = rn.o.DropFieldTTLs, rn.o.DropFunctions
+	rn.keyCmds = convert.NewKeyCommands(rn.aw, convert.AOFOptions{Target: t})
 	return nil
 }
 
@@ -444,9 +458,9 @@ func (rn *runner) buildCommands(u *unit, r *rdb.Reader, e *rdb.Entry) error {
 	if e.Type.Kind() == rdb.KindString {
 		n, err = rn.stringCommands(r, e, name)
 	} else {
-		before := rn.keyCmds.DroppedFieldTTLs()
+		before := rn.keyCmds.Dropped(rdb.FeatureFieldTTLs)
 		n, err = rn.keyCmds.Write(r, e, name)
-		rn.c.fieldTTLsOff.Add(rn.keyCmds.DroppedFieldTTLs() - before)
+		rn.c.fieldTTLsOff.Add(int64(rn.keyCmds.Dropped(rdb.FeatureFieldTTLs) - before))
 	}
 	if err != nil {
 		return err
