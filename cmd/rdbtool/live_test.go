@@ -316,59 +316,6 @@ func bigDataset(t *testing.T, path string, n, slots int, tag func(int) string, b
 	}
 }
 
-// withoutDanglingPEL rewrites stream lines, want and got alike, for a
-// restore by commands: XCLAIM ... FORCE, the only command that fills a PEL,
-// drops IDs whose entry was deleted from the stream (Redis does the same
-// when it loads an AOF), so such PEL entries cannot survive that path. Lines
-// come back as JSON with sorted fields, comparable to each other.
-func withoutDanglingPEL(t *testing.T, lines []string) []string {
-	t.Helper()
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
-		d := json.NewDecoder(strings.NewReader(l))
-		d.UseNumber()
-		var m map[string]any
-		if err := d.Decode(&m); err != nil {
-			t.Fatal(err)
-		}
-		if m["type"] == "stream" {
-			s := m["value"].(map[string]any)
-			live := map[string]bool{}
-			entries, _ := s["entries"].([]any)
-			for _, e := range entries {
-				live[e.([]any)[0].(string)] = true
-			}
-			keep := func(list any, id func(any) string) any {
-				l, _ := list.([]any)
-				var k []any
-				for _, x := range l {
-					if live[id(x)] {
-						k = append(k, x)
-					}
-				}
-				return k
-			}
-			groups, _ := s["groups"].([]any)
-			for _, g := range groups {
-				gm := g.(map[string]any)
-				gm["pel"] = keep(gm["pel"], func(x any) string { return x.([]any)[0].(string) })
-				cs, _ := gm["consumers"].([]any)
-				for _, c := range cs {
-					cm := c.(map[string]any)
-					cm["pel"] = keep(cm["pel"], func(x any) string { return x.(string) })
-				}
-			}
-		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, string(b))
-	}
-	canon.Sort(out)
-	return out
-}
-
 func jsonUnmarshal(t *testing.T, s string, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(s), v); err != nil {

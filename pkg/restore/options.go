@@ -50,7 +50,9 @@ type Options struct {
 	// TargetRDBVersion overrides the RDB version Run finds out for the
 	// target (FUNCTION DUMP's footer, else INFO's version); 0 finds out.
 	TargetRDBVersion int
-	// Payload makes DUMP payloads; nil means RawPayload.
+	// Payload makes DUMP payloads; nil means the file's own bytes when the
+	// target loads payloads of the file's version (RawPayload), else the value
+	// re-encoded for the target (rdb.PayloadWriter, with DropFieldTTLs).
 	Payload PayloadFunc
 
 	// Window is how many units one connection keeps in flight (default
@@ -88,9 +90,6 @@ func (o *Options) defaults() {
 	}
 	if o.ReplyTimeout <= 0 {
 		o.ReplyTimeout = 2 * time.Minute
-	}
-	if o.Payload == nil {
-		o.Payload = RawPayload
 	}
 }
 

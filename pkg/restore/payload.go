@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -29,6 +31,67 @@ func RawPayload(w *bytes.Buffer, r *rdb.Reader, e *rdb.Entry, src rdb.Header, ta
 	}
 	appendFooter(w, src.Version)
 	return true, nil
+}
+
+// reencoder makes payloads of values a target cannot take as the file holds
+// them (the file is newer than the target): the value is read element by
+// element and written as the target's own writer would.
+type reencoder struct {
+	pw *rdb.PayloadWriter
+}
+
+// payload copies the file's bytes when the target loads them, and re-encodes
+// the value otherwise. Module values cannot be re-encoded (their format is
+// the module's): they report false, and the caller says why they cannot go.
+func (re *reencoder) payload(w *bytes.Buffer, r *rdb.Reader, e *rdb.Entry, src rdb.Header, target int) (bool, error) {
+	if AcceptsPayload(src.Version, target) {
+		return RawPayload(w, r, e, src, target)
+	}
+	if e.Type.Kind() == rdb.KindModule {
+		return false, nil
+	}
+	if err := re.pw.StartKey(e, e.Type.Kind(), rdb.UnknownCount); err != nil {
+		return false, err
+	}
+	for {
+		el, err := r.NextElem()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := re.pw.WriteElem(el); err != nil {
+			return false, err
+		}
+	}
+	p, err := re.pw.EndKey()
+	if err != nil {
+		return false, err
+	}
+	if p == nil {
+		return false, &TargetError{Msg: fmt.Sprintf("key %s: the target cannot hold it (%s)", rdb.QuoteBytes(e.Key), describeDrops(re.pw.Dropped()))}
+	}
+	w.Write(p)
+	return true, nil
+}
+
+// dropped counts what re-encoding left out of the feature f.
+func (re *reencoder) dropped(f rdb.Feature) uint64 {
+	for _, d := range re.pw.Dropped() {
+		if d.Feature == f {
+			return d.Count
+		}
+	}
+	return 0
+}
+
+func describeDrops(ds []rdb.DropCount) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("%d × %s", d.Count, d.Feature))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // appendFooter ends a payload: version (2 bytes LE) and the CRC-64 of

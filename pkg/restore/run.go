@@ -61,6 +61,7 @@ type runner struct {
 	cmdBuf  bytes.Buffer
 	aw      *aof.Writer
 	keyCmds *convert.KeyCommands
+	reenc   *reencoder // makes the payloads when Options.Payload is nil
 }
 
 // Run writes the dataset r reads into the target of o. It returns what it
@@ -191,6 +192,10 @@ func (rn *runner) connect(ctx context.Context) error {
 	t.Valkey = t.Valkey || srv.Family == "valkey"
 	t.DropFieldTTLs, t.DropFunctions = rn.o.DropFieldTTLs, rn.o.DropFunctions
 	rn.keyCmds = convert.NewKeyCommands(rn.aw, convert.AOFOptions{Target: t})
+	if rn.o.Payload == nil {
+		rn.reenc = &reencoder{pw: rdb.NewPayloadWriter(t)}
+		rn.o.Payload = rn.reenc.payload
+	}
 	return nil
 }
 
@@ -359,9 +364,16 @@ func tmpKey(slot int) []byte {
 func (rn *runner) build(r *rdb.Reader, e *rdb.Entry, seq int64, db int, now int64) (*unit, error) {
 	u := &unit{seq: seq, key: bytes.Clone(e.Key), db: db, slot: cluster.Slot(e.Key), renamenx: -1}
 	rn.payload.Reset()
+	var ttlsBefore uint64
+	if rn.reenc != nil {
+		ttlsBefore = rn.reenc.dropped(rdb.FeatureFieldTTLs)
+	}
 	ok, err := rn.o.Payload(&rn.payload, r, e, rn.src, rn.target.RDBVersion)
 	if err != nil {
 		return nil, err
+	}
+	if rn.reenc != nil {
+		rn.c.fieldTTLsOff.Add(int64(rn.reenc.dropped(rdb.FeatureFieldTTLs) - ttlsBefore))
 	}
 	if ok && int64(rn.payload.Len()) <= rn.target.MaxBulk {
 		u.cmds = rn.restoreCommand(e, rn.payload.Bytes(), now)
