@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/errclass"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -44,9 +45,19 @@ func NewJSONReader(r io.Reader, maxLine int) *JSONReader {
 type JSONError struct {
 	Line int
 	Msg  string
+	Err  error // the reading error (I/O, interrupt) when the input could not be read; nil when a line is invalid
 }
 
 func (e *JSONError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Msg }
+
+// Unwrap returns the reading error, or else puts the error in the
+// invalid-input class (errclass.Invalid).
+func (e *JSONError) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return errclass.Invalid
+}
 
 // Next returns the next record, or io.EOF.
 func (jr *JSONReader) Next() (*JSONRecord, error) {
@@ -73,7 +84,7 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 		return rec, nil
 	}
 	if err := jr.sc.Err(); err != nil {
-		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error()}
+		return nil, &JSONError{Line: jr.line + 1, Msg: err.Error(), Err: err}
 	}
 	return nil, io.EOF
 }
