@@ -37,7 +37,8 @@ const convertDescription = `Converts between RDB files of any version, rdbtool's
                   (point-in-time recovery)
 
 The input format is detected from its first bytes; the output format is --to,
-or else OUT's extension (.rdb, .jsonl, .json, .aof), else rdb. The RDB version
+or else OUT's extension (.rdb, .jsonl or .ndjson, .json, .aof): any other name
+needs --to. The RDB version
 written defaults to the input's own (for JSON: the version on its first line).
 A server refuses files newer than itself: write 10 for Redis 7.0, 9 for
 Redis 5.0-6.2, VALKEY080 for Valkey 9 (docs/versions.md lists every server).
@@ -48,8 +49,12 @@ conversion stops with an error naming the key, unless the matching --drop-*
 flag says to leave it out; what was dropped is counted on standard error.
 
 OUT is written to a temporary file (or folder) beside it and renamed when
-complete; an existing OUT is replaced only with --force. The key filters of
-"rdbtool dump" apply.
+complete, so an interrupted or failed run leaves OUT as it was. An existing
+OUT is replaced only with --force, and only if it is a regular file (or, with
+--aof-dir, a folder holding nothing but a manifest and the files it lists);
+never the input itself. A device, FIFO or socket (/dev/stdout, a pipe) is
+written as a stream. See docs/cli.md, "What rdbtool writes". The key filters
+of "rdbtool dump" apply.
 
 Examples:
    rdbtool convert --target redis:7.0 dump-7.4.rdb dump-7.0.rdb
@@ -99,7 +104,7 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	inPath, outPath := c.Args().Get(0), c.Args().Get(1)
-	to, err := outputFormat(c.String("to"), outPath)
+	to, err := outputFormat(c.String("to"), outPath, c.Bool("aof-dir"))
 	if err != nil {
 		return usagef("convert", "%v", err)
 	}
@@ -124,9 +129,12 @@ func runConvert(c *cli.Context) error {
 		return newFileError(inPath, nil, err)
 	}
 	defer in.Close()
-	head, _ := in.Peek(9)
+	head, err := in.Peek(9)
+	if err != nil && err != io.EOF {
+		return newFileError(in.Name, in, err)
+	}
 	inFormat := sniffFormat(head)
-	if inFormat == "rdb" && to == "rdb" && strings.HasSuffix(strings.ToLower(inPath), ".aof") {
+	if inFormat == "rdb" && to == "rdb" && namedAOF(inPath) {
 		inFormat = "aof" // an AOF with an RDB preamble: replay it whole
 	}
 	switch {
@@ -140,6 +148,8 @@ func runConvert(c *cli.Context) error {
 		return convertAOF(c, inPath, outPath, filter)
 	case inFormat == "json" && to != "rdb":
 		return usagef("convert", "JSON input converts to rdb only")
+	case inFormat == "json" && c.Bool("aof-dir"):
+		return usagef("convert", "JSON input converts to rdb only")
 	case inFormat == "":
 		return newFileError(in.Name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
 			Detail: "neither an RDB file (REDIS/VALKEY magic) nor rdbtool JSON"})
@@ -148,7 +158,7 @@ func runConvert(c *cli.Context) error {
 	if c.Bool("aof-dir") {
 		return convertToAOFDir(c, in, outPath, filter)
 	}
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath, inPath)
 	if err != nil {
 		return err
 	}
@@ -182,11 +192,13 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	prog.Stop()
-	return out.Commit(c.Bool("force"))
+	return out.Commit()
 }
 
-// outputFormat picks the output format from --to or OUT's extension.
-func outputFormat(to, out string) (string, error) {
+// outputFormat picks the output format from --to or OUT's extension. A name
+// whose extension says nothing is refused rather than guessed (it became an
+// RDB file, whatever the user meant).
+func outputFormat(to, out string, aofDir bool) (string, error) {
 	switch to {
 	case "rdb", "json", "jsonl", "aof":
 		return to, nil
@@ -194,7 +206,13 @@ func outputFormat(to, out string) (string, error) {
 	default:
 		return "", fmt.Errorf("--to %q is not one of rdb, jsonl, json, aof", to)
 	}
-	switch strings.ToLower(filepath.Ext(out)) {
+	if aofDir {
+		return "aof", nil
+	}
+	ext := strings.ToLower(filepath.Ext(out))
+	switch ext {
+	case ".rdb":
+		return "rdb", nil
 	case ".json":
 		return "json", nil
 	case ".jsonl", ".ndjson":
@@ -202,7 +220,24 @@ func outputFormat(to, out string) (string, error) {
 	case ".aof":
 		return "aof", nil
 	}
-	return "rdb", nil
+	what := "has no extension"
+	if ext != "" {
+		what = "ends in " + strconv.Quote(ext)
+	}
+	if out == "-" {
+		what = "is standard output"
+	}
+	return "", fmt.Errorf("cannot tell the output format: %s %s; name it .rdb, .jsonl, .json or .aof, or give --to rdb|jsonl|json|aof", out, what)
+}
+
+// namedAOF reports whether a file's name says it is an AOF (appendonly.aof,
+// appendonly.aof.gz), which tells an RDB-preamble AOF from an RDB file.
+func namedAOF(path string) bool {
+	name := strings.ToLower(filepath.Base(path))
+	for _, z := range []string{".gz", ".zst", ".zstd"} {
+		name = strings.TrimSuffix(name, z)
+	}
+	return strings.HasSuffix(name, ".aof")
 }
 
 // sniffFormat tells an RDB file, rdbtool JSON and RESP apart by their first bytes.
@@ -266,7 +301,12 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 		return err
 	}
 	w := rdb.NewWriter(out, o)
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := interrupted(c.Context); err != nil { // a mapped input reads nothing that would notice
+				return err
+			}
+		}
 		e, err := r.Next()
 		if err == io.EOF {
 			break
@@ -323,13 +363,18 @@ func jsonToRDB(c *cli.Context, in io.Reader, out io.Writer, filter convert.Filte
 		w = rdb.NewWriter(out, o)
 		return nil
 	}
-	for {
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := interrupted(c.Context); err != nil { // the reader reads megabytes at a time
+				return err
+			}
+		}
 		rec, err := jr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return &rdb.ParseError{Op: "JSON input", Err: rdb.ErrCorrupt, Detail: err.Error()}
+			return err // a *convert.JSONError: invalid input, or the reading error
 		}
 		if rec.Header != nil {
 			if w != nil {
@@ -368,72 +413,71 @@ func jsonToRDB(c *cli.Context, in io.Reader, out io.Writer, filter convert.Filte
 // convertToAOFDir writes a multi-part AOF folder: into a temporary folder
 // beside OUT, renamed to OUT when complete.
 func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.Filter) error {
-	if outPath == "-" {
-		return usagef("convert", "--aof-dir needs a folder name, not \"-\"")
-	}
-	force := c.Bool("force")
-	if _, err := os.Lstat(outPath); err == nil && !force {
-		return usagef("convert", "%s exists; use --force to replace it", outPath)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".tmp-*")
+	out, err := createOutputDir(c, outPath, in.Path)
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			os.RemoveAll(tmp)
-		}
-	}()
+	defer out.Abort()
 	base, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", false)
-	f, err := os.Create(filepath.Join(tmp, base))
+	f, err := out.Create(base)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	r, stop := openRDB(in, rdb.ReaderOptions{})
 	defer stop()
+	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	defer prog.Stop()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	if _, err := convert.RDBToAOF(r, aof.NewWriter(bw), aofOptions(c, filter)); err != nil {
 		return newFileError(in.Name, in, err)
 	}
-	if err := errors.Join(bw.Flush(), f.Sync(), f.Close()); err != nil {
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, incr), nil, 0o644); err != nil {
-		return err
-	}
+	prog.Stop()
+	return writeManifestFiles(out, m, incr, manifest)
+}
+
+// writeManifestFiles completes an AOF folder: the empty incr file and the
+// manifest.
+func writeManifestFiles(out *outDir, m *aof.Manifest, incr, manifest string) error {
 	var mb bytes.Buffer
 	if _, err := m.WriteTo(&mb); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, manifest), mb.Bytes(), 0o644); err != nil {
-		return err
-	}
-	if force {
-		if err := os.RemoveAll(outPath); err != nil {
+	for name, data := range map[string][]byte{incr: nil, manifest: mb.Bytes()} {
+		f, err := out.Create(name)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
 			return err
 		}
 	}
-	if err := os.Rename(tmp, outPath); err != nil {
-		return err
-	}
-	committed = true
-	return nil
+	return out.Commit()
 }
 
 // convertAOF replays an AOF (file, folder or data folder) with the engine and
 // writes the dataset as an RDB file.
 func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) error {
-	e, st, _, o, err := replayForCLI(c, inPath)
+	files, inputs, err := aofInput(inPath)
 	if err != nil {
 		return err
 	}
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath, inputs...)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
+	e, st, o, err := replayFiles(c, inPath, files)
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := rdb.NewWriter(bw, o)
 	defer writeGC()()
@@ -443,7 +487,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	reportDropped(c, w)
@@ -458,43 +502,56 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	return nil
 }
 
-// replayError classifies replay failures: damaged input is invalid (exit 3),
-// a command the engine does not implement is unsupported (exit 4).
-func replayError(err error) error {
-	var ue *engine.UnsupportedError
-	var uc *engine.UnknownCommandError
-	switch {
-	case errors.As(err, &ue), errors.As(err, &uc):
-		return &rdb.ParseError{Op: "replay", Err: &rdb.UnsupportedError{What: err.Error()}}
+// aofInput lists the files a server would load for an AOF path (file, folder,
+// manifest or data folder), and every path the command reads: the ones that
+// outputs must keep clear of.
+func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err error) {
+	files, err = convert.AOFFiles(inPath)
+	if err != nil {
+		return nil, nil, newFileError(inPath, nil, err)
 	}
-	if e := rdbError(err, ""); e != err {
-		return e
+	inputs = []string{inPath}
+	if strings.HasSuffix(inPath, ".manifest") {
+		inputs = append(inputs, filepath.Dir(inPath))
 	}
-	return err
+	for _, f := range files {
+		inputs = append(inputs, f.Path)
+	}
+	return files, inputs, nil
 }
 
-// replayForCLI replays IN with the engine under the --until* flags and returns
-// the writer options of --target/--rdb-version (default: Redis 7.0's format).
+// replayForCLI replays IN (aofInput, replayFiles) and returns the files it
+// read too.
 func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.ReplayStats, []convert.AOFFile, rdb.WriterOptions, error) {
-	var st convert.ReplayStats
-	files, err := convert.AOFFiles(inPath)
+	files, _, err := aofInput(inPath)
 	if err != nil {
-		return nil, st, nil, rdb.WriterOptions{}, newFileError(inPath, nil, rdbError(err, ""))
+		return nil, convert.ReplayStats{}, nil, rdb.WriterOptions{}, err
 	}
+	e, st, o, err := replayFiles(c, inPath, files)
+	return e, st, files, o, err
+}
+
+// replayFiles replays files with the engine under the --until* flags and
+// returns the writer options of --target/--rdb-version (default: Redis 7.0's
+// format). A gzip or zstd file given on the command line is decompressed, and
+// an interrupt stops the replay.
+func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
+	var st convert.ReplayStats
 	ver := convert.ServerVersion(files)
 	if v := c.String("server-version"); v != "" {
 		if ver = convert.ParseServerVersion(v); ver == 0 {
-			return nil, st, files, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
 		}
 	}
 	e := engine.New(engine.Options{Version: ver})
-	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
+	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
+		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
+		Open: replayOpener(c.Context, inPath), Context: c.Context})
 	if err != nil {
-		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
+		return nil, st, rdb.WriterOptions{}, newFileError(inPath, nil, err)
 	}
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
-	return e, st, files, o, err
+	return e, st, o, err
 }
 
 // writeGC lowers the garbage collector's target while a replayed dataset is

@@ -231,7 +231,7 @@ func copyPrefix(src, dst string, n int64, force bool, stdout io.Writer) error {
 		return err
 	}
 	defer in.Close()
-	out, err := createOutput(dst, force, stdout)
+	out, err := openOutputRequest(outputRequest{Path: dst, Force: force, Stdout: stdout, Cmd: "repair"})
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func copyPrefix(src, dst string, n int64, force bool, stdout io.Writer) error {
 	if _, err := io.CopyN(out, in, n); err != nil {
 		return err
 	}
-	return out.Commit(force)
+	return out.Commit()
 }
 
 func copyFile(src, dst string, force bool) error {

@@ -142,7 +142,7 @@ func runVerify(c *cli.Context) error {
 
 	worst, tally := exitOK, map[string]int{}
 	var worstErr error
-	for _, p := range paths {
+	for i, p := range paths {
 		res, ferr := verifyFile(c.Context, p, opts)
 		tally[res.Status]++
 		if format == "json" {
@@ -156,7 +156,11 @@ func runVerify(c *cli.Context) error {
 		if code := exitCode(ferr); worse(code, worst) {
 			worst, worstErr = code, ferr
 		}
-		if c.Context.Err() != nil {
+		if err := interrupted(c.Context); err != nil {
+			if rest := paths[i+1:]; len(rest) > 0 {
+				fmt.Fprintf(c.App.ErrWriter, "rdbtool: interrupted: %s not checked: %s\n", plural(int64(len(rest)), "file", "files"), strings.Join(rest, " "))
+			}
+			worst, worstErr = exitInterrupted, err
 			break
 		}
 	}
@@ -254,7 +258,7 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 	if head, _ := in.Peek(1); isAOFText(head) {
 		return res, verifyRESPFile(in, &res)
 	}
-	if in.Size == 0 && !strings.HasSuffix(path, ".rdb") {
+	if in.Size == 0 && path != "-" && !strings.HasSuffix(path, ".rdb") {
 		// Redis loads an empty append-only file as an empty dataset.
 		res.Format = "aof"
 		res.Warnings = append(res.Warnings, "empty file: a valid, empty AOF (as an RDB it would be invalid)")
@@ -278,7 +282,12 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	defer prog.Stop()
 	firstKey := map[int]int64{} // database -> KeysRead at its first key
 	lastDB := -1
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := in.Interrupted(); err != nil { // a mapped file reads nothing that would notice
+				return err
+			}
+		}
 		e, nerr := r.Next()
 		if nerr == io.EOF {
 			break

@@ -78,6 +78,11 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 		}
 		rec, err := decodeLine(text)
 		if err != nil {
+			if rerr := jr.sc.Err(); rerr != nil {
+				// The line was cut short by a failed read (an interrupt, a
+				// compressed stream that ends early): report that.
+				return nil, &JSONError{Line: jr.line, Msg: rerr.Error(), Err: rerr}
+			}
 			return nil, &JSONError{Line: jr.line, Msg: err.Error()}
 		}
 		rec.Line = jr.line

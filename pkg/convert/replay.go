@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,24 @@ type ReplayOptions struct {
 	// UntilCommand stops just before the first command of that name (for
 	// example FLUSHALL, to undo an accidental one); "" means no limit.
 	UntilCommand string
+	// Open opens a file of the AOF; nil means os.Open. A caller passes its
+	// own to read compressed files, and to stop a replay: once Open's reader
+	// fails (say, with context.Canceled after an interrupt), the replay
+	// applies the commands already parsed, at most a few batches, and returns
+	// that error.
+	Open func(path string) (io.ReadCloser, error)
+	// Context, when set, stops the replay once it is done: it is checked
+	// before each batch of commands (at most a few thousand) or keys, and
+	// its error returned.
+	Context context.Context
+}
+
+// interrupted returns the error of a done Context.
+func (o *ReplayOptions) interrupted() error {
+	if o.Context == nil {
+		return nil
+	}
+	return o.Context.Err()
 }
 
 // ReplayStats says what a replay applied.
@@ -112,19 +132,24 @@ func ReplayAOF(files []AOFFile, e *engine.Engine, o ReplayOptions) (ReplayStats,
 }
 
 func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
-	in, err := os.Open(f.Path)
+	open := o.Open
+	if open == nil {
+		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
+	}
+	file, err := open(f.Path)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer file.Close()
+	// Reads of 64 KiB and more go around the buffer: it only serves the peek.
+	in := bufio.NewReaderSize(file, 64<<10)
 	var rest io.Reader = in
 	var base int64
-	head := make([]byte, 9)
-	n, _ := io.ReadFull(in, head)
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
+	head, err := in.Peek(9)
+	if err != nil && err != io.EOF {
 		return err
 	}
-	if aof.SniffFormat(head[:n]) == aof.FormatRDB {
+	if aof.SniffFormat(head) == aof.FormatRDB {
 		r := rdb.NewReader(in, rdb.ReaderOptions{})
 		defer r.Close()
 		if err := loadRDB(r, e, st); err != nil {
