@@ -57,6 +57,10 @@ func TestForceOverDataFolder(t *testing.T) {
 		{"convert", "--force", "--to", "rdb", aofDir, filepath.Join(aofDir, base)},
 		{"convert", "--force", aofDir, filepath.Join(aofDir, "new.rdb")}, // among the AOF's files
 		{"dump", "--force", "-o", filepath.Join(data, "dump.rdb"), filepath.Join(data, "dump.rdb")},
+		{"repair", "--force", torn, data},
+		{"repair", "--force", torn, torn},
+		{"repair", "--force", torn, filepath.Dir(torn)},
+		{"repair", "--force", torn, other},
 	}
 	before := treeState(t, parent)
 	for _, args := range cases {

@@ -239,7 +239,11 @@ func describe(err error) failure {
 		inner = ape
 		pe = &rdb.ParseError{Offset: ape.Offset, Op: ape.Op, Err: ape.Err, Detail: ape.Detail}
 	case errors.As(err, &me):
-		return failure{What: me.Error()}
+		what := err.Error()
+		if errors.Is(me.Err, aof.ErrCorrupt) {
+			what += "; redis-server refuses to start on this AOF folder"
+		}
+		return failure{What: what}
 	}
 	var ts *truncatedStream
 	if pe == nil && errors.As(err, &ts) {

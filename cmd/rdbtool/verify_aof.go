@@ -30,11 +30,7 @@ func rdbError(err error, detail string) error {
 	}
 	var pe *aof.ParseError
 	if !errors.As(err, &pe) {
-		var me *aof.ManifestError
-		if errors.As(err, &me) {
-			return &rdb.ParseError{Op: "manifest", Err: rdb.ErrCorrupt, Detail: me.Error()}
-		}
-		return err
+		return err // a *aof.ManifestError is reported as it is (describe)
 	}
 	sentinel := pe.Err
 	switch {
@@ -105,6 +101,9 @@ func verifyAOFPath(ctx context.Context, path string, o verifyOptions, res *verif
 	}
 	if _, err := aof.OpenDir(dir); err == nil {
 		return verifyAOFDir(ctx, dir, o, res)
+	} else if errors.Is(err, aof.ErrCorrupt) {
+		res.Format = "aof-dir" // a manifest a server rejects: it refuses to start
+		return err
 	}
 	dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
 	if err != nil {

@@ -77,7 +77,8 @@ func AOFFiles(path string) ([]AOFFile, error) {
 		if !st.IsDir() {
 			dir = dirOf(path)
 		}
-		if d, err := aof.OpenDir(dir); err == nil {
+		d, err := aof.OpenDir(dir)
+		if err == nil {
 			if err := d.Validate(); err != nil {
 				return nil, err
 			}
@@ -86,9 +87,15 @@ func AOFFiles(path string) ([]AOFFile, error) {
 			}
 			break
 		}
+		if errors.Is(err, aof.ErrCorrupt) {
+			return nil, err // a manifest a server rejects
+		}
 		dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
 		if err != nil {
 			return nil, err
+		}
+		if dd.Source == aof.SourceNone && dd.AOFDirErr != nil {
+			return nil, dd.AOFDirErr
 		}
 		if dd.Source == aof.SourceNone {
 			return nil, fmt.Errorf("%s: no AOF to replay (no manifest, no appendonly.aof)", path)
