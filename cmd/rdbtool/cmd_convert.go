@@ -537,7 +537,8 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 // an interrupt stops the replay.
 func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
 	var st convert.ReplayStats
-	ver := convert.ServerVersion(files)
+	open := replayOpener(c.Context, inPath)
+	ver := convert.ServerVersionFrom(files, open)
 	if v := c.String("server-version"); v != "" {
 		if ver = convert.ParseServerVersion(v); ver == 0 {
 			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
@@ -546,7 +547,7 @@ func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engin
 	e := engine.New(engine.Options{Version: ver})
 	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
 		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
-		Open: replayOpener(c.Context, inPath), Context: c.Context})
+		Open: open, Context: c.Context})
 	if err != nil {
 		return nil, st, rdb.WriterOptions{}, newFileError(inPath, nil, err)
 	}

@@ -141,6 +141,9 @@ func runRewrite(c *cli.Context) error {
 	out := pathSize(outPath)
 	fmt.Fprintf(c.App.ErrWriter, "rdbtool: replayed %s (%d commands) into %s: %s -> %s (%.1f%%)\n",
 		plural(int64(len(files)), "file", "files"), st.Commands, outPath, humanBytes(in), humanBytes(out), 100*float64(out)/float64(max(in, 1)))
+	if st.TornTail {
+		fmt.Fprintf(c.App.ErrWriter, "rdbtool: a torn tail at offset %d of the last file was dropped, as Redis does\n", st.TornOffset)
+	}
 	return nil
 }
 

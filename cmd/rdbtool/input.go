@@ -238,9 +238,8 @@ func (d *decompressReader) Read(p []byte) (int, error) {
 }
 
 // truncatedStream is a compressed stream cut short: the decompressed input
-// ends early, which the RDB and AOF readers both report as truncated input
-// (invalid, exit 3) at the offset they reached; to "rdbtool repair" it is a
-// torn tail like any other.
+// ends early, which every reader reports as invalid input (exit 3) at the
+// offset it reached.
 type truncatedStream struct {
 	format string
 	offset int64 // decompressed bytes delivered
@@ -250,9 +249,11 @@ func (e *truncatedStream) Error() string {
 	return fmt.Sprintf("the %s data ends early, after %d decompressed bytes (the file is cut short)", e.format, e.offset)
 }
 
-func (e *truncatedStream) Is(target error) bool {
-	return target == rdb.ErrTruncated || target == aof.ErrTruncated
-}
+// Is makes it truncated input to the RDB reader. To the AOF reader it is not
+// a torn tail (which a replay drops, as Redis does): Redis never writes a
+// compressed AOF, so one cut short was damaged afterwards, and replays and
+// repair refuse it rather than drop what it lost.
+func (e *truncatedStream) Is(target error) bool { return target == rdb.ErrTruncated }
 
 func (e *truncatedStream) Unwrap() error { return errclass.Invalid }
 

@@ -54,8 +54,8 @@ func rdbError(err error, detail string) error {
 // repairHint says what a cut at the repair point costs.
 func repairHint(c *aof.CheckResult) string {
 	p := c.Problem
-	if p == nil {
-		return ""
+	if p == nil || p.Kind == "io" {
+		return "" // not a problem of the AOF's own bytes: nothing to cut
 	}
 	what, where := "cutting", "end of the last complete command"
 	if p.TornTail {

@@ -192,11 +192,19 @@ func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 // number (700 for Redis 7.0), from the redis-ver or valkey-ver aux field of its
 // RDB base or preamble; 0 when there is none (a RESP-only AOF). Replays follow
 // that server's behaviour where releases differ.
-func ServerVersion(files []AOFFile) int {
+func ServerVersion(files []AOFFile) int { return ServerVersionFrom(files, nil) }
+
+// ServerVersionFrom is ServerVersion reading the files through open (nil:
+// os.Open), as ReplayOptions.Open does: a compressed AOF file is judged by
+// what it holds.
+func ServerVersionFrom(files []AOFFile, open func(path string) (io.ReadCloser, error)) int {
 	if len(files) == 0 {
 		return 0
 	}
-	f, err := os.Open(files[0].Path)
+	if open == nil {
+		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
+	}
+	f, err := open(files[0].Path)
 	if err != nil {
 		return 0
 	}
