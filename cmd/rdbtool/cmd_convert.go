@@ -168,7 +168,7 @@ func runConvert(c *cli.Context) error {
 	var r *rdb.Reader
 	if inFormat == "rdb" {
 		var stop func()
-		r, stop = openRDB(in, rdb.ReaderOptions{})
+		r, stop = openRDB(in, readerOptions(c))
 		defer stop()
 	}
 	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
@@ -252,6 +252,15 @@ func sniffFormat(head []byte) string {
 		return "aof"
 	}
 	return ""
+}
+
+// readerOptions reads the RDB input of a conversion. With --restore the
+// values travel as DUMP payloads, which RESTORE checks as deeply as a server
+// loading a file (consumer and group PELs, element order, empty values): the
+// reader's strict checks refuse what it would refuse. Other conversions
+// rebuild every value, and the writer or the server's commands judge it.
+func readerOptions(c *cli.Context) rdb.ReaderOptions {
+	return rdb.ReaderOptions{Strict: c.Bool("restore")}
 }
 
 func aofOptions(c *cli.Context, f convert.Filter) convert.AOFOptions {
@@ -424,7 +433,7 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 		return err
 	}
 	defer f.Close()
-	r, stop := openRDB(in, rdb.ReaderOptions{})
+	r, stop := openRDB(in, readerOptions(c))
 	defer stop()
 	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
@@ -446,18 +455,8 @@ func writeManifestFiles(out *outDir, m *aof.Manifest, incr, manifest string) err
 	if _, err := m.WriteTo(&mb); err != nil {
 		return err
 	}
-	for name, data := range map[string][]byte{incr: nil, manifest: mb.Bytes()} {
-		f, err := out.Create(name)
-		if err != nil {
-			return err
-		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
+	if err := errors.Join(out.WriteFile(incr, nil), out.WriteFile(manifest, mb.Bytes())); err != nil {
+		return err
 	}
 	return out.Commit()
 }

@@ -167,16 +167,7 @@ func runRepair(c *cli.Context) error {
 		if out == "" {
 			out = path + ".repaired"
 		}
-		f := plan.files[0]
-		o, err := createOutput(c, out, path)
-		if err != nil {
-			return err
-		}
-		defer o.Abort()
-		if err := writeCut(c.Context, f, plan.offset, o); err != nil {
-			return err
-		}
-		if err := o.Commit(); err != nil {
+		if err := writeCutTo(requestOf(c, out, []string{path}), plan.files[0], plan.offset); err != nil {
 			return err
 		}
 	}
@@ -189,7 +180,7 @@ func runRepair(c *cli.Context) error {
 type repairRefusal struct{ msg string }
 
 func (e *repairRefusal) Error() string { return e.msg }
-func (e *repairRefusal) Unwrap() error { return errclass.Invalid }
+func (e *repairRefusal) Unwrap() error { return errclass.ErrInvalid }
 
 // cost says what the cut removes, counted truly.
 func (p *repairPlan) cost() string {
@@ -213,7 +204,7 @@ func planRepair(ctx context.Context, path string, toTimestamp int64) (*repairPla
 			dir = filepath.Dir(path)
 		}
 		d, err := aof.OpenDir(dir)
-		if err != nil && !errors.Is(err, errclass.Invalid) {
+		if err != nil && !errors.Is(err, errclass.ErrInvalid) {
 			// A Redis data folder: repair its AOF folder.
 			if sub := filepath.Join(dir, "appendonlydir"); holdsManifest(sub) {
 				d, err = aof.OpenDir(sub)
@@ -362,7 +353,7 @@ func checkRepairFile(ctx context.Context, path string, toTimestamp int64) (*repa
 				break
 			}
 			if err != nil {
-				if errclass.Of(err) == errclass.Invalid {
+				if errclass.Of(err) == errclass.ErrInvalid {
 					return nil, fmt.Errorf("the RDB part is damaged, which cutting cannot repair (a server refuses it): %w", err)
 				}
 				return nil, err
@@ -422,6 +413,20 @@ func writeCut(ctx context.Context, f *repairFile, n int64, w io.Writer) error {
 	return nil
 }
 
+// writeCutTo writes the first n bytes of f's stream to the output req asks
+// for, and commits it.
+func writeCutTo(req outputRequest, f *repairFile, n int64) error {
+	o, err := openOutputRequest(req)
+	if err != nil {
+		return err
+	}
+	defer o.Abort()
+	if err := writeCut(req.Ctx, f, n, o); err != nil {
+		return err
+	}
+	return o.Commit()
+}
+
 // copyRaw copies a file's stored bytes (a backup, or a file of a folder that
 // is not cut) to w.
 func copyRaw(ctx context.Context, path string, w io.Writer) error {
@@ -479,15 +484,7 @@ func repairInPlace(c *cli.Context, plan *repairPlan) error {
 	}
 	// The repaired file replaces the original by a rename: the file's
 	// permission bits and owner carry over.
-	t, err := openOutputRequest(outputRequest{Ctx: c.Context, Path: f.path, Force: true, Cmd: "repair"})
-	if err != nil {
-		return err
-	}
-	defer t.Abort()
-	if err := writeCut(c.Context, f, plan.offset, t); err != nil {
-		return err
-	}
-	if err := t.Commit(); err != nil {
+	if err := writeCutTo(outputRequest{Ctx: c.Context, Path: f.path, Force: true, Cmd: "repair"}, f, plan.offset); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s: repaired in place; the original was kept as %s\n", f.path, backup)
@@ -549,15 +546,7 @@ func copyFolderCut(c *cli.Context, plan *repairPlan, out string) error {
 		}
 		manifest = mb.Bytes()
 	}
-	w, err := o.Create(d.ManifestName)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(manifest); err != nil {
-		w.Close()
-		return err
-	}
-	if err := w.Close(); err != nil {
+	if err := o.WriteFile(d.ManifestName, manifest); err != nil {
 		return err
 	}
 	if err := o.Commit(); err != nil {

@@ -189,7 +189,6 @@ func TestTruncatedCompressedIsInvalid(t *testing.T) {
 	noTemps(t, dir)
 }
 
-
 // timesOfReplay are the fields a replay sets to the time it ran, as Redis
 // does when it loads an AOF: a stream consumer's seen and active times.
 var timesOfReplay = regexp.MustCompile(`"(seen|active)_time_ms":[0-9]+`)

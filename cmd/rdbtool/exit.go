@@ -39,9 +39,9 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.Is(err, errclass.Invalid):
+	case errors.Is(err, errclass.ErrInvalid):
 		return exitInvalid
-	case errors.Is(err, errclass.Unsupported):
+	case errors.Is(err, errclass.ErrUnsupported):
 		return exitUnsupported
 	case errors.As(err, &coder):
 		// Only urfave/cli itself makes these (e.g. "No help topic for 'x'"):

@@ -255,7 +255,7 @@ func (e *truncatedStream) Error() string {
 // repair refuse it rather than drop what it lost.
 func (e *truncatedStream) Is(target error) bool { return target == rdb.ErrTruncated }
 
-func (e *truncatedStream) Unwrap() error { return errclass.Invalid }
+func (e *truncatedStream) Unwrap() error { return errclass.ErrInvalid }
 
 // decompressError classifies an error returned by a decompressor.
 func (in *input) decompressError(format string, err error) error {

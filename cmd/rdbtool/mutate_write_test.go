@@ -431,6 +431,9 @@ func knownRefusal(reason string) string {
 	case strings.Contains(reason, "Duplicated key found in RDB file") || strings.Contains(reason, "has duplicated key"):
 		// JSON with the same key twice in a database: issue 9 item 6.
 		return "a key twice in one database (issue 9 item 6: convert must refuse it)"
+	case strings.Contains(reason, "already exists") && strings.Contains(reason, "Library"):
+		// JSON with the same function library twice: issue 9 item 6.
+		return "a function library twice (issue 9 item 6: convert must refuse it)"
 	case strings.Contains(reason, "Duplicate hash fields detected"), strings.Contains(reason, "Duplicate set members detected"),
 		strings.Contains(reason, "Duplicate zset fields detected"):
 		// A listpack or ziplist blob with a field twice: Redis 7.0 refuses
@@ -455,4 +458,39 @@ func warnings(log string) string {
 		keep = keep[len(keep)-8:] // the server's log holds every earlier reload too
 	}
 	return strings.Join(keep, "\n")
+}
+
+// TestRestoreReadsStrictly: convert --restore copied the values of an RDB
+// whose stream PELs contradict each other into DUMP payloads that RESTORE
+// refuses, and Redis 7.0 then refused the whole AOF; exit 0. The mutation
+// suite found these inputs (convert-rdb-aof, indexes 245, 699, 1261, 1437,
+// 1647); they are refused now, as verify refuses them.
+func TestRestoreReadsStrictly(t *testing.T) {
+	seed := readFile(t, fixture(t, "types-7.0.rdb"))
+	dir := t.TempDir()
+	for _, i := range []uint64{245, 699, 1261, 1437, 1647} {
+		in := filepath.Join(dir, "in.rdb")
+		os.WriteFile(in, mutateRDB(rand.New(rand.NewPCG(1, i)), seed), 0o644)
+		if code, o, _ := runCLI(t, nil, "verify", in); code != exitInvalid {
+			t.Fatalf("input %d: verify exit %d, want %d (the mutations changed?): %s", i, code, exitInvalid, o)
+		}
+		out := filepath.Join(dir, "out.aof")
+		if code, o, e := runCLI(t, nil, "convert", "--to", "aof", "--restore", in, out); code != exitInvalid {
+			t.Errorf("input %d: convert --restore exit %d, want %d:\n%s%s", i, code, exitInvalid, o, e)
+		}
+		noTemps(t, dir)
+	}
+}
+
+// TestModuleValueToCommandsIsUnsupported: a module value cannot be rebuilt
+// by commands; convert --to aof said so with exit 1, as if the disk had
+// failed. The mutation suite found it (convert-rdb-aof, index 992, whose
+// mutated type byte makes a module value); it is exit 4 now.
+func TestModuleValueToCommandsIsUnsupported(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.rdb")
+	os.WriteFile(in, mutateRDB(rand.New(rand.NewPCG(1, 992)), readFile(t, fixture(t, "types-7.0.rdb"))), 0o644)
+	code, o, e := runCLI(t, nil, "convert", "--to", "aof", in, in+".aof")
+	if code != exitUnsupported || !strings.Contains(e, "module") {
+		t.Errorf("exit %d, want %d naming the module value:\n%s%s", code, exitUnsupported, o, e)
+	}
 }

@@ -67,6 +67,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rdbtool/rdbtool/internal/filemode"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/urfave/cli/v2"
 )
@@ -254,7 +255,7 @@ func checkFileTarget(req outputRequest, first bool) (fileTarget, error) {
 			return t, usagef(req.Cmd, "%s is a symbolic link to a missing file; rdbtool never writes through a link: give the path it should write", path)
 		}
 		if !st.Mode().IsRegular() {
-			return t, usagef(req.Cmd, "%s is a symbolic link to %s; rdbtool never writes through a link to anything but a regular file", path, describeMode(st.Mode()))
+			return t, usagef(req.Cmd, "%s is a symbolic link to %s; rdbtool never writes through a link to anything but a regular file", path, filemode.Describe(st.Mode()))
 		}
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
@@ -286,27 +287,7 @@ func checkFileTarget(req outputRequest, first bool) (fileTarget, error) {
 		t.stream, t.socket = true, true
 		return t, nil
 	}
-	return t, usagef(req.Cmd, "%s is %s; rdbtool writes only regular files, folders, character devices, FIFOs and sockets", path, describeMode(m))
-}
-
-func describeMode(m os.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "a regular file"
-	case m.IsDir():
-		return "a folder"
-	case m&os.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
+	return t, usagef(req.Cmd, "%s is %s; rdbtool writes only regular files, folders, character devices, FIFOs and sockets", path, filemode.Describe(m))
 }
 
 // checkParent says clearly when the folder that would hold OUT is missing.
@@ -488,7 +469,6 @@ type outDir struct {
 	final string
 	req   outputRequest
 	done  bool
-	files []*tempFile
 }
 
 // openOutputDirRequest applies the rules to a folder output.
@@ -529,7 +509,7 @@ func checkDirTarget(req outputRequest, first bool) error {
 	case m&os.ModeSymlink != 0:
 		return usagef(req.Cmd, "%s is a symbolic link; rdbtool never writes a folder through a link: give the folder it points to, or another name", path)
 	case !m.IsDir():
-		return usagef(req.Cmd, "%s is %s; the output is a folder: give another name", path, describeMode(m))
+		return usagef(req.Cmd, "%s is %s; the output is a folder: give another name", path, filemode.Describe(m))
 	}
 	if err := checkOutputVsInputs(req, true); err != nil {
 		return err
@@ -597,6 +577,16 @@ func (d *outDir) Create(name string) (*dirFile, error) {
 		return nil, err
 	}
 	return &dirFile{f: f, ctx: d.req.Ctx}, nil
+}
+
+// WriteFile makes the file name inside the folder holding data.
+func (d *outDir) WriteFile(name string, data []byte) error {
+	f, err := d.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	return errors.Join(err, f.Close())
 }
 
 // dirFile is a file inside an output folder.

@@ -144,17 +144,22 @@ func TestStreamOutputs(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan []byte)
-	go func() {
-		f, err := os.Open(fifo)
-		if err != nil {
-			got <- nil
-			return
-		}
-		b, _ := io.ReadAll(f)
-		f.Close()
-		got <- b
-	}()
+	// What a stream's reader receives.
+	drain := func(open func() (io.ReadCloser, error)) chan []byte {
+		got := make(chan []byte, 1)
+		go func() {
+			r, err := open()
+			if err != nil {
+				got <- nil
+				return
+			}
+			b, _ := io.ReadAll(r)
+			r.Close()
+			got <- b
+		}()
+		return got
+	}
+	got := drain(func() (io.ReadCloser, error) { return os.Open(fifo) })
 	if code, _, e := runCLI(t, nil, "dump", "-o", fifo, rdbPath); code != 0 {
 		t.Errorf("dump -o FIFO: exit %d: %s", code, e)
 	}
@@ -171,16 +176,7 @@ func TestStreamOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			got <- nil
-			return
-		}
-		b, _ := io.ReadAll(c)
-		c.Close()
-		got <- b
-	}()
+	got = drain(func() (io.ReadCloser, error) { return l.Accept() })
 	if code, _, e := runCLI(t, nil, "dump", "-o", sock, rdbPath); code != 0 {
 		t.Errorf("dump -o socket: exit %d: %s", code, e)
 	}
@@ -240,6 +236,7 @@ func TestOutputsHonourUmask(t *testing.T) {
 	if st, _ := os.Stat(folder); st.Mode().Perm() != 0o750 {
 		t.Errorf("new folder: mode %v, want 0750", st.Mode().Perm())
 	}
+	loadsInRedis(t, folder, "aof-dir")
 	entries, _ := os.ReadDir(folder)
 	for _, e := range entries {
 		if info, _ := e.Info(); info.Mode().Perm() != 0o640 {
@@ -274,6 +271,7 @@ func TestOutputFormatNeedsAKnownExtension(t *testing.T) {
 	if code, _, e := runCLI(t, nil, "convert", "--to", "rdb", rdbPath, filepath.Join(dir, "dump")); code != 0 {
 		t.Errorf("convert --to rdb to a name without extension: exit %d: %s", code, e)
 	}
+	loadsInRedis(t, filepath.Join(dir, "dump"), "rdb")
 	if code, out, e := runCLI(t, nil, "convert", "--to", "jsonl", rdbPath, "-"); code != 0 || !strings.HasPrefix(out, `{"magic"`) {
 		t.Errorf("convert --to jsonl to standard output: exit %d: %s", code, e)
 	}

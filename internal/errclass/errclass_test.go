@@ -10,18 +10,18 @@ import (
 )
 
 func TestSentinelClasses(t *testing.T) {
-	corrupt := errclass.New(errclass.Invalid, "corrupt data")
-	other := errclass.New(errclass.Invalid, "corrupt data")
-	tooLarge := errclass.New(errclass.Unsupported, "value too large")
+	corrupt := errclass.New(errclass.ErrInvalid, "corrupt data")
+	other := errclass.New(errclass.ErrInvalid, "corrupt data")
+	tooLarge := errclass.New(errclass.ErrUnsupported, "value too large")
 	wrapped := fmt.Errorf("offset 12: %w", corrupt)
 	cases := []struct {
 		err  error
 		want error
 	}{
-		{corrupt, errclass.Invalid},
-		{wrapped, errclass.Invalid},
-		{tooLarge, errclass.Unsupported},
-		{fmt.Errorf("x: %w", tooLarge), errclass.Unsupported},
+		{corrupt, errclass.ErrInvalid},
+		{wrapped, errclass.ErrInvalid},
+		{tooLarge, errclass.ErrUnsupported},
+		{fmt.Errorf("x: %w", tooLarge), errclass.ErrUnsupported},
 		{io.ErrUnexpectedEOF, nil},
 		{nil, nil},
 	}
@@ -42,8 +42,8 @@ func TestSentinelClasses(t *testing.T) {
 }
 
 func ExampleNew() {
-	errCorrupt := errclass.New(errclass.Invalid, "corrupt data")
+	errCorrupt := errclass.New(errclass.ErrInvalid, "corrupt data")
 	err := fmt.Errorf("offset 7: %w", errCorrupt)
-	fmt.Println(err, errors.Is(err, errCorrupt), errors.Is(err, errclass.Invalid), errors.Is(err, errclass.Unsupported))
+	fmt.Println(err, errors.Is(err, errCorrupt), errors.Is(err, errclass.ErrInvalid), errors.Is(err, errclass.ErrUnsupported))
 	// Output: offset 7: corrupt data true true false
 }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rdbtool/rdbtool/internal/filemode"
 )
 
 // Format is what a file holds, judged by its first bytes, never by its name.
@@ -186,7 +188,7 @@ func statFile(fsys fs.FS, df *DirFile) {
 		return
 	}
 	if !fi.Mode().IsRegular() {
-		df.Irregular = describeMode(fi.Mode())
+		df.Irregular = filemode.Describe(fi.Mode())
 		return
 	}
 	f, err := fsys.Open(name)
@@ -209,22 +211,6 @@ func compression(head []byte) string {
 		return "zstd"
 	}
 	return ""
-}
-
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	}
-	return "not a regular file"
 }
 
 // LoadOrder returns the files a server loads, in order.

@@ -17,17 +17,17 @@ var (
 	// starts with neither '*' nor '#', a count or length that is not a number,
 	// a missing CRLF (Strict), a negative length, an argument count below one,
 	// a nested MULTI or an EXEC without MULTI, or a manifest line Redis rejects.
-	ErrCorrupt = errclass.New(errclass.Invalid, "corrupt data")
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends inside a command, or ends
 	// while a MULTI is still open: a torn tail that Redis, with
 	// aof-load-truncated yes, cuts off and loads anyway.
-	ErrTruncated = errclass.New(errclass.Invalid, "unexpected end of input")
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrArgTooLarge is returned when one argument is longer than
 	// ReaderOptions.MaxArgSize, a command has more arguments than
 	// ReaderOptions.MaxArgs, or ReadCommand's byte budget is exceeded. The
 	// input may be valid; it is beyond a limit the caller set (compare
 	// rdb.ErrValueTooLarge).
-	ErrArgTooLarge = errclass.New(errclass.Unsupported, "argument too large")
+	ErrArgTooLarge = errclass.New(errclass.ErrUnsupported, "argument too large")
 	// ErrRDBPreamble is returned by the first Next when the input starts with an
 	// RDB file ("REDIS" or "VALKEY" magic): an RDB-preamble AOF or an RDB base
 	// file. Nothing is consumed; see Reader.Rest.
@@ -43,8 +43,8 @@ type UnsupportedError struct {
 
 func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
 
-// Unwrap puts the error in the unsupported class (errclass.Unsupported).
-func (e *UnsupportedError) Unwrap() error { return errclass.Unsupported }
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }
 
 // ParseError locates a failure in a RESP stream.
 type ParseError struct {

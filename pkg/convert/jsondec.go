@@ -51,12 +51,12 @@ type JSONError struct {
 func (e *JSONError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Msg }
 
 // Unwrap returns the reading error, or else puts the error in the
-// invalid-input class (errclass.Invalid).
+// invalid-input class (errclass.ErrInvalid).
 func (e *JSONError) Unwrap() error {
 	if e.Err != nil {
 		return e.Err
 	}
-	return errclass.Invalid
+	return errclass.ErrInvalid
 }
 
 // Next returns the next record, or io.EOF.

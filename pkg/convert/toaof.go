@@ -156,7 +156,7 @@ func (c *aofConverter) key(e *rdb.Entry) error {
 	case rdb.KindStream:
 		err = c.stream()
 	case rdb.KindModule:
-		return fmt.Errorf("key %s: a module value cannot be rebuilt by commands without its module; use RESTORE payloads (--restore)", rdb.QuoteBytes(c.keyName))
+		return &rdb.UnsupportedError{What: fmt.Sprintf("key %s: a module value cannot be rebuilt by commands without its module; use RESTORE payloads (--restore)", rdb.QuoteBytes(c.keyName))}
 	}
 	if err != nil {
 		return err

@@ -73,9 +73,9 @@ func (e *UnknownCommandError) Error() string {
 	return fmt.Sprintf("ERR unknown command '%.128s'", e.Name)
 }
 
-// Unwrap puts the error in the unsupported class (errclass.Unsupported): the
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported): the
 // engine does not know every command a server does.
-func (e *UnknownCommandError) Unwrap() error { return errclass.Unsupported }
+func (e *UnknownCommandError) Unwrap() error { return errclass.ErrUnsupported }
 
 // ExecError is returned by EXEC when some of the queued commands failed. As in
 // Redis, the other queued commands were applied: a transaction is not rolled
@@ -119,5 +119,5 @@ type UnsupportedError struct {
 
 func (e *UnsupportedError) Error() string { return "engine: unsupported: " + e.What }
 
-// Unwrap puts the error in the unsupported class (errclass.Unsupported).
-func (e *UnsupportedError) Unwrap() error { return errclass.Unsupported }
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }

@@ -16,16 +16,16 @@ var (
 	// ErrCorrupt is returned when the bytes contradict the format: an unknown
 	// opcode or type, an inner blob whose header disagrees with its contents,
 	// elements out of order, an impossible length.
-	ErrCorrupt = errclass.New(errclass.Invalid, "corrupt data")
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends before the EOF opcode and
 	// its checksum.
-	ErrTruncated = errclass.New(errclass.Invalid, "unexpected end of input")
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrChecksum is returned when the CRC-64 trailer does not match the data.
-	ErrChecksum = errclass.New(errclass.Invalid, "checksum mismatch")
+	ErrChecksum = errclass.New(errclass.ErrInvalid, "checksum mismatch")
 	// ErrValueTooLarge is returned when a single element (string, inner blob,
 	// module value) is larger than ReaderOptions.MaxElementSize, or a value
 	// materialized by ReadValue exceeds its limit. The file may be valid.
-	ErrValueTooLarge = errclass.New(errclass.Unsupported, "value too large")
+	ErrValueTooLarge = errclass.New(errclass.ErrUnsupported, "value too large")
 	// ErrUnusual is never returned: it marks the *ParseError values handed to
 	// ReaderOptions.Warn, about data that is odd but that Redis loads.
 	ErrUnusual = errors.New("unusual data")
@@ -39,8 +39,8 @@ type UnsupportedError struct {
 
 func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
 
-// Unwrap puts the error in the unsupported class (errclass.Unsupported).
-func (e *UnsupportedError) Unwrap() error { return errclass.Unsupported }
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }
 
 // ParseError locates a failure in the input.
 type ParseError struct {
