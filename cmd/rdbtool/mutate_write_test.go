@@ -431,9 +431,10 @@ func knownRefusal(reason string) string {
 	case strings.Contains(reason, "Duplicated key found in RDB file") || strings.Contains(reason, "has duplicated key"):
 		// JSON with the same key twice in a database: issue 9 item 6.
 		return "a key twice in one database (issue 9 item 6: convert must refuse it)"
-	case strings.Contains(reason, "already exists") && strings.Contains(reason, "Library"):
-		// JSON with the same function library twice: issue 9 item 6.
-		return "a function library twice (issue 9 item 6: convert must refuse it)"
+	case strings.Contains(reason, "Failed loading library"):
+		// JSON with the same function library twice, or a library body
+		// Redis does not accept: issue 9 item 6 (judged by a real Lua).
+		return "a function library Redis does not accept (issue 9 item 6: convert must keep only what Redis accepts)"
 	case strings.Contains(reason, "Duplicate hash fields detected"), strings.Contains(reason, "Duplicate set members detected"),
 		strings.Contains(reason, "Duplicate zset fields detected"):
 		// A listpack or ziplist blob with a field twice: Redis 7.0 refuses

@@ -261,15 +261,21 @@ func checkFileTarget(req outputRequest, first bool) (fileTarget, error) {
 		if err != nil {
 			return t, err
 		}
+		if err := checkOutputVsInputs(req, false); err != nil {
+			return t, err
+		}
 		if !req.Force {
 			return t, usagef(req.Cmd, "%s exists (a symbolic link to %s); use --force to replace that file", path, target)
 		}
 		t.final, t.keepMode, t.replaced = target, st.Mode().Perm(), st
-		return t, checkOutputVsInputs(req, false)
+		return t, nil
 	}
 	m := lst.Mode()
 	switch {
 	case m.IsRegular():
+		if err := checkOutputVsInputs(req, false); err != nil {
+			return t, err // said first: --force would not help
+		}
 		if !req.Force {
 			if first {
 				return t, usagef(req.Cmd, "%s exists; use --force to overwrite it", path)
@@ -277,7 +283,7 @@ func checkFileTarget(req outputRequest, first bool) (fileTarget, error) {
 			return t, usagef(req.Cmd, "%s appeared while writing; use --force to overwrite it", path)
 		}
 		t.keepMode, t.replaced = m.Perm(), lst
-		return t, checkOutputVsInputs(req, false)
+		return t, nil
 	case m.IsDir():
 		return t, usagef(req.Cmd, "%s is a folder; give a file name (the output is one file)", path)
 	case m&os.ModeNamedPipe != 0, m&os.ModeCharDevice != 0:

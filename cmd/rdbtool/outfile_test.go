@@ -313,3 +313,14 @@ func TestVerifyEmptyStdin(t *testing.T) {
 		t.Errorf("verify - < empty: exit %d, %q; want %d, INVALID", code, out, exitInvalid)
 	}
 }
+
+// TestOutIsInputSaysSo: OUT that is the input is refused for that reason,
+// not with advice to add --force, which would not help.
+func TestOutIsInputSaysSo(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "dump.rdb")
+	fileCopy(t, fixture(t, "types-7.0.rdb"), in)
+	code, _, e := runCLI(t, nil, "convert", in, in)
+	if code != exitUsage || !strings.Contains(e, "input") || strings.Contains(e, "use --force") {
+		t.Errorf("convert IN IN: exit %d: %s", code, e)
+	}
+}
