@@ -435,6 +435,11 @@ func knownRefusal(reason string) string {
 		// JSON with the same function library twice, or a library body
 		// Redis does not accept: issue 9 item 6 (judged by a real Lua).
 		return "a function library Redis does not accept (issue 9 item 6: convert must keep only what Redis accepts)"
+	case strings.Contains(reason, "Unknown command"):
+		// A command no server knows, in the input already: repair copies
+		// it. Issue 9 item 7 gives aof.Check a command check (verify's);
+		// repair must pass it too, so that such an AOF is damage to cut.
+		return "a command no server knows, kept from the input (issue 9 item 7: repair must judge commands as verify does)"
 	case strings.Contains(reason, "Duplicate hash fields detected"), strings.Contains(reason, "Duplicate set members detected"),
 		strings.Contains(reason, "Duplicate zset fields detected"):
 		// A listpack or ziplist blob with a field twice: Redis 7.0 refuses
