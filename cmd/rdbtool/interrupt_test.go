@@ -30,47 +30,6 @@ import (
 // loads. How long each took to stop is logged (no timing assertion: a run
 // that does not stop at all fails after 20 s).
 
-// buildRdbtool builds the binary once for the package's tests (TestMain
-// removes it).
-func buildRdbtool(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "rdbtool-bin-")
-		if err != nil {
-			built.err = err
-			return
-		}
-		built.dir = dir
-		bin := filepath.Join(dir, "rdbtool")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		built.bin = bin
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.bin
-}
-
-var built struct {
-	once     sync.Once
-	dir, bin string
-	err      error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
 // bigInputs are inputs large enough for a command to run for a while.
 type bigInputs struct {
 	dir       string
@@ -362,7 +321,7 @@ func checkFinishedOutput(t *testing.T, c interruptCase, out string) {
 		if code, o, _ := runCLI(t, nil, "verify", "--no-progress", out); code != 0 {
 			t.Errorf("the repaired file does not verify: %s", o)
 		}
-		loadsInRedis(t, out, "aof")
+		startsOnRedis(t, out, "aof")
 		return
 	}
 	if strings.HasPrefix(c.name, "dump") {
@@ -378,7 +337,7 @@ func checkFinishedOutput(t *testing.T, c interruptCase, out string) {
 	case strings.Contains(c.name, "rdb-aof"), strings.HasPrefix(c.name, "repair"):
 		kind = "aof"
 	}
-	loadsInRedis(t, out, kind)
+	startsOnRedis(t, out, kind)
 }
 
 // TestInterruptBlockedRead: a command blocked reading a FIFO that stalls (no

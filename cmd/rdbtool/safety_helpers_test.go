@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -230,6 +234,13 @@ func decompress(t *testing.T, data []byte, format string) []byte {
 // "aof-dir" (a multi-part AOF folder).
 func loadsInRedis(t *testing.T, path, kind string) []string {
 	t.Helper()
+	return startsOnRedis(t, path, kind).Snapshot(t, redistest.SnapshotOptions{})
+}
+
+// startsOnRedis is loadsInRedis without reading the dataset back (which
+// takes a command per key): the server loaded the file and answers.
+func startsOnRedis(t *testing.T, path, kind string) *redistest.Server {
+	t.Helper()
 	var o redistest.Options
 	switch kind {
 	case "rdb":
@@ -247,5 +258,49 @@ func loadsInRedis(t *testing.T, path, kind string) []string {
 	if err != nil {
 		t.Fatalf("Redis 7.0 refuses %s (%s), which rdbtool wrote with exit 0: %v", path, kind, err)
 	}
-	return s.Snapshot(t, redistest.SnapshotOptions{})
+	return s
+}
+
+// buildRdbtool builds the binary once for the package's tests (TestMain
+// removes it).
+func buildRdbtool(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "rdbtool-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		bin := filepath.Join(dir, "rdbtool")
+		if runtime.GOOS == "windows" {
+			bin += ".exe"
+		}
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
+}
+
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
