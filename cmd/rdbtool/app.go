@@ -94,6 +94,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return code
 	}
+	if code == exitInterrupted {
+		fmt.Fprintln(stderr, interruptMessage)
+		return code
+	}
 	var rep *reportedError
 	if errors.As(err, &rep) {
 		return code

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
@@ -37,14 +38,15 @@ const convertDescription = `Converts between RDB files of any version, rdbtool's
                   (point-in-time recovery)
 
 The input format is detected from its first bytes; the output format is --to,
-or else OUT's extension (.rdb, .jsonl, .json, .aof), else rdb. The target (the
-RDB version written, or the server an AOF is for) defaults to the input's own
-(for JSON: the version on its first line; its redis-ver/valkey-ver is kept).
-For an AOF input it is the version the data needs: that of its RDB base or
-preamble, RDB 10 (Redis 7.0) for RESP commands only, 12 when the replayed data
-has hash-field TTLs. A server refuses files newer than itself: write 10 for
-Redis 7.0, 9 for Redis 5.0-6.2, --target valkey:8.0 for Valkey 7.2-8.1,
-VALKEY080 for Valkey 9 (docs/versions.md lists every server).
+or else OUT's extension (.rdb, .jsonl or .ndjson, .json, .aof): any other name
+needs --to. The target (the RDB version written, or the server an AOF is for)
+defaults to the input's own (for JSON: the version on its first line; its
+redis-ver/valkey-ver is kept). For an AOF input it is the version the data
+needs: that of its RDB base or preamble, RDB 10 (Redis 7.0) for RESP commands
+only, 12 when the replayed data has hash-field TTLs. A server refuses files
+newer than itself: write 10 for Redis 7.0, 9 for Redis 5.0-6.2, --target
+valkey:8.0 for Valkey 7.2-8.1, VALKEY080 for Valkey 9 (docs/versions.md lists
+every server).
 
 When the target cannot hold something (field TTLs below RDB 12 and on Valkey
 7.2-8.1, functions below 10, streams below 9, a Redis 8.6 stream's idempotency
@@ -54,8 +56,12 @@ unless the matching --drop-* flag says to leave it out; what was dropped is
 counted on standard error.
 
 OUT is written to a temporary file (or folder) beside it and renamed when
-complete; an existing OUT is replaced only with --force. The key filters of
-"rdbtool dump" apply.
+complete, so an interrupted or failed run leaves OUT as it was. An existing
+OUT is replaced only with --force, and only if it is a regular file (or, with
+--aof-dir, a folder holding nothing but a manifest and the files it lists);
+never the input itself. A device, FIFO or socket (/dev/stdout, a pipe) is
+written as a stream. See docs/cli.md, "What rdbtool writes". The key filters
+of "rdbtool dump" apply.
 
 Examples:
    rdbtool convert --target redis:7.0 dump-7.4.rdb dump-7.0.rdb
@@ -107,7 +113,7 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	inPath, outPath := c.Args().Get(0), c.Args().Get(1)
-	to, err := outputFormat(c.String("to"), outPath)
+	to, err := outputFormat(c.String("to"), outPath, c.Bool("aof-dir"))
 	if err != nil {
 		return usagef("convert", "%v", err)
 	}
@@ -132,9 +138,12 @@ func runConvert(c *cli.Context) error {
 		return newFileError(inPath, nil, err)
 	}
 	defer in.Close()
-	head, _ := in.Peek(9)
+	head, err := in.Peek(9)
+	if err != nil && err != io.EOF {
+		return newFileError(in.Name, in, err)
+	}
 	inFormat := sniffFormat(head)
-	if inFormat == "rdb" && to == "rdb" && strings.HasSuffix(strings.ToLower(inPath), ".aof") {
+	if inFormat == "rdb" && to == "rdb" && namedAOF(inPath) {
 		inFormat = "aof" // an AOF with an RDB preamble: replay it whole
 	}
 	switch {
@@ -148,6 +157,8 @@ func runConvert(c *cli.Context) error {
 		return convertAOF(c, inPath, outPath, filter)
 	case inFormat == "json" && to != "rdb":
 		return usagef("convert", "JSON input converts to rdb only")
+	case inFormat == "json" && c.Bool("aof-dir"):
+		return usagef("convert", "JSON input converts to rdb only")
 	case inFormat == "":
 		return newFileError(in.Name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
 			Detail: "neither an RDB file (REDIS/VALKEY magic) nor rdbtool JSON"})
@@ -156,7 +167,7 @@ func runConvert(c *cli.Context) error {
 	if c.Bool("aof-dir") {
 		return convertToAOFDir(c, in, outPath, filter)
 	}
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath, inPath)
 	if err != nil {
 		return err
 	}
@@ -166,7 +177,7 @@ func runConvert(c *cli.Context) error {
 	var r *rdb.Reader
 	if inFormat == "rdb" {
 		var stop func()
-		r, stop = openRDB(in, rdb.ReaderOptions{})
+		r, stop = openRDB(in, readerOptions(c))
 		defer stop()
 	}
 	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
@@ -195,15 +206,17 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	prog.Stop()
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	reportDrops(c, drops)
 	return nil
 }
 
-// outputFormat picks the output format from --to or OUT's extension.
-func outputFormat(to, out string) (string, error) {
+// outputFormat picks the output format from --to or OUT's extension. A name
+// whose extension says nothing is refused rather than guessed (it became an
+// RDB file, whatever the user meant).
+func outputFormat(to, out string, aofDir bool) (string, error) {
 	switch to {
 	case "rdb", "json", "jsonl", "aof":
 		return to, nil
@@ -211,7 +224,13 @@ func outputFormat(to, out string) (string, error) {
 	default:
 		return "", fmt.Errorf("--to %q is not one of rdb, jsonl, json, aof", to)
 	}
-	switch strings.ToLower(filepath.Ext(out)) {
+	if aofDir {
+		return "aof", nil
+	}
+	ext := strings.ToLower(filepath.Ext(out))
+	switch ext {
+	case ".rdb":
+		return "rdb", nil
 	case ".json":
 		return "json", nil
 	case ".jsonl", ".ndjson":
@@ -219,7 +238,24 @@ func outputFormat(to, out string) (string, error) {
 	case ".aof":
 		return "aof", nil
 	}
-	return "rdb", nil
+	what := "has no extension"
+	if ext != "" {
+		what = "ends in " + strconv.Quote(ext)
+	}
+	if out == "-" {
+		what = "is standard output"
+	}
+	return "", fmt.Errorf("cannot tell the output format: %s %s; name it .rdb, .jsonl, .json or .aof, or give --to rdb|jsonl|json|aof", out, what)
+}
+
+// namedAOF reports whether a file's name says it is an AOF (appendonly.aof,
+// appendonly.aof.gz), which tells an RDB-preamble AOF from an RDB file.
+func namedAOF(path string) bool {
+	name := strings.ToLower(filepath.Base(path))
+	for _, z := range []string{".gz", ".zst", ".zstd"} {
+		name = strings.TrimSuffix(name, z)
+	}
+	return strings.HasSuffix(name, ".aof")
 }
 
 // sniffFormat tells an RDB file, rdbtool JSON and RESP apart by their first bytes.
@@ -234,6 +270,15 @@ func sniffFormat(head []byte) string {
 		return "aof"
 	}
 	return ""
+}
+
+// readerOptions reads the RDB input of a conversion. With --restore the
+// values travel as DUMP payloads, which RESTORE checks as deeply as a server
+// loading a file (consumer and group PELs, element order, empty values): the
+// reader's strict checks refuse what it would refuse. Other conversions
+// rebuild every value, and the writer or the server's commands judge it.
+func readerOptions(c *cli.Context) rdb.ReaderOptions {
+	return rdb.ReaderOptions{Strict: c.Bool("restore")}
 }
 
 // writerOptions resolves --rdb-version / --target, defaulting to header.
@@ -274,7 +319,12 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 	}
 	w := rdb.NewWriter(out, o)
 	var libs convert.LibraryCheck // a library Redis refuses to load is refused
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := interrupted(c.Context); err != nil { // a mapped input reads nothing that would notice
+				return err
+			}
+		}
 		e, err := r.Next()
 		if err == io.EOF {
 			break
@@ -329,6 +379,7 @@ func jsonToRDB(c *cli.Context, in *input, out io.Writer, filter convert.Filter) 
 		WriterOptions: func(h rdb.Header) (rdb.WriterOptions, error) { return writerOptions(c, h) },
 		Warn:          func(msg string) { fmt.Fprintln(c.App.ErrWriter, "rdbtool: warning: "+msg) },
 		MaxLine:       jsonLineLimit(),
+		Context:       c.Context,
 	}
 	if in.Path != "-" {
 		o.Reread = func() (io.ReadCloser, error) { return openInput(c.Context, in.Path, nil) }
@@ -344,31 +395,21 @@ func jsonToRDB(c *cli.Context, in *input, out io.Writer, filter convert.Filter) 
 // convertToAOFDir writes a multi-part AOF folder: into a temporary folder
 // beside OUT, renamed to OUT when complete.
 func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.Filter) error {
-	if outPath == "-" {
-		return usagef("convert", "--aof-dir needs a folder name, not \"-\"")
-	}
-	force := c.Bool("force")
-	if _, err := os.Lstat(outPath); err == nil && !force {
-		return usagef("convert", "%s exists; use --force to replace it", outPath)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".tmp-*")
+	out, err := createOutputDir(c, outPath, in.Path)
 	if err != nil {
 		return err
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			os.RemoveAll(tmp)
-		}
-	}()
+	defer out.Abort()
 	base, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", false)
-	f, err := os.Create(filepath.Join(tmp, base))
+	f, err := out.Create(base)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, stop := openRDB(in, rdb.ReaderOptions{})
+	r, stop := openRDB(in, readerOptions(c))
 	defer stop()
+	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	defer prog.Stop()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	ao, err := aofOptions(c, r, filter)
 	if err != nil {
@@ -378,44 +419,46 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 	if err != nil {
 		return newFileError(in.Name, in, err)
 	}
-	if err := errors.Join(bw.Flush(), f.Sync(), f.Close()); err != nil {
+	if err := errors.Join(bw.Flush(), f.Close()); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, incr), nil, 0o644); err != nil {
+	prog.Stop()
+	if err := writeManifestFiles(out, m, incr, manifest); err != nil {
 		return err
 	}
+	reportDrops(c, st.Dropped)
+	return nil
+}
+
+// writeManifestFiles completes an AOF folder: the empty incr file and the
+// manifest.
+func writeManifestFiles(out *outDir, m *aof.Manifest, incr, manifest string) error {
 	var mb bytes.Buffer
 	if _, err := m.WriteTo(&mb); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, manifest), mb.Bytes(), 0o644); err != nil {
+	if err := errors.Join(out.WriteFile(incr, nil), out.WriteFile(manifest, mb.Bytes())); err != nil {
 		return err
 	}
-	if force {
-		if err := os.RemoveAll(outPath); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, outPath); err != nil {
-		return err
-	}
-	committed = true
-	reportDrops(c, st.Dropped)
-	return nil
+	return out.Commit()
 }
 
 // convertAOF replays an AOF (file, folder or data folder) with the engine and
 // writes the dataset as an RDB file.
 func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) error {
-	e, st, _, o, err := replayForCLI(c, inPath)
+	files, inputs, err := aofInput(inPath)
 	if err != nil {
 		return err
 	}
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath, inputs...)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
+	e, st, o, err := replayFiles(c, inPath, files)
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := rdb.NewWriter(bw, o)
 	defer writeGC()()
@@ -425,7 +468,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	reportDropped(c, w)
@@ -440,46 +483,58 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	return nil
 }
 
-// replayError classifies replay failures: damaged input is invalid (exit 3),
-// a command the engine does not implement is unsupported (exit 4).
-func replayError(err error) error {
-	var ue *engine.UnsupportedError
-	var uc *engine.UnknownCommandError
-	switch {
-	case errors.As(err, &ue), errors.As(err, &uc):
-		return &rdb.ParseError{Op: "replay", Err: &rdb.UnsupportedError{What: err.Error()}}
+// aofInput lists the files a server would load for an AOF path (file, folder,
+// manifest or data folder), and every path the command reads: the ones that
+// outputs must keep clear of.
+func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err error) {
+	files, err = convert.AOFFiles(inPath)
+	if err != nil {
+		return nil, nil, newFileError(inPath, nil, err)
 	}
-	if e := rdbError(err, ""); e != err {
-		return e
+	inputs = []string{inPath}
+	if strings.HasSuffix(inPath, ".manifest") {
+		inputs = append(inputs, filepath.Dir(inPath))
 	}
-	return err
+	for _, f := range files {
+		inputs = append(inputs, f.Path)
+	}
+	return files, inputs, nil
 }
 
-// replayForCLI replays IN with the engine under the --until* flags and returns
-// the writer options of --target/--rdb-version (default: the version the
-// input needs, see replayTarget).
+// replayForCLI replays IN (aofInput, replayFiles) and returns the files it
+// read too.
 func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.ReplayStats, []convert.AOFFile, rdb.WriterOptions, error) {
-	var st convert.ReplayStats
-	files, err := convert.AOFFiles(inPath)
+	files, _, err := aofInput(inPath)
 	if err != nil {
-		return nil, st, nil, rdb.WriterOptions{}, newFileError(inPath, nil, rdbError(err, ""))
+		return nil, convert.ReplayStats{}, nil, rdb.WriterOptions{}, err
 	}
-	ver := convert.ServerVersion(files)
+	e, st, o, err := replayFiles(c, inPath, files)
+	return e, st, files, o, err
+}
+
+// replayFiles replays files with the engine under the --until* flags and
+// returns the writer options of --target/--rdb-version (default: the version
+// the input needs, see replayTarget). A gzip or zstd file given on the command line is decompressed, and
+// an interrupt stops the replay.
+func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
+	var st convert.ReplayStats
+	open := replayOpener(c.Context, inPath)
+	ver := convert.ServerVersionFrom(files, open)
 	if v := c.String("server-version"); v != "" {
 		if ver = convert.ParseServerVersion(v); ver == 0 {
-			return nil, st, files, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
 		}
 	}
 	e := engine.New(engine.Options{Version: ver})
-	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
+	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
 		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
-		Strict: c.Bool("strict")})
+		Strict: c.Bool("strict"), Open: open, Context: c.Context})
 	if err != nil {
-		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
+		return nil, st, rdb.WriterOptions{}, newFileError(inPath, nil, err)
 	}
 	reportErrorReplies(c, st)
-	o, err := writerOptions(c, replayTarget(files, e))
-	return e, st, files, o, err
+	o, err := writerOptions(c, replayTarget(files, e, open))
+	return e, st, o, err
 }
 
 // writeGC lowers the garbage collector's target while a replayed dataset is

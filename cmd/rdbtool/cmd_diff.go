@@ -99,7 +99,7 @@ func runDiff(c *cli.Context) error {
 			return r, func() { prog.Stop(); stop(); in.Close() }, nil
 		}
 	}
-	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, c.String("output"), c.Args().Get(0), c.Args().Get(1))
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runDiff(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("diff %s %s: %w", a, b, err)
 	}
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return fmt.Errorf("writing %s: %w", c.String("output"), err)
 	}
 	part := ""

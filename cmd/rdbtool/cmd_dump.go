@@ -66,8 +66,8 @@ func dumpCommand() *cli.Command {
 // outputFlags are -o/--output and --force, shared by the commands that write files.
 func outputFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write to `OUT` (\"-\" for standard output); written to a temporary file and renamed when complete"},
-		&cli.BoolFlag{Name: "force", Usage: "replace OUT if it exists"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "-", Usage: "write to `OUT` (\"-\" for standard output); written to a temporary file and renamed when complete (a device or FIFO is written directly)"},
+		&cli.BoolFlag{Name: "force", Usage: "replace OUT if it exists and is what rdbtool writes (a regular file, or an AOF folder); never an input"},
 	}
 }
 
@@ -151,7 +151,7 @@ func runDump(c *cli.Context) error {
 	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 
-	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, c.String("output"), path)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func runDump(c *cli.Context) error {
 		return newFileError(in.Name, in, err)
 	}
 	prog.Stop()
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return fmt.Errorf("writing %s: %w", c.String("output"), err)
 	}
 	return nil

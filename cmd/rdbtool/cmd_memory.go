@@ -138,7 +138,7 @@ func runMemory(c *cli.Context) error {
 	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 
-	out, err := createOutput(c.String("output"), c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, c.String("output"), in.Path)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func runMemory(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", c.String("output"), err)
 	}
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return fmt.Errorf("writing %s: %w", c.String("output"), err)
 	}
 	return nil

@@ -138,7 +138,7 @@ func runMerge(c *cli.Context) error {
 	}
 	wopts.DropFieldTTLs, wopts.DropFunctions = c.Bool("drop-field-ttls"), c.Bool("drop-functions")
 
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath, inputs...)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func runMerge(c *cli.Context) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := out.Commit(c.Bool("force")); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	reportDropped(c, w)

@@ -63,7 +63,7 @@ func runPull(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := createOutput(outPath, c.Bool("force"), c.App.Writer)
+	out, err := createOutput(c, outPath)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func runPull(c *cli.Context) error {
 	res, err := pullVerified(c.Context, srv, out, o, c.Duration("idle-timeout"))
 	line := res.line()
 	if err == nil {
-		if err = out.Commit(c.Bool("force")); err != nil {
+		if err = out.Commit(); err != nil {
 			return err
 		}
 		line += " -> " + outPath + " (" + res.Source + ")"

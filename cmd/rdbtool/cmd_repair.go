@@ -1,13 +1,18 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/rdbtool/rdbtool/internal/errclass"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/urfave/cli/v2"
@@ -16,55 +21,98 @@ import (
 func init() { register(repairCommand) }
 
 const repairDescription = `Repairs an AOF whose tail was torn by a crash or a full disk, without asking
-anything: the file is cut at the end of its last complete command (before a
-MULTI left open), which is what redis-check-aof --fix does, and what
-redis-server itself does at startup for the last file with aof-load-truncated.
+anything: the last file is cut at the end of its last complete command (before
+a MULTI left open), which is what redis-server itself does at startup with
+aof-load-truncated yes.
 
-PATH is a single-file AOF (with or without an RDB preamble), or an AOF folder
-(appendonlydir/, or its manifest), in which case the first damaged file in load
-order is repaired. A damaged RDB part (preamble or base) cannot be repaired by
-cutting and is reported as such (exit 3).
+Only a torn tail of the last file is cut by default. Damage anywhere else (a
+corrupt byte in the middle of a file, a torn file that is not the last one of
+the folder) makes redis-server refuse the AOF; repair reports it as INVALID
+(exit 3) with what a cut would cost: the bytes and commands of that file from
+the damage on, and of every later file, which such a cut leaves out. Cutting
+there needs --cut-damage. A file a server cannot load for another reason (not
+an AOF at all, LF line endings, a damaged RDB preamble or base, a compressed
+file in a folder) is refused whatever the flags: cutting would empty it or
+keep it broken.
 
-By default the repaired copy is written to OUT (default PATH.repaired; for a
-folder, a repaired copy of the folder), and PATH is left alone. --in-place
-changes PATH itself, after copying the damaged file to FILE.bak (or --backup).
+PATH is a single-file AOF (with or without an RDB preamble, plain or gzip- or
+zstd-compressed), an AOF folder (appendonlydir/, or its manifest), or a Redis
+data folder holding an appendonlydir/.
+
+By default the repaired copy is written to OUT (default PATH.repaired) and
+PATH is left alone. For a folder OUT is a folder holding the manifest and the
+files it lists, files reached through symbolic links copied by content. A
+compressed file is repaired into a file compressed the same way. OUT follows
+the rules of every rdbtool output (docs/cli.md, "What rdbtool writes").
+
+--in-place changes the damaged file itself, which must be the last file
+loaded: the original is first kept as FILE.bak (or --backup FILE), then the
+repaired file is written beside it and renamed over it, so that it is at any
+moment either the old or the new file, and its backup exists before it
+changes. It never writes through a symbolic link, never outside the folder,
+and refuses a backup that is the file itself. Stop the server first.
 --dry-run only says what would be cut.
 
 --to-timestamp T cuts instead at the first "#TS:" annotation later than T (Unix
 seconds): point-in-time recovery from an AOF written with
-aof-timestamp-enabled yes.
+aof-timestamp-enabled yes. In a file that is not the last one, the later files
+are left out of the copy.
 
 Examples:
    rdbtool repair --dry-run appendonly.aof
    rdbtool repair appendonly.aof fixed.aof
    rdbtool repair --in-place /var/lib/redis/appendonlydir
+   rdbtool repair --cut-damage appendonlydir appendonlydir.cut
    rdbtool repair --to-timestamp 1700000000 appendonly.aof before-incident.aof`
 
 func repairCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "repair",
 		Usage:       "cut a torn AOF tail (or cut at a #TS: annotation) and write a loadable copy",
-		UsageText:   "rdbtool repair [--dry-run] [--in-place [--backup FILE]] [--to-timestamp T] [--force] PATH [OUT]",
+		UsageText:   "rdbtool repair [--dry-run] [--in-place [--backup FILE]] [--cut-damage] [--to-timestamp T] [--force] PATH [OUT]",
 		Description: repairDescription,
 		ArgsUsage:   "PATH [OUT]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "dry-run", Usage: "say what would be cut, change nothing"},
-			&cli.BoolFlag{Name: "in-place", Usage: "repair PATH itself, after a backup copy of the damaged file"},
+			&cli.BoolFlag{Name: "in-place", Usage: "repair PATH itself (its last file), after keeping the original as a backup"},
 			&cli.StringFlag{Name: "backup", Usage: "with --in-place: the backup `FILE` (default: the damaged file + .bak)"},
+			&cli.BoolFlag{Name: "cut-damage", Usage: "also cut at damage that is not a torn tail of the last file, losing what follows it (see the cost repair prints)"},
 			&cli.Int64Flag{Name: "to-timestamp", Usage: "cut at the first #TS: annotation later than `T` (Unix seconds)"},
-			&cli.BoolFlag{Name: "force", Usage: "replace OUT (or the backup file) if it exists"},
+			&cli.BoolFlag{Name: "force", Usage: "replace OUT (or the backup file) if it exists and is what rdbtool writes"},
 		},
 		Action: runRepair,
 	}
 }
 
-// repairPlan is where one file is cut.
-type repairPlan struct {
-	file   string // the file to cut
-	size   int64
-	cut    int64
-	reason string
+// repairFile is one file of the AOF as repair found it.
+type repairFile struct {
+	path        string
+	name        string // for messages
+	link        string // the target when path is a symbolic link
+	compression string // "none", "gzip", "zstd"
+	hasRDB      bool   // starts with an RDB preamble or is an RDB base
+	startsRESP  bool   // starts with '*': a torn first command may be cut to nothing, as a server does
+	check       *aof.CheckResult
+	err         error // the problem Check found, nil when the file is whole
 }
+
+// repairPlan is where a repair cuts and what that costs.
+type repairPlan struct {
+	dir    *aof.Dir // nil for a single file
+	files  []*repairFile
+	cut    int   // index in files of the file cut
+	offset int64 // where, in its (decompressed) stream
+	what   string
+	// damage is set when the cut is not what a server does itself (a torn
+	// tail of the last file): --cut-damage must allow it.
+	damage bool
+	// What the cut loses: of the file cut, and of the files after it, which
+	// the copy leaves out.
+	lostBytes, lostCommands   int64
+	laterBytes, laterCommands int64
+}
+
+func (p *repairPlan) later() int { return len(p.files) - 1 - p.cut }
 
 func runRepair(c *cli.Context) error {
 	if c.NArg() < 1 || c.NArg() > 2 {
@@ -85,215 +133,441 @@ func runRepair(c *cli.Context) error {
 		return usagef("repair", "--backup goes with --in-place")
 	}
 	stdout := c.App.Writer
-	plan, folder, err := planRepair(path, c.Int64("to-timestamp"))
+	plan, err := planRepair(c.Context, path, c.Int64("to-timestamp"))
 	if err != nil {
 		return newFileError(path, nil, err)
 	}
 	if plan == nil {
+		if t := c.Int64("to-timestamp"); t != 0 {
+			fmt.Fprintf(stdout, "%s: nothing to cut: no #TS: annotation later than %d\n", path, t)
+			return nil
+		}
 		fmt.Fprintf(stdout, "%s: nothing to repair: every command is complete\n", path)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s: %s; cutting %s at offset %d removes %s\n", path, plan.reason,
-		filepath.Base(plan.file), plan.cut, plural(plan.size-plan.cut, "byte", "bytes"))
+	cost := plan.cost()
+	if plan.damage && !c.Bool("cut-damage") {
+		return newFileError(path, nil, &repairRefusal{fmt.Sprintf("%s; a server refuses this AOF, and cutting there %s: give --cut-damage to cut anyway", plan.what, cost)})
+	}
+	fmt.Fprintf(stdout, "%s: %s; cutting %s at offset %d %s\n", path, plan.what, plan.files[plan.cut].name, plan.offset, cost)
 	if c.Bool("dry-run") {
 		return nil
 	}
-	force := c.Bool("force")
 	switch {
 	case inPlace:
-		backup := c.String("backup")
-		if backup == "" {
-			backup = plan.file + ".bak"
-		}
-		if err := copyFile(plan.file, backup, force); err != nil {
-			return err
-		}
-		if err := os.Truncate(plan.file, plan.cut); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: repaired in place; the damaged file was copied to %s first\n", plan.file, backup)
-	case folder != "":
+		return repairInPlace(c, plan)
+	case plan.dir != nil:
 		if out == "" {
-			out = filepath.Clean(folder) + ".repaired"
+			out = filepath.Clean(plan.dir.Path) + ".repaired"
 		}
-		if err := copyFolderCut(folder, out, plan, force); err != nil {
+		if err := copyFolderCut(c, plan, out); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "repaired copy written to %s\n", out)
 	default:
 		if out == "" {
 			out = path + ".repaired"
 		}
-		if err := copyPrefix(plan.file, out, plan.cut, force, stdout); err != nil {
+		if err := writeCutTo(requestOf(c, out, []string{path}), plan.files[0], plan.offset); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "repaired copy written to %s\n", out)
 	}
+	fmt.Fprintf(stdout, "repaired copy written to %s\n", out)
 	return nil
 }
 
-// planRepair finds the cut for a file or folder; nil when nothing needs cutting.
-// folder is set when path is an AOF folder (or its manifest).
-func planRepair(path string, toTimestamp int64) (plan *repairPlan, folder string, err error) {
+// repairRefusal is a cut rdbtool will not make because of what the input is:
+// invalid input, exit 3.
+type repairRefusal struct{ msg string }
+
+func (e *repairRefusal) Error() string { return e.msg }
+func (e *repairRefusal) Unwrap() error { return errclass.ErrInvalid }
+
+// cost says what the cut removes, counted truly.
+func (p *repairPlan) cost() string {
+	s := "removes " + plural(p.lostBytes, "byte", "bytes") + " and " + plural(p.lostCommands, "command", "commands")
+	if n := p.later(); n > 0 {
+		s += fmt.Sprintf(" of %s, and leaves out the %s after it (%s, %s)", p.files[p.cut].name,
+			plural(int64(n), "file", "files"), plural(p.laterBytes, "byte", "bytes"), plural(p.laterCommands, "command", "commands"))
+	}
+	return s
+}
+
+// planRepair finds the cut for a file or folder; nil when nothing needs
+// cutting.
+func planRepair(ctx context.Context, path string, toTimestamp int64) (*repairPlan, error) {
+	plan := &repairPlan{cut: -1}
+	var names []string
+	var links []string
 	if dirOrManifest(path) {
 		dir := path
 		if st, err := os.Stat(path); err == nil && !st.IsDir() {
 			dir = filepath.Dir(path)
 		}
 		d, err := aof.OpenDir(dir)
+		if err != nil && !errors.Is(err, errclass.ErrInvalid) {
+			// A Redis data folder: repair its AOF folder.
+			if sub := filepath.Join(dir, "appendonlydir"); holdsManifest(sub) {
+				d, err = aof.OpenDir(sub)
+			}
+		}
+		if err == nil {
+			err = d.Validate()
+		}
 		if err != nil {
-			return nil, "", rdbError(err, "")
+			return nil, err // a *aof.ManifestError: reported with what it means to a server
 		}
-		if err := d.Validate(); err != nil {
-			return nil, "", rdbError(err, "")
+		plan.dir = d
+		for _, f := range d.LoadOrder() {
+			names = append(names, f.Name)
+			links = append(links, f.Link)
 		}
-		files := d.LoadOrder()
-		for i, f := range files {
-			p, err := planFile(f.Path, toTimestamp)
-			if err != nil || p == nil {
-				if err != nil {
-					return nil, "", err
-				}
-				continue
-			}
-			if i < len(files)-1 && toTimestamp == 0 {
-				p.reason += fmt.Sprintf(" (in %s, which is not the last file: the %d files after it are kept and replay on a state missing the cut commands)", f.Name, len(files)-1-i)
-			}
-			return p, dir, nil
+	} else {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, err
 		}
-		return nil, dir, nil
+		if !st.Mode().IsRegular() {
+			return nil, usagef("repair", "%s is not a regular file: repair reads it twice", path)
+		}
+		names, links = []string{path}, []string{""}
+		if lst, err := os.Lstat(path); err == nil && lst.Mode()&os.ModeSymlink != 0 {
+			links[0], _ = os.Readlink(path)
+		}
 	}
-	p, err := planFile(path, toTimestamp)
-	return p, "", err
+	for i, name := range names {
+		p := name
+		if plan.dir != nil {
+			p = filepath.Join(plan.dir.Path, name)
+		}
+		f, err := checkRepairFile(ctx, p, toTimestamp)
+		if err != nil {
+			return nil, fileContext(plan, name, err)
+		}
+		f.name, f.link = filepath.Base(name), links[i]
+		plan.files = append(plan.files, f)
+		if plan.cut < 0 {
+			if err := plan.consider(i, i == len(names)-1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if plan.cut < 0 {
+		return nil, nil
+	}
+	for _, f := range plan.files[plan.cut+1:] {
+		plan.laterBytes += f.check.End
+		plan.laterCommands += f.check.Commands
+		if f.check.Problem != nil {
+			plan.laterCommands += f.check.Problem.CommandsAfter
+		}
+	}
+	return plan, nil
 }
 
-// planFile checks one AOF file (RESP, or an RDB followed by RESP).
-func planFile(path string, toTimestamp int64) (*repairPlan, error) {
-	f, err := os.Open(path)
+// fileContext names the file of a folder an error is about.
+func fileContext(plan *repairPlan, name string, err error) error {
+	if plan.dir == nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// consider decides whether file i, the last one loaded or not, is where the
+// cut goes.
+func (plan *repairPlan) consider(i int, last bool) error {
+	f := plan.files[i]
+	c := f.check
+	where := ""
+	if plan.dir != nil {
+		where = " of " + f.name
+	}
+	if f.link != "" {
+		where += " (a symbolic link to " + f.link + ")"
+	}
+	if tc := c.TimestampCut; tc != nil {
+		plan.cut, plan.offset = i, tc.Offset
+		plan.what = fmt.Sprintf("first #TS: annotation after %d is %d at offset %d%s (%s kept)", tc.ToTimestamp, tc.Timestamp, tc.Offset, where, plural(tc.CommandsBefore, "command", "commands"))
+		plan.lostBytes, plan.lostCommands = tc.LostBytes, c.Commands-tc.CommandsBefore
+		if c.Problem != nil {
+			plan.lostCommands += c.Problem.CommandsAfter
+		}
+		return nil
+	}
+	if f.err == nil {
+		return nil
+	}
+	p := c.Problem
+	if p == nil || p.Kind == "io" || p.Kind == "too-large" {
+		return fileContext(plan, f.name, f.err)
+	}
+	if !f.hasRDB && c.Commands == 0 && (!p.TornTail || !f.startsRESP) {
+		// Nothing of the file would be left: it is not an AOF a server can
+		// load, and "repairing" it would empty it.
+		why := describe(f.err).What
+		if lfLineEndings(f) {
+			why = "its lines end in LF, not CRLF: redis-server reads the two bytes after each argument as CRLF and stops with \"Bad file format\""
+		}
+		label := f.name
+		if f.link != "" {
+			label += " (a symbolic link to " + f.link + ")"
+		}
+		return &repairRefusal{fmt.Sprintf("%s does not look like an AOF a server can load: no complete command before offset %d (%s); rdbtool does not cut it, which would leave nothing of it",
+			label, p.Offset, why)}
+	}
+	plan.cut, plan.offset = i, c.RepairOffset
+	plan.lostBytes, plan.lostCommands = p.LostBytes, p.LostCommands+p.CommandsAfter
+	switch {
+	case p.TornTail && last:
+		plan.what = fmt.Sprintf("torn tail at offset %d%s", p.Offset, where)
+	case p.TornTail:
+		plan.what = fmt.Sprintf("torn tail at offset %d%s, which is not the last file", p.Offset, where)
+		plan.damage = true
+	default:
+		plan.what = fmt.Sprintf("damaged at offset %d%s (%s)", p.Offset, where, describe(f.err).What)
+		plan.damage = true
+	}
+	return nil
+}
+
+// checkRepairFile checks one AOF file (RESP, or an RDB followed by RESP),
+// decompressing a gzip or zstd file. A damaged RDB part cannot be repaired by
+// cutting: its error is returned.
+func checkRepairFile(ctx context.Context, path string, toTimestamp int64) (*repairFile, error) {
+	in, err := openInput(ctx, path, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(f, 256<<10)
-	head, _ := br.Peek(9)
+	defer in.Close()
+	f := &repairFile{path: path, compression: in.Compression}
+	head, _ := in.Peek(9)
+	f.startsRESP = len(head) > 0 && head[0] == '*'
 	var base int64
-	var rest io.Reader = br
+	var rest io.Reader = in
 	if aof.SniffFormat(head) == aof.FormatRDB {
-		r := rdb.NewReader(br, rdb.ReaderOptions{})
-		defer r.Close()
+		f.hasRDB = true
+		r, stop := openRDB(in, rdb.ReaderOptions{})
+		defer stop()
 		for {
 			_, err := r.Next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				// Cutting cannot fix an RDB: Redis refuses a damaged preamble/base.
+				if errclass.Of(err) == errclass.ErrInvalid {
+					return nil, fmt.Errorf("the RDB part is damaged, which cutting cannot repair (a server refuses it): %w", err)
+				}
 				return nil, err
 			}
 		}
 		base, rest = r.Offset(), r.Rest()
 	}
-	c, cerr := aof.Check(rest, aof.CheckOptions{BaseOffset: base, ToTimestamp: toTimestamp})
-	if toTimestamp != 0 {
-		if c.TimestampCut == nil {
-			if cerr != nil {
-				return nil, rdbError(cerr, "no #TS: annotation later than "+strconv.FormatInt(toTimestamp, 10)+" before the damage")
-			}
-			return nil, nil
-		}
-		tc := c.TimestampCut
-		return &repairPlan{file: path, size: st.Size(), cut: tc.Offset,
-			reason: fmt.Sprintf("first #TS: annotation after %d is %d at offset %d (%s kept)", toTimestamp, tc.Timestamp, tc.Offset, plural(tc.CommandsBefore, "command", "commands"))}, nil
+	f.check, f.err = aof.Check(rest, aof.CheckOptions{BaseOffset: base, ToTimestamp: toTimestamp})
+	if err := interrupted(ctx); err != nil {
+		return nil, err
 	}
-	if cerr == nil {
-		return nil, nil
-	}
-	p := c.Problem
-	if p == nil || (p.Kind != "truncated" && p.Kind != "corrupt") {
-		return nil, rdbError(cerr, "")
-	}
-	what := "damaged at offset " + strconv.FormatInt(p.Offset, 10) + " (" + p.Op + ": " + p.Detail + ")"
-	if p.TornTail {
-		what = "torn tail at offset " + strconv.FormatInt(p.Offset, 10)
-	}
-	return &repairPlan{file: path, size: st.Size(), cut: c.RepairOffset,
-		reason: fmt.Sprintf("%s; %s lost", what, plural(p.LostCommands, "complete command", "complete commands"))}, nil
+	return f, nil
 }
 
-// copyPrefix writes the first n bytes of src to dst, safely (temp + rename).
-func copyPrefix(src, dst string, n int64, force bool, stdout io.Writer) error {
-	in, err := os.Open(src)
+// lfLineEndings reports whether the file's first line ends in a bare LF.
+func lfLineEndings(f *repairFile) bool {
+	in, err := openInput(context.Background(), f.path, nil)
+	if err != nil {
+		return false
+	}
+	defer in.Close()
+	head, _ := in.Peek(1024)
+	i := bytes.IndexByte(head, '\n')
+	return i > 0 && head[i-1] != '\r' && (head[0] == '*' || head[0] == '$')
+}
+
+// writeCut writes the first n bytes of f's stream to w, compressed again the
+// way f is.
+func writeCut(ctx context.Context, f *repairFile, n int64, w io.Writer) error {
+	in, err := openInput(ctx, f.path, nil)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := createOutput(dst, force, stdout)
-	if err != nil {
-		return err
+	var z io.WriteCloser
+	switch f.compression {
+	case "gzip":
+		z = gzip.NewWriter(w)
+	case "zstd":
+		if z, err = zstd.NewWriter(w); err != nil {
+			return err
+		}
 	}
-	defer out.Abort()
-	if _, err := io.CopyN(out, in, n); err != nil {
-		return err
+	dst := w
+	if z != nil {
+		dst = z
 	}
-	return out.Commit(force)
+	if _, err := io.CopyN(dst, in, n); err != nil {
+		if z != nil {
+			z.Close()
+		}
+		return fmt.Errorf("copying %s: %w", f.path, err)
+	}
+	if z != nil {
+		return z.Close()
+	}
+	return nil
 }
 
-func copyFile(src, dst string, force bool) error {
-	st, err := os.Stat(src)
+// writeCutTo writes the first n bytes of f's stream to the output req asks
+// for, and commits it.
+func writeCutTo(req outputRequest, f *repairFile, n int64) error {
+	o, err := openOutputRequest(req)
 	if err != nil {
 		return err
 	}
-	return copyPrefix(src, dst, st.Size(), force, io.Discard)
+	defer o.Abort()
+	if err := writeCut(req.Ctx, f, n, o); err != nil {
+		return err
+	}
+	return o.Commit()
 }
 
-// copyFolderCut copies an AOF folder to dst with the planned file cut.
-func copyFolderCut(src, dst string, plan *repairPlan, force bool) error {
-	if _, err := os.Lstat(dst); err == nil && !force {
-		return usagef("repair", "%s exists; use --force to replace it", dst)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+// copyRaw copies a file's stored bytes (a backup, or a file of a folder that
+// is not cut) to w.
+func copyRaw(ctx context.Context, path string, w io.Writer) error {
+	src, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	done := false
-	defer func() {
-		if !done {
-			os.RemoveAll(tmp)
+	defer src.Close()
+	_, err = io.Copy(w, &countingReader{r: src, done: ctx.Done(), ctx: ctx})
+	return err
+}
+
+// repairInPlace cuts the last file itself: backup first, then the repaired
+// file renamed over the original.
+func repairInPlace(c *cli.Context, plan *repairPlan) error {
+	f := plan.files[plan.cut]
+	if plan.later() > 0 {
+		return usagef("repair", "the cut in %s leaves out the %s after it, which --in-place does not do (it changes one file); write a repaired copy instead: rdbtool repair --cut-damage %s OUT",
+			f.name, plural(int64(plan.later()), "file", "files"), c.Args().First())
+	}
+	if f.link != "" {
+		return usagef("repair", "%s is a symbolic link (to %s): rdbtool never writes through a link; write a repaired copy instead: rdbtool repair %s OUT", f.path, f.link, c.Args().First())
+	}
+	var inputs []string
+	for _, g := range plan.files {
+		inputs = append(inputs, g.path)
+	}
+	if plan.dir != nil {
+		inputs = append(inputs, filepath.Join(plan.dir.Path, plan.dir.ManifestName))
+		for _, g := range plan.dir.Files {
+			inputs = append(inputs, g.Path)
 		}
-	}()
-	entries, err := os.ReadDir(src)
+	}
+	backup := c.String("backup")
+	if backup == "" {
+		backup = f.path + ".bak"
+	}
+	// The backup: never the file itself (nor any file of the AOF), replaced
+	// only with --force when it is a regular file.
+	req := requestOf(c, backup, inputs)
+	req.BesideInputs = true
+	b, err := openOutputRequest(req)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
+	defer b.Abort()
+	if b.IsStream() {
+		return usagef("repair", "the backup %s must be a file, not a stream", backup)
+	}
+	if err := copyRaw(c.Context, f.path, b); err != nil {
+		return err
+	}
+	if err := b.Commit(); err != nil {
+		return err
+	}
+	// The repaired file replaces the original by a rename: the file's
+	// permission bits and owner carry over.
+	if err := writeCutTo(outputRequest{Ctx: c.Context, Path: f.path, Force: true, Cmd: "repair"}, f, plan.offset); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s: repaired in place; the original was kept as %s\n", f.path, backup)
+	return nil
+}
+
+// copyFolderCut writes a repaired copy of an AOF folder: its manifest and the
+// files it lists, the planned file cut, the files after it left out.
+func copyFolderCut(c *cli.Context, plan *repairPlan, out string) error {
+	d := plan.dir
+	inputs := []string{d.Path}
+	for _, f := range d.Files {
+		inputs = append(inputs, f.Path)
+	}
+	o, err := createOutputDir(c, out, inputs...)
+	if err != nil {
+		return err
+	}
+	defer o.Abort()
+	dropped := map[string]bool{}
+	for _, f := range plan.files[plan.cut+1:] {
+		dropped[f.name] = true
+	}
+	cut := plan.files[plan.cut]
+	for _, f := range d.Files {
+		if dropped[f.Name] || f.Format == aof.FormatMissing {
+			continue // left out; or a missing history file, as in the original
 		}
-		from := filepath.Join(src, e.Name())
-		st, err := os.Stat(from)
+		w, err := o.Create(f.Name)
 		if err != nil {
 			return err
 		}
-		n := st.Size()
-		if filepath.Clean(from) == filepath.Clean(plan.file) {
-			n = plan.cut
+		if f.Name == cut.name {
+			err = writeCut(c.Context, cut, plan.offset, w)
+		} else {
+			err = copyRaw(c.Context, f.Path, w)
 		}
-		if err := copyPrefix(from, filepath.Join(tmp, e.Name()), n, false, io.Discard); err != nil {
+		if err = errors.Join(err, w.Close()); err != nil {
 			return err
 		}
 	}
-	if force {
-		if err := os.RemoveAll(dst); err != nil {
-			return err
+	m := *d.Manifest
+	var keep []aof.ManifestFile
+	for _, f := range m.Incr {
+		if !dropped[f.Name] {
+			keep = append(keep, f)
 		}
 	}
-	if err := os.Rename(tmp, dst); err != nil {
+	var manifest []byte
+	if len(keep) == len(m.Incr) {
+		if manifest, err = os.ReadFile(filepath.Join(d.Path, d.ManifestName)); err != nil {
+			return err
+		}
+	} else {
+		m.Incr = keep
+		var mb bytes.Buffer
+		if _, err := m.WriteTo(&mb); err != nil {
+			return err
+		}
+		manifest = mb.Bytes()
+	}
+	if err := o.WriteFile(d.ManifestName, manifest); err != nil {
 		return err
 	}
-	done = true
+	if err := o.Commit(); err != nil {
+		return err
+	}
+	for _, f := range d.Files {
+		if f.Link != "" && !dropped[f.Name] {
+			fmt.Fprintf(c.App.ErrWriter, "rdbtool: note: %s is a symbolic link to %s; the copy holds its content\n", f.Name, f.Link)
+		}
+	}
+	if n := plan.later(); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "rdbtool: note: the copy's manifest lists no file after %s (%s left out: %s)\n", cut.name,
+			plural(int64(n), "file", "files"), strings.Join(droppedNames(plan), ", "))
+	}
 	return nil
+}
+
+func droppedNames(plan *repairPlan) []string {
+	var names []string
+	for _, f := range plan.files[plan.cut+1:] {
+		names = append(names, f.name)
+	}
+	return names
 }

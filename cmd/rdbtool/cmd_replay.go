@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -88,11 +89,12 @@ func runReplay(c *cli.Context) error {
 		m[string(ec.Key)] = &keyEntry{&ec, v}
 	}
 	if isRDBFile(path) {
-		data, err := os.ReadFile(path)
+		in, err := openInput(c.Context, path, c.App.Reader)
 		if err != nil {
-			return err
+			return newFileError(path, nil, err)
 		}
-		r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
+		defer in.Close()
+		r := rdb.NewReader(in, rdb.ReaderOptions{})
 		defer r.Close()
 		for {
 			e, err := r.Next()
@@ -147,18 +149,20 @@ func runReplay(c *cli.Context) error {
 }
 
 func isRDBFile(path string) bool {
-	f, err := os.Open(path)
+	if path == "-" || namedAOF(path) {
+		return false
+	}
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	in, err := openInput(context.Background(), path, nil) // gzip and zstd too
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.IsDir() || strings.HasSuffix(path, ".aof") {
-		return false
-	}
-	head := make([]byte, 6)
-	n, _ := io.ReadFull(f, head)
-	return sniffFormat(head[:n]) == "rdb"
+	defer in.Close()
+	head, _ := in.Peek(6)
+	return sniffFormat(head) == "rdb"
 }
 
 func (ks *keyspace) summary(w io.Writer) {

@@ -440,15 +440,16 @@ func openAOFSource(c *cli.Context, src *restoreSource, path string, filter conve
 	if err != nil {
 		return nil, newFileError(path, nil, rdbError(err, ""))
 	}
-	ver := convert.ServerVersion(files)
+	open := replayOpener(c.Context, path)
+	ver := convert.ServerVersionFrom(files, open)
 	if v := so.serverVersion; v != "" && (ver == 0 || so.explicitServer) {
 		if ver = convert.ParseServerVersion(v); ver == 0 {
 			return nil, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
 		}
 	}
 	e := engine.New(engine.Options{Version: ver})
-	if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{}); err != nil {
-		return nil, newFileError(path, nil, replayError(err))
+	if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{Open: open, Context: c.Context}); err != nil {
+		return nil, newFileError(path, nil, err)
 	}
 	src.kind = "aof"
 	src.dbs = map[int]bool{}

@@ -2,9 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -24,8 +23,12 @@ aof-use-rdb-preamble yes; RESP commands with --base aof), an empty incr file,
 and a manifest. --single-file writes one AOF file instead (RDB preamble, or
 RESP with --base aof), the layout of Redis 6.2 and older.
 
-The input is never changed. OUT is built in a temporary folder beside it and
-renamed when complete; an existing OUT is replaced only with --force.
+The input is never changed. OUT is built in a temporary folder (or file)
+beside it and renamed when complete, so an interrupted or failed run leaves OUT
+as it was. An existing OUT is replaced only with --force, and only if it is
+what rdbtool writes: a folder holding nothing but a manifest and the files it
+lists (a regular file with --single-file); never a folder that equals,
+contains or lies inside the input.
 --until, --until-offset and --until-command stop the replay early, as for
 "rdbtool convert". The base is written for the server the input needs unless
 --target or --rdb-version says otherwise: at the version of the input's own RDB
@@ -81,107 +84,113 @@ func runRewrite(c *cli.Context) error {
 	if inPath == "-" || outPath == "-" {
 		return usagef("rewrite", "rewrite reads and writes files or folders, not standard streams")
 	}
-	force := c.Bool("force")
-	if _, err := os.Lstat(outPath); err == nil && !force {
-		return usagef("rewrite", "%s exists; use --force to replace it", outPath)
+	files, inputs, err := aofInput(inPath)
+	if err != nil {
+		return err
 	}
-	e, st, files, o, err := replayForCLI(c, inPath)
+	// OUT is judged before the replay, which may take minutes.
+	var outF *outFile
+	var outD *outDir
+	if c.Bool("single-file") {
+		outF, err = createOutput(c, outPath, inputs...)
+		if err == nil {
+			defer outF.Abort()
+		}
+	} else {
+		outD, err = createOutputDir(c, outPath, inputs...)
+		if err == nil {
+			defer outD.Abort()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	e, st, o, err := replayFiles(c, inPath, files)
 	if err != nil {
 		return err
 	}
 
-	// The dataset as an RDB, in a temporary file beside OUT: the base itself,
-	// or the source of the RESP commands.
-	tmpDir, err := os.MkdirTemp(filepath.Dir(outPath), "."+filepath.Base(outPath)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			os.RemoveAll(tmpDir)
+	baseName, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", base == "rdb")
+	var baseOut io.Writer = outF
+	var baseFile *dirFile
+	if outD != nil {
+		if baseFile, err = outD.Create(baseName); err != nil {
+			return err
 		}
-	}()
-	rdbPath := filepath.Join(tmpDir, "dataset.rdb")
-	w, err := writeEngineFile(e, rdbPath, o)
+		defer baseFile.Close()
+		baseOut = baseFile
+	}
+	var w *rdb.Writer
+	if base == "rdb" {
+		w, err = writeEngineTo(e, baseOut, o)
+	} else {
+		// The commands are made from the dataset as an RDB, in a scratch file
+		// beside OUT.
+		w, err = engineToAOF(c, e, baseOut, o, outPath)
+	}
 	if err != nil {
 		return newFileError(inPath, nil, err)
 	}
 	reportDropped(c, w)
-
-	baseName, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", base == "rdb")
-	basePath := filepath.Join(tmpDir, baseName)
-	if base == "rdb" {
-		err = os.Rename(rdbPath, basePath)
-	} else {
-		err = rdbFileToAOF(rdbPath, basePath)
-		os.Remove(rdbPath)
+	if outF != nil {
+		err = outF.Commit()
+	} else if err = baseFile.Close(); err == nil {
+		err = writeManifestFiles(outD, m, incr, manifest)
 	}
 	if err != nil {
 		return err
 	}
-	final := tmpDir
-	if c.Bool("single-file") {
-		final = basePath
-	} else {
-		var mb bytes.Buffer
-		if _, err := m.WriteTo(&mb); err != nil {
-			return err
-		}
-		if err := errors.Join(os.WriteFile(filepath.Join(tmpDir, incr), nil, 0o644),
-			os.WriteFile(filepath.Join(tmpDir, manifest), mb.Bytes(), 0o644)); err != nil {
-			return err
-		}
-	}
-	if force {
-		if err := os.RemoveAll(outPath); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(final, outPath); err != nil {
-		return err
-	}
-	committed = final == tmpDir
 	in := inputSize(files)
 	out := pathSize(outPath)
 	fmt.Fprintf(c.App.ErrWriter, "rdbtool: replayed %s (%d commands) into %s: %s -> %s (%.1f%%)\n",
 		plural(int64(len(files)), "file", "files"), st.Commands, outPath, humanBytes(in), humanBytes(out), 100*float64(out)/float64(max(in, 1)))
+	if st.TornTail {
+		fmt.Fprintf(c.App.ErrWriter, "rdbtool: a torn tail at offset %d of the last file was dropped, as Redis does\n", st.TornOffset)
+	}
 	return nil
 }
 
-func writeEngineFile(e *engine.Engine, path string, o rdb.WriterOptions) (*rdb.Writer, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 256<<10)
+// writeEngineTo writes the dataset of e as an RDB file to out.
+func writeEngineTo(e *engine.Engine, out io.Writer, o rdb.WriterOptions) (*rdb.Writer, error) {
+	bw := bufio.NewWriterSize(out, 256<<10)
 	w := rdb.NewWriter(bw, o)
 	defer writeGC()()
 	if err := convert.WriteEngine(e, w, convert.Filter{}); err != nil {
 		return w, err
 	}
-	return w, errors.Join(bw.Flush(), f.Sync())
+	return w, bw.Flush()
 }
 
-// rdbFileToAOF writes the RESP commands that rebuild the RDB file src.
-func rdbFileToAOF(src, dst string) error {
-	data, err := os.ReadFile(src)
+// engineToAOF writes the RESP commands that rebuild the dataset of e: the
+// dataset goes to a scratch RDB file beside OUT (removed on return, and by an
+// interrupt), which is then read back into commands.
+func engineToAOF(c *cli.Context, e *engine.Engine, out io.Writer, o rdb.WriterOptions, outPath string) (*rdb.Writer, error) {
+	scratch, err := newTempFile(filepath.Dir(outPath), filepath.Base(outPath)+".dataset", 0)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f, err := os.Create(dst)
+	defer scratch.remove()
+	w, err := writeEngineTo(e, &dirFile{f: scratch.f, ctx: c.Context}, o)
+	if err == nil {
+		err = scratch.Close()
+	} else {
+		scratch.f.Close()
+	}
 	if err != nil {
-		return err
+		return w, err
 	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{})
-	defer r.Close()
+	in, err := openInput(c.Context, scratch.path, nil)
+	if err != nil {
+		return w, err
+	}
+	defer in.Close()
+	r, stop := openRDB(in, rdb.ReaderOptions{})
+	defer stop()
+	bw := bufio.NewWriterSize(out, 256<<10)
 	if _, err := convert.RDBToAOF(r, aof.NewWriter(bw), convert.AOFOptions{}); err != nil {
-		return err
+		return w, err
 	}
-	return errors.Join(bw.Flush(), f.Sync())
+	return w, bw.Flush()
 }
 
 func inputSize(files []convert.AOFFile) int64 {

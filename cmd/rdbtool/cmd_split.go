@@ -131,13 +131,13 @@ func runSplit(c *cli.Context) error {
 		return usagef("split", "%v", err)
 	}
 
-	tmp, commit, err := createOutputDir(outDir, c.Bool("force"))
+	out, err := createOutputDirOf(c, outDir, splitFolder, readPaths(srcPath)...)
 	if err != nil {
 		return err
 	}
-	defer commit(false)
+	defer out.Abort()
 	names := partNames(m.Nodes)
-	var files []*os.File
+	var files []*dirFile
 	var bufs []*bufio.Writer
 	parts := make([]*rdb.Writer, len(m.Nodes))
 	defer func() {
@@ -146,7 +146,7 @@ func runSplit(c *cli.Context) error {
 		}
 	}()
 	for i := range m.Nodes {
-		f, err := os.Create(filepath.Join(tmp, names[i]))
+		f, err := out.Create(names[i])
 		if err != nil {
 			return err
 		}
@@ -174,12 +174,12 @@ func runSplit(c *cli.Context) error {
 		return err
 	}
 	for i, f := range files {
-		if err := errors.Join(bufs[i].Flush(), f.Sync(), f.Close()); err != nil {
+		if err := errors.Join(bufs[i].Flush(), f.Close()); err != nil {
 			return err
 		}
 	}
 	files = nil
-	if err := commit(true); err != nil {
+	if err := out.Commit(); err != nil {
 		return err
 	}
 	w := tabwriter.NewWriter(c.App.Writer, 0, 0, 2, ' ', 0)
@@ -299,58 +299,17 @@ func sum(v []int64) int64 {
 	return t
 }
 
-// createOutputDir makes a temporary folder beside dir; commit(true) renames
-// it to dir (replacing dir with force, when dir holds only .rdb files),
-// commit(false) removes it. Calling commit again does nothing.
-func createOutputDir(dir string, force bool) (string, func(bool) error, error) {
-	if st, err := os.Lstat(dir); err == nil {
-		if !force {
-			return "", nil, usagef("", "%s exists; use --force to replace it", dir)
-		}
-		if !st.IsDir() {
-			return "", nil, fmt.Errorf("%s exists and is not a folder", dir)
-		}
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return "", nil, err
-		}
-		for _, e := range entries {
-			if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".rdb") {
-				return "", nil, fmt.Errorf("%s holds %s, which rdbtool did not write: not replacing it", dir, e.Name())
-			}
-		}
-	}
-	parent := filepath.Dir(filepath.Clean(dir))
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(dir))+".tmp-*")
+// splitFolder accepts, for --force, a folder holding nothing but RDB files:
+// what split writes (and an empty folder).
+func splitFolder(cmd, dir string) error {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	done := false
-	return tmp, func(ok bool) error {
-		if done {
-			return nil
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".rdb") {
+			return usagef(cmd, "--force replaces only a folder split writes (RDB files and nothing else), and %s holds %s; remove it yourself or write elsewhere", dir, e.Name())
 		}
-		done = true
-		if !ok {
-			return os.RemoveAll(tmp)
-		}
-		if _, err := os.Lstat(dir); err == nil {
-			old := tmp + ".old"
-			if err := os.Rename(dir, old); err != nil {
-				os.RemoveAll(tmp)
-				return err
-			}
-			if err := os.Rename(tmp, dir); err != nil {
-				os.Rename(old, dir)
-				os.RemoveAll(tmp)
-				return err
-			}
-			return os.RemoveAll(old)
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			os.RemoveAll(tmp)
-			return err
-		}
-		return nil
-	}, nil
+	}
+	return nil
 }

@@ -177,14 +177,8 @@ func runVerify(c *cli.Context) error {
 	worst, tally := exitOK, map[string]int{}
 	var worstErr error
 	var unchecked []string
+	stopped := false
 	for i, p := range paths {
-		if err := c.Context.Err(); err != nil && i > 0 {
-			// Interrupted (the file in progress said so): say what was not
-			// checked, and never exit 0.
-			unchecked = paths[i:]
-			worstErr = fmt.Errorf("interrupted (%w): %d of %d files not checked: %s", err, len(unchecked), len(paths), strings.Join(unchecked, ", "))
-			break
-		}
 		res, ferr := verifyFile(c.Context, p, opts)
 		tally[res.Status]++
 		if format == "json" {
@@ -198,6 +192,16 @@ func runVerify(c *cli.Context) error {
 		if code := exitCode(ferr); worse(code, worst) {
 			worst, worstErr = code, ferr
 		}
+		if err := interrupted(c.Context); err != nil {
+			// Interrupted (the file in progress said so): say what was not
+			// checked, and never exit 0.
+			stopped, unchecked = true, paths[i+1:]
+			worstErr = fmt.Errorf("interrupted (%w) while checking %s", err, p)
+			if len(unchecked) > 0 {
+				worstErr = fmt.Errorf("interrupted (%w): %d of %d files not checked: %s", err, len(unchecked), len(paths), strings.Join(unchecked, ", "))
+			}
+			break
+		}
 	}
 	if len(paths) > 1 && format == "text" {
 		done := tally["ok"] + tally["invalid"] + tally["unsupported"] + tally["error"]
@@ -207,9 +211,9 @@ func runVerify(c *cli.Context) error {
 		}
 		fmt.Fprintln(c.App.ErrWriter, line)
 	}
-	if len(unchecked) > 0 {
+	if stopped {
 		// The interruption outranks what the checked files found: the
-		// answer is incomplete.
+		// answer is incomplete (exit 130).
 		for _, p := range unchecked {
 			if format == "json" {
 				enc.Encode(verifyResult{Path: p, Status: "not-checked", Warnings: []string{}, Error: "interrupted before this file"})
@@ -310,7 +314,7 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 	if head, _ := in.Peek(1); isAOFText(head) {
 		return res, verifyRESPFile(in, &res)
 	}
-	if in.Size == 0 && !strings.HasSuffix(path, ".rdb") {
+	if in.Size == 0 && path != "-" && !strings.HasSuffix(path, ".rdb") {
 		// Redis loads an empty append-only file as an empty dataset.
 		res.Format = "aof"
 		res.Warnings = append(res.Warnings, "empty file: a valid, empty AOF (as an RDB it would be invalid)")
@@ -336,7 +340,12 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	defer lc.Close()
 	firstKey := map[int]int64{} // database -> KeysRead at its first key
 	lastDB := -1
-	for {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := in.Interrupted(); err != nil { // a mapped file reads nothing that would notice
+				return err
+			}
+		}
 		e, nerr := r.Next()
 		if nerr == io.EOF {
 			break

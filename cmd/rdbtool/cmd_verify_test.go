@@ -344,7 +344,7 @@ func TestVerifyInterrupted(t *testing.T) {
 	cancel()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"rdbtool", "verify", path, path}, strings.NewReader(""), &out, &errOut)
-	if code != exitFailure || !strings.Contains(out.String(), "ERROR") || !strings.Contains(out.String(), "interrupted") {
+	if code != exitInterrupted || !strings.Contains(out.String(), "ERROR") || !strings.Contains(out.String(), "interrupted") {
 		t.Errorf("exit %d, stdout %q", code, out.String())
 	}
 	if n := strings.Count(out.String(), "\n"); n != 1 {

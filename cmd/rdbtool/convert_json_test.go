@@ -51,13 +51,6 @@ func TestConvertJSONDuplicateKey(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func fileExists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil

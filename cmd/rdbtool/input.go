@@ -12,6 +12,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/rdbtool/rdbtool/internal/errclass"
+	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -148,6 +150,10 @@ func (in *input) Map() (data []byte, release func(upto int64), ok bool) {
 	return m.data, m.release, true
 }
 
+// Interrupted returns the run's interrupt error once it is interrupted: for
+// loops over a mapped file, which reads nothing that would notice.
+func (in *input) Interrupted() error { return interrupted(in.raw.ctx) }
+
 // Read reads the decompressed stream.
 func (in *input) Read(p []byte) (int, error) { return in.r.Read(p) }
 
@@ -207,21 +213,49 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // decompressReader tells errors of the compressed container (bad gzip data or
-// CRC, damaged zstd frames) apart from I/O errors of the file under it: the
-// former mean the input is invalid (exit 3), the latter are I/O failures.
+// CRC, damaged zstd frames, a stream cut short) apart from I/O errors of the
+// file under it: the former mean the input is invalid (exit 3), the latter
+// are I/O failures. It counts the bytes it delivers, the offset of a problem
+// in the decompressed stream.
 type decompressReader struct {
 	in     *input
 	format string
 	r      io.Reader
+	n      int64
 }
 
 func (d *decompressReader) Read(p []byte) (int, error) {
 	n, err := d.r.Read(p)
+	d.n += int64(n)
 	if err != nil && err != io.EOF {
 		err = d.in.decompressError(d.format, err)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			// Every reader above would call this an I/O error.
+			err = &truncatedStream{format: d.format, offset: d.n}
+		}
 	}
 	return n, err
 }
+
+// truncatedStream is a compressed stream cut short: the decompressed input
+// ends early, which every reader reports as invalid input (exit 3) at the
+// offset it reached.
+type truncatedStream struct {
+	format string
+	offset int64 // decompressed bytes delivered
+}
+
+func (e *truncatedStream) Error() string {
+	return fmt.Sprintf("the %s data ends early, after %d decompressed bytes (the file is cut short)", e.format, e.offset)
+}
+
+// Is makes it truncated input to the RDB reader. To the AOF reader it is not
+// a torn tail (which a replay drops, as Redis does): Redis never writes a
+// compressed AOF, so one cut short was damaged afterwards, and replays and
+// repair refuse it rather than drop what it lost.
+func (e *truncatedStream) Is(target error) bool { return target == rdb.ErrTruncated }
+
+func (e *truncatedStream) Unwrap() error { return errclass.ErrInvalid }
 
 // decompressError classifies an error returned by a decompressor.
 func (in *input) decompressError(format string, err error) error {
@@ -237,6 +271,29 @@ func (in *input) decompressError(format string, err error) error {
 		return &rdb.UnsupportedError{What: fmt.Sprintf("zstd frame needs a window over %d MiB (compressed with --long=30 or more); decompress it with the zstd tool and pipe it in with \"-\"", zstdMaxWindow>>20)}
 	}
 	return fmt.Errorf("%s data: %v: %w", format, err, rdb.ErrCorrupt)
+}
+
+// replayOpener is the convert.ReplayOptions.Open of a command: a file is
+// opened like any PATH (gzip and zstd decompressed, reads stopped by an
+// interrupt). Files that come from a folder must be regular files: opening a
+// FIFO would block (the PATH given itself may be one, as with <(zcat ...)).
+func replayOpener(ctx context.Context, given string) func(string) (io.ReadCloser, error) {
+	return func(p string) (io.ReadCloser, error) {
+		if p != given {
+			st, err := os.Stat(p)
+			if err != nil {
+				return nil, err
+			}
+			if !st.Mode().IsRegular() {
+				return nil, &aof.ManifestError{Err: aof.ErrCorrupt, Detail: p + " is not a regular file: a server cannot load it (rdbtool does not open it)"}
+			}
+		}
+		in, err := openInput(ctx, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		return in, nil
+	}
 }
 
 // openRDB starts an RDB reader on in: over a memory mapping when in is a plain

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -96,17 +95,7 @@ func manifestRDBFiles(t *testing.T) map[string]string {
 // TestBinary builds the real binary once and checks that exit codes survive
 // main's os.Exit (everything else is tested in-process).
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	bin := filepath.Join(t.TempDir(), "rdbtool")
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildRdbtool(t)
 	exitOf := func(args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)
 		out, err := cmd.CombinedOutput()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -224,13 +225,35 @@ type failure struct {
 	What   string // the message without offset and key
 }
 
-// describe takes err apart for a report.
+// describe takes err apart for a report. Errors of pkg/aof are shown in the
+// same shape as those of pkg/rdb.
 func describe(err error) failure {
 	if text, ok := describeRefusal(err); ok {
 		return failure{What: text}
 	}
 	var pe *rdb.ParseError
-	if !errors.As(err, &pe) {
+	var ape *aof.ParseError
+	var me *aof.ManifestError
+	var inner error
+	switch {
+	case errors.As(err, &pe):
+		inner = pe
+	case errors.As(err, &ape):
+		inner = ape
+		pe = &rdb.ParseError{Offset: ape.Offset, Op: ape.Op, Err: ape.Err, Detail: ape.Detail}
+	case errors.As(err, &me):
+		what := err.Error()
+		if errors.Is(me.Err, aof.ErrCorrupt) {
+			what += "; redis-server refuses to start on this AOF folder"
+		}
+		return failure{What: what}
+	}
+	var ts *truncatedStream
+	if pe == nil && errors.As(err, &ts) {
+		off := ts.offset
+		return failure{Offset: &off, What: ts.format + " data ends early: the file is cut short"}
+	}
+	if pe == nil {
 		var ue *rdb.UnsupportedError
 		if errors.As(err, &ue) {
 			return failure{What: ue.What}
@@ -239,6 +262,12 @@ func describe(err error) failure {
 	}
 	off := pe.Offset
 	var parts []string
+	// Keep what wrapping added in front ("appendonly.aof.2.incr.aof: ").
+	if full, in := err.Error(), inner.Error(); len(full) > len(in) && strings.HasSuffix(full, in) {
+		if prefix := strings.TrimSuffix(strings.TrimSuffix(full, in), ": "); prefix != "" {
+			parts = append(parts, prefix)
+		}
+	}
 	if pe.Op != "" {
 		parts = append(parts, pe.Op)
 	}
@@ -246,7 +275,7 @@ func describe(err error) failure {
 	switch {
 	case errors.As(pe.Err, &ue):
 		parts = append(parts, ue.What)
-	case pe.Err == rdb.ErrCorrupt && pe.Detail != "":
+	case (pe.Err == rdb.ErrCorrupt || pe.Err == aof.ErrCorrupt) && pe.Detail != "":
 		// "INVALID" already says it; the detail says how.
 	default:
 		parts = append(parts, pe.Err.Error())

@@ -76,7 +76,7 @@ func TestExitCode(t *testing.T) {
 		{nil, exitOK},
 		{errors.New("boom"), exitFailure},
 		{io.ErrUnexpectedEOF, exitFailure},
-		{context.Canceled, exitFailure},
+		{context.Canceled, exitInterrupted},
 		{usagef("verify", "bad"), exitUsage},
 		{cli.Exit("No help topic for 'x'", 3), exitUsage},
 		{pe(rdb.ErrCorrupt), exitInvalid},
@@ -95,7 +95,7 @@ func TestExitCode(t *testing.T) {
 			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)
 		}
 	}
-	order := []int{exitOK, exitFailure, exitUnsupported, exitInvalid}
+	order := []int{exitOK, exitFailure, exitUnsupported, exitInvalid, exitInterrupted}
 	for i := range order {
 		for j := range order {
 			if got := worse(order[i], order[j]); got != (i > j) {

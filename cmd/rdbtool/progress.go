@@ -39,9 +39,10 @@ type progress struct {
 
 const progressWidth = 79
 
-// startProgress starts the bar when enabled; a nil *progress is a no-op.
+// startProgress starts the bar when enabled and w is a terminal: never into a
+// pipe or a log file (cron logs filled with it). A nil *progress is a no-op.
 func startProgress(enabled bool, w io.Writer, label string, total int64, done func() int64) *progress {
-	if !enabled {
+	if !enabled || !isTerminal(w) {
 		return nil
 	}
 	p := &progress{w: w, label: label, total: total, done: done,

@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
@@ -79,9 +79,10 @@ func aofOptions(c *cli.Context, r *rdb.Reader, f convert.Filter) (convert.AOFOpt
 // dataset, which costs about a third of writing it; so it is done only when
 // the AOF's commands include one that can make them (see commandsMayNeed),
 // and it stops at the first field with a TTL.
-func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
+// open reads a file of the AOF (decompressing a gzip or zstd one).
+func replayTarget(files []convert.AOFFile, e *engine.Engine, open aofOpener) rdb.Header {
 	h := rdb.Header{Magic: "REDIS", Version: 10}
-	base, ok := baseHeader(files)
+	base, ok := baseHeader(files, open)
 	if ok {
 		h = base
 	}
@@ -92,7 +93,7 @@ func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
 	if len(e.Functions()) > 0 {
 		need = max(need, 10)
 	}
-	fieldTTLs, streams := commandsMayNeed(files)
+	fieldTTLs, streams := commandsMayNeed(files, open)
 	if fieldTTLs || (streams && need < 9) {
 		errFound := errors.New("found")
 		e.EachReused(func(_ int, _ []byte, _ *rdb.Entry, v *rdb.Value) error {
@@ -123,9 +124,9 @@ func replayTarget(files []convert.AOFFile, e *engine.Engine) rdb.Header {
 // HSETEX, HGETEX, and RESTORE, whose payload may hold one) or make a stream
 // (XADD, RESTORE). Arguments are skipped unread, so this costs a fraction of
 // a walk of the dataset. A file it cannot read counts as a yes.
-func commandsMayNeed(files []convert.AOFFile) (fieldTTLs, streams bool) {
+func commandsMayNeed(files []convert.AOFFile, open aofOpener) (fieldTTLs, streams bool) {
 	for _, f := range files {
-		ttl, st := fileMayNeed(f.Path)
+		ttl, st := fileMayNeed(f.Path, open)
 		fieldTTLs, streams = fieldTTLs || ttl, streams || st
 		if fieldTTLs && streams {
 			break
@@ -134,8 +135,8 @@ func commandsMayNeed(files []convert.AOFFile) (fieldTTLs, streams bool) {
 	return fieldTTLs, streams
 }
 
-func fileMayNeed(path string) (fieldTTLs, streams bool) {
-	in, err := os.Open(path)
+func fileMayNeed(path string, open aofOpener) (fieldTTLs, streams bool) {
+	in, err := open(path)
 	if err != nil {
 		return true, true
 	}
@@ -168,6 +169,9 @@ func fileMayNeed(path string) (fieldTTLs, streams bool) {
 	}
 }
 
+// aofOpener opens a file of an AOF for reading (replayOpener).
+type aofOpener = func(path string) (io.ReadCloser, error)
+
 // commandNames are the commands commandsMayNeed looks for, and what each may
 // make: field TTLs, streams.
 var commandNames = []struct {
@@ -182,11 +186,11 @@ var commandNames = []struct {
 
 // baseHeader is the header of the RDB part that starts an AOF: its base or
 // preamble; ok is false for a RESP-only AOF.
-func baseHeader(files []convert.AOFFile) (rdb.Header, bool) {
+func baseHeader(files []convert.AOFFile, open aofOpener) (rdb.Header, bool) {
 	if len(files) == 0 {
 		return rdb.Header{}, false
 	}
-	f, err := os.Open(files[0].Path)
+	f, err := open(files[0].Path)
 	if err != nil {
 		return rdb.Header{}, false
 	}

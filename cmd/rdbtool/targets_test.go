@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -290,7 +291,7 @@ func TestCommandsMayNeed(t *testing.T) {
 		{"preamble skipped", []convert.AOFFile{file("g.aof", "REDIS0009"+cmd("XADD", "s", "1-1", "f", "v"))}, false, false},
 		{"torn tail", []convert.AOFFile{file("h.aof", cmd("XADD", "s", "1-1", "f", "v")+"*3\r\n$3\r\nSE")}, false, true},
 	} {
-		ttls, streams := commandsMayNeed(tc.files)
+		ttls, streams := commandsMayNeed(tc.files, replayOpener(context.Background(), ""))
 		if ttls != tc.ttls || streams != tc.streams {
 			t.Errorf("%s: field TTLs %v, streams %v; want %v, %v", tc.name, ttls, streams, tc.ttls, tc.streams)
 		}

@@ -32,11 +32,7 @@ func rdbError(err error, detail string) error {
 	}
 	var pe *aof.ParseError
 	if !errors.As(err, &pe) {
-		var me *aof.ManifestError
-		if errors.As(err, &me) {
-			return &rdb.ParseError{Op: "manifest", Err: rdb.ErrCorrupt, Detail: me.Error()}
-		}
-		return err
+		return err // a *aof.ManifestError is reported as it is (describe)
 	}
 	sentinel := pe.Err
 	switch {
@@ -60,8 +56,8 @@ func rdbError(err error, detail string) error {
 // repairHint says what a cut at the repair point costs.
 func repairHint(c *aof.CheckResult) string {
 	p := c.Problem
-	if p == nil {
-		return ""
+	if p == nil || p.Kind == "io" {
+		return "" // not a problem of the AOF's own bytes: nothing to cut
 	}
 	what, where := "cutting", "end of the last complete command"
 	if p.TornTail {
@@ -152,6 +148,9 @@ func verifyAOFPath(ctx context.Context, path string, o verifyOptions, res *verif
 	}
 	if _, err := aof.OpenDir(dir); err == nil {
 		return verifyAOFDir(ctx, dir, o, res)
+	} else if errors.Is(err, aof.ErrCorrupt) {
+		res.Format = "aof-dir" // a manifest a server rejects: it refuses to start
+		return err
 	}
 	return verifyDataDir(ctx, dir, o, res)
 }

@@ -1,6 +1,7 @@
 package aof
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"strconv"
@@ -78,10 +79,15 @@ type CheckProblem struct {
 	// MultiStart is the offset of the MULTI still open at the problem, -1 if none.
 	MultiStart int64 `json:"multi_start"`
 	// LostBytes is how many bytes cutting at RepairOffset removes, and
-	// LostCommands how many complete commands among them (those of the open
-	// transaction; commands after the problem itself are not counted).
+	// LostCommands how many complete commands among them before the problem
+	// (those of the open transaction).
 	LostBytes    int64 `json:"lost_bytes"`
 	LostCommands int64 `json:"lost_commands"`
+	// CommandsAfter is how many well-formed commands follow the problem,
+	// found by resynchronizing at the next line that starts one: what a cut
+	// at RepairOffset loses besides LostCommands. A flipped byte in the middle
+	// of a file makes this most of the file; a torn tail makes it 0.
+	CommandsAfter int64 `json:"commands_after,omitempty"`
 
 	Err error `json:"-"` // the *ParseError, for errors.Is
 }
@@ -192,8 +198,9 @@ func check(rd *Reader, opts CheckOptions) (*CheckResult, error) {
 		p.LostCommands = rd.multiCmds
 	}
 	if p.Kind != "io" {
-		n, ioErr := rd.src.discardRest()
+		n, cmds, ioErr := countAfter(rd.src.rest())
 		res.End += n
+		p.CommandsAfter = cmds
 		if ioErr != nil {
 			p.Detail += " (and reading the rest failed: " + ioErr.Error() + ")"
 		}
@@ -204,6 +211,158 @@ func check(rd *Reader, opts CheckOptions) (*CheckResult, error) {
 		c.LostBytes = res.End - c.Offset
 	}
 	return res, err
+}
+
+// countAfter reads what follows a problem to the end and counts the
+// well-formed commands in it: it tries a command where it stands, and after
+// anything that does not parse it moves to the next line starting with '*'.
+// Arguments are skipped, never held. It returns the bytes read, the commands
+// found, and an I/O error of r if there was one.
+func countAfter(r io.Reader) (n, commands int64, err error) {
+	cr := &countingByteReader{r: bufio.NewReaderSize(r, 64<<10)}
+	for {
+		ok, err := skipCommand(cr)
+		if err != nil {
+			return cr.n, commands, ignoreEOF(err)
+		}
+		if ok {
+			commands++
+			continue
+		}
+		// Not a command here: move to the next line that starts one.
+		for {
+			b, err := cr.ReadByte()
+			if err != nil {
+				return cr.n, commands, ignoreEOF(err)
+			}
+			if b != '\n' {
+				continue
+			}
+			next, err := cr.r.Peek(1)
+			if err != nil {
+				return cr.n, commands, ignoreEOF(err)
+			}
+			if next[0] == '*' || next[0] == '#' {
+				break
+			}
+		}
+		// Skip annotations between commands.
+		for {
+			next, err := cr.r.Peek(1)
+			if err != nil {
+				return cr.n, commands, ignoreEOF(err)
+			}
+			if next[0] != '#' {
+				break
+			}
+			if err := skipLine(cr); err != nil {
+				return cr.n, commands, ignoreEOF(err)
+			}
+		}
+	}
+}
+
+func ignoreEOF(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return nil
+	}
+	return err
+}
+
+// countingByteReader counts the bytes consumed from its bufio.Reader.
+type countingByteReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingByteReader) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
+}
+
+func (c *countingByteReader) discard(k int64) error {
+	for k > 0 {
+		step := int(min(k, 1<<30))
+		d, err := c.r.Discard(step)
+		c.n += int64(d)
+		k -= int64(d)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipCommand consumes one command in redis-check-aof's syntax ("*N" CRLF,
+// then N times "$len" CRLF payload CRLF) and reports whether it was one. On
+// false, what it consumed is not a command and the caller resynchronizes.
+func skipCommand(c *countingByteReader) (bool, error) {
+	argc, ok, err := readCountLine(c, '*')
+	if !ok || err != nil || argc < 1 {
+		return false, err
+	}
+	for range argc {
+		size, ok, err := readCountLine(c, '$')
+		if !ok || err != nil {
+			return false, err
+		}
+		if err := c.discard(size); err != nil {
+			return false, err
+		}
+		for _, want := range []byte("\r\n") {
+			b, err := c.ReadByte()
+			if err != nil || b != want {
+				return false, err
+			}
+		}
+	}
+	return true, nil
+}
+
+// readCountLine reads "<prefix><decimal>\r\n"; ok is false when the bytes
+// read are not such a line (they are consumed all the same).
+func readCountLine(c *countingByteReader, prefix byte) (v int64, ok bool, err error) {
+	b, err := c.ReadByte()
+	if err != nil || b != prefix {
+		return 0, false, err
+	}
+	digits := 0
+	for {
+		b, err = c.ReadByte()
+		if err != nil {
+			return 0, false, err
+		}
+		if b < '0' || b > '9' {
+			break
+		}
+		if digits++; digits > 18 {
+			return 0, false, nil
+		}
+		v = v*10 + int64(b-'0')
+	}
+	if digits == 0 || b != '\r' {
+		return 0, false, nil
+	}
+	if b, err = c.ReadByte(); err != nil || b != '\n' {
+		return 0, false, err
+	}
+	return v, true, nil
+}
+
+// skipLine consumes through the next LF.
+func skipLine(c *countingByteReader) error {
+	for {
+		b, err := c.ReadByte()
+		if err != nil {
+			return err
+		}
+		if b == '\n' {
+			return nil
+		}
+	}
 }
 
 // String renders the result in one line for a person.

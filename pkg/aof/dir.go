@@ -10,13 +10,15 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rdbtool/rdbtool/internal/filemode"
 )
 
 // Format is what a file holds, judged by its first bytes, never by its name.
 type Format uint8
 
 const (
-	FormatMissing Format = iota // the file does not exist (or is not a regular file)
+	FormatMissing Format = iota // the file does not exist, or is not a regular file (see DirFile.Irregular)
 	FormatEmpty                 // zero bytes: a valid, empty AOF
 	FormatRDB                   // "REDIS" or "VALKEY" magic: an RDB, maybe followed by RESP
 	FormatRESP                  // anything else: RESP commands for Reader
@@ -55,6 +57,18 @@ type DirFile struct {
 	Size   int64  // -1 when missing
 	Format Format
 	Load   bool // a server loads it: the base and the incr files, not history
+	// Link is the target of a symbolic link, "" for a regular file. A server
+	// follows links; rdbtool reads through them but never writes through one.
+	Link string
+	// Irregular says what the entry is when it is neither a regular file nor
+	// a link to one ("a FIFO", "a folder", ...). Format is then
+	// FormatMissing: the entry is never opened (opening a FIFO blocks until
+	// something writes to it), and Validate refuses it.
+	Irregular string
+	// Compressed is "gzip" or "zstd" when the file starts with that magic. A
+	// server reads AOF files as they are, so it cannot load it; Validate
+	// refuses it.
+	Compressed string
 }
 
 // Dir is a multi-part AOF directory (appendonlydir) and its manifest.
@@ -107,7 +121,7 @@ func openDir(fsys fs.FS, name string) (*Dir, error) {
 	d := &Dir{Path: ".", ManifestName: name, Manifest: m}
 	add := func(mf ManifestFile, load bool) {
 		df := DirFile{ManifestFile: mf, Path: mf.Name, Load: load}
-		df.Size, df.Format = statFormat(fsys, mf.Name)
+		statFile(fsys, &df)
 		d.Files = append(d.Files, df)
 	}
 	if m.Base != nil {
@@ -148,24 +162,55 @@ func findManifest(fsys fs.FS) (string, error) {
 	return "", &ManifestError{Err: ErrCorrupt, Detail: "several manifests, cannot tell which one a server uses: " + strings.Join(found, ", ")}
 }
 
-// statFormat returns a listed file's size and format. A name Redis accepts
-// but a file system cannot hold (empty, ".", "..") is missing.
-func statFormat(fsys fs.FS, name string) (int64, Format) {
+// statFile fills in what the directory holds for a listed file, without
+// opening anything but a regular file. A name Redis accepts but a file system
+// cannot hold (empty, ".", "..") is missing.
+func statFile(fsys fs.FS, df *DirFile) {
+	name := df.Name
+	df.Size, df.Format = -1, FormatMissing
 	if name == "" || !fs.ValidPath(name) || path.Base(name) != name {
-		return -1, FormatMissing
+		return
+	}
+	if lfs, ok := fsys.(fs.ReadLinkFS); ok {
+		lfi, err := lfs.Lstat(name)
+		if err != nil {
+			return
+		}
+		if lfi.Mode()&fs.ModeSymlink != 0 {
+			df.Link, _ = lfs.ReadLink(name)
+			if df.Link == "" {
+				df.Link = "?"
+			}
+		}
+	}
+	fi, err := fs.Stat(fsys, name) // follows a link, never opens
+	if err != nil {
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		df.Irregular = filemode.Describe(fi.Mode())
+		return
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
-		return -1, FormatMissing
+		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return -1, FormatMissing
-	}
 	var head [6]byte
 	n, _ := io.ReadFull(f, head[:])
-	return fi.Size(), SniffFormat(head[:n])
+	df.Size, df.Format = fi.Size(), SniffFormat(head[:n])
+	df.Compressed = compression(head[:n])
+}
+
+// compression names the compressed format a file starts with, "" for none.
+func compression(head []byte) string {
+	switch {
+	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		return "gzip"
+	case len(head) >= 4 && string(head[:4]) == "\x28\xb5\x2f\xfd":
+		return "zstd"
+	}
+	return ""
 }
 
 // LoadOrder returns the files a server loads, in order.
@@ -179,7 +224,8 @@ func (d *Dir) LoadOrder() []DirFile {
 	return out
 }
 
-// Missing returns the listed files that are absent, history included.
+// Missing returns the listed files that are absent or not regular files,
+// history included.
 func (d *Dir) Missing() []DirFile {
 	var out []DirFile
 	for _, f := range d.Files {
@@ -190,14 +236,27 @@ func (d *Dir) Missing() []DirFile {
 	return out
 }
 
-// Validate reports the first listed base or incr file that is missing, which
-// makes redis-server refuse to start, as a *ManifestError wrapping ErrCorrupt.
-// Missing history files are harmless (Redis deletes them itself).
+// Validate reports the first listed base or incr file that makes
+// redis-server refuse to start, as a *ManifestError wrapping ErrCorrupt: one
+// that is missing, that is not a regular file (a FIFO, a folder, ...), or
+// that is compressed. Missing history files are harmless (Redis deletes them
+// itself).
 func (d *Dir) Validate() error {
 	for _, f := range d.Files {
-		if f.Load && f.Format == FormatMissing {
+		if !f.Load {
+			continue
+		}
+		what := "the " + f.Type.String() + " file " + strconv.Quote(f.Name) + " listed in " + d.ManifestName
+		switch {
+		case f.Irregular != "":
 			return &ManifestError{Line: f.Line, Err: ErrCorrupt,
-				Detail: "the " + f.Type.String() + " file " + strconv.Quote(f.Name) + " listed in " + d.ManifestName + " does not exist"}
+				Detail: what + " is " + f.Irregular + ", not a regular file: redis-server cannot load it (rdbtool does not open it)"}
+		case f.Format == FormatMissing:
+			return &ManifestError{Line: f.Line, Err: ErrCorrupt,
+				Detail: what + " does not exist"}
+		case f.Compressed != "":
+			return &ManifestError{Line: f.Line, Err: ErrCorrupt,
+				Detail: what + " is " + f.Compressed + "-compressed: redis-server reads AOF files as they are and cannot load it; decompress it in place first"}
 		}
 	}
 	return nil

@@ -3,28 +3,31 @@ package aof
 import (
 	"errors"
 	"strconv"
+
+	"github.com/rdbtool/rdbtool/internal/errclass"
 )
 
 // Sentinel errors. A *ParseError or *ManifestError wraps exactly one of them (or
 // an I/O error from the underlying reader), so callers classify with errors.Is.
-// They mean what pkg/rdb's sentinels of the same names mean, so that a command
-// line maps both packages' errors to the same exit codes.
+// They mean what pkg/rdb's sentinels of the same names mean and belong to the
+// same classes of internal/errclass, so that a command line maps both
+// packages' errors to the same exit codes without translating them.
 var (
 	// ErrCorrupt is returned when a byte contradicts the format: a record that
 	// starts with neither '*' nor '#', a count or length that is not a number,
 	// a missing CRLF (Strict), a negative length, an argument count below one,
 	// a nested MULTI or an EXEC without MULTI, or a manifest line Redis rejects.
-	ErrCorrupt = errors.New("corrupt data")
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends inside a command, or ends
 	// while a MULTI is still open: a torn tail that Redis, with
 	// aof-load-truncated yes, cuts off and loads anyway.
-	ErrTruncated = errors.New("unexpected end of input")
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrArgTooLarge is returned when one argument is longer than
 	// ReaderOptions.MaxArgSize, a command has more arguments than
 	// ReaderOptions.MaxArgs, or ReadCommand's byte budget is exceeded. The
 	// input may be valid; it is beyond a limit the caller set (compare
 	// rdb.ErrValueTooLarge).
-	ErrArgTooLarge = errors.New("argument too large")
+	ErrArgTooLarge = errclass.New(errclass.ErrUnsupported, "argument too large")
 	// ErrRDBPreamble is returned by the first Next when the input starts with an
 	// RDB file ("REDIS" or "VALKEY" magic): an RDB-preamble AOF or an RDB base
 	// file. Nothing is consumed; see Reader.Rest.
@@ -39,6 +42,9 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
+
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }
 
 // ParseError locates a failure in a RESP stream.
 type ParseError struct {

@@ -178,25 +178,6 @@ func (s *source) rest() io.Reader {
 	return io.MultiReader(bytes.NewReader(left), s.r)
 }
 
-// discardRest consumes the rest of the input and returns how many bytes it
-// held, to measure what follows a problem.
-func (s *source) discardRest() (int64, error) {
-	n := int64(s.end - s.pos)
-	s.pos = s.end
-	if s.rerr != nil {
-		if s.rerr == io.EOF {
-			return n, nil
-		}
-		return n, s.rerr
-	}
-	k, err := io.Copy(io.Discard, s.r)
-	s.rerr = io.EOF
-	if err != nil {
-		s.rerr = err
-	}
-	return n + k, err
-}
-
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/errclass"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -45,12 +46,19 @@ func NewJSONReader(r io.Reader, maxLine int) *JSONReader {
 type JSONError struct {
 	Line int
 	Msg  string
-	Err  error // the reader's error, when it failed reading (bufio.ErrTooLong)
+	Err  error // the reading error (I/O, interrupt, bufio.ErrTooLong) when the input could not be read; nil when a line is invalid
 }
 
-func (e *JSONError) Unwrap() error { return e.Err }
-
 func (e *JSONError) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + e.Msg }
+
+// Unwrap returns the reading error, or else puts the error in the
+// invalid-input class (errclass.ErrInvalid).
+func (e *JSONError) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return errclass.ErrInvalid
+}
 
 // Next returns the next record, or io.EOF.
 func (jr *JSONReader) Next() (*JSONRecord, error) {
@@ -77,6 +85,11 @@ func (jr *JSONReader) Next() (*JSONRecord, error) {
 			err = jr.checkHeader(rec)
 		}
 		if err != nil {
+			if rerr := jr.sc.Err(); rerr != nil {
+				// The line was cut short by a failed read (an interrupt, a
+				// compressed stream that ends early): report that.
+				return nil, &JSONError{Line: jr.line, Msg: rerr.Error(), Err: rerr}
+			}
 			return nil, &JSONError{Line: jr.line, Msg: err.Error()}
 		}
 		rec.Line = jr.line

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ type JSONToRDBOptions struct {
 	// Warn is told about what a server may refuse without its configuration
 	// saying otherwise (databases beyond 15).
 	Warn func(string)
+	// Context, when set, stops the conversion once it is done (checked every
+	// 1024 lines); its error is returned.
+	Context context.Context
 	// MaxLine bounds a line (a key's whole value is one line); default 1 GiB.
 	// A longer line is a *membudget.Error (the CLI derives it from the
 	// memory budget).
@@ -58,7 +62,12 @@ func JSONToRDB(in io.Reader, out io.Writer, o JSONToRDBOptions) (*rdb.Writer, er
 	libLine := map[string]int{}
 	maxDB := -1
 	var w *rdb.Writer
-	for {
+	for n := 0; ; n++ {
+		if o.Context != nil && n%1024 == 0 {
+			if err := o.Context.Err(); err != nil {
+				return nil, err
+			}
+		}
 		rec, err := jr.Next()
 		if err == io.EOF {
 			break
@@ -69,10 +78,10 @@ func JSONToRDB(in io.Reader, out io.Writer, o JSONToRDBOptions) (*rdb.Writer, er
 				return nil, &membudget.Error{What: fmt.Sprintf("JSON line %d, longer than %s (decoding a line takes about 6 times its size)", je.Line, membudget.Bytes(int64(o.MaxLine))),
 					Need: 6 * int64(o.MaxLine), InUse: membudget.HeapInUse(), Limit: membudget.Limit()}
 			}
-			if errors.As(err, &je) {
+			if errors.As(err, &je) && je.Err == nil {
 				return nil, invalid(je.Line, "%s", je.Msg)
 			}
-			return nil, err
+			return nil, err // the input could not be read (I/O, an interrupt)
 		}
 		if rec.Header != nil {
 			wo, err := o.WriterOptions(*rec.Header)

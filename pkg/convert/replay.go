@@ -1,6 +1,8 @@
 package convert
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +28,24 @@ type ReplayOptions struct {
 	// Strict makes a command that returns an error reply fatal; by default
 	// it is counted and skipped, as Redis does while loading an AOF.
 	Strict bool
+	// Open opens a file of the AOF; nil means os.Open. A caller passes its
+	// own to read compressed files, and to stop a replay: once Open's reader
+	// fails (say, with context.Canceled after an interrupt), the replay
+	// applies the commands already parsed, at most a few batches, and returns
+	// that error.
+	Open func(path string) (io.ReadCloser, error)
+	// Context, when set, stops the replay once it is done: it is checked
+	// before each batch of commands (at most a few thousand) or keys, and
+	// its error returned.
+	Context context.Context
+}
+
+// interrupted returns the error of a done Context.
+func (o *ReplayOptions) interrupted() error {
+	if o.Context == nil {
+		return nil
+	}
+	return o.Context.Err()
 }
 
 // ReplayStats says what a replay applied.
@@ -64,7 +84,8 @@ func AOFFiles(path string) ([]AOFFile, error) {
 		if !st.IsDir() {
 			dir = dirOf(path)
 		}
-		if d, err := aof.OpenDir(dir); err == nil {
+		d, err := aof.OpenDir(dir)
+		if err == nil {
 			if err := d.Validate(); err != nil {
 				return nil, err
 			}
@@ -73,9 +94,15 @@ func AOFFiles(path string) ([]AOFFile, error) {
 			}
 			break
 		}
+		if errors.Is(err, aof.ErrCorrupt) {
+			return nil, err // a manifest a server rejects
+		}
 		dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
 		if err != nil {
 			return nil, err
+		}
+		if dd.Source == aof.SourceNone && dd.AOFDirErr != nil {
+			return nil, dd.AOFDirErr
 		}
 		if dd.Source == aof.SourceNone {
 			return nil, fmt.Errorf("%s: no AOF to replay (no manifest, no appendonly.aof)", path)
@@ -119,19 +146,24 @@ func ReplayAOF(files []AOFFile, e *engine.Engine, o ReplayOptions) (ReplayStats,
 }
 
 func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
-	in, err := os.Open(f.Path)
+	open := o.Open
+	if open == nil {
+		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
+	}
+	file, err := open(f.Path)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer file.Close()
+	// Reads of 64 KiB and more go around the buffer: it only serves the peek.
+	in := bufio.NewReaderSize(file, 64<<10)
 	var rest io.Reader = in
 	var base int64
-	head := make([]byte, 9)
-	n, _ := io.ReadFull(in, head)
-	if _, err := in.Seek(0, io.SeekStart); err != nil {
+	head, err := in.Peek(9)
+	if err != nil && err != io.EOF {
 		return err
 	}
-	if aof.SniffFormat(head[:n]) == aof.FormatRDB {
+	if aof.SniffFormat(head) == aof.FormatRDB {
 		r := rdb.NewReader(in, rdb.ReaderOptions{})
 		defer r.Close()
 		if err := loadRDB(r, e, st); err != nil {
@@ -167,11 +199,19 @@ func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 // number (700 for Redis 7.0), from the redis-ver or valkey-ver aux field of its
 // RDB base or preamble; 0 when there is none (a RESP-only AOF). Replays follow
 // that server's behaviour where releases differ.
-func ServerVersion(files []AOFFile) int {
+func ServerVersion(files []AOFFile) int { return ServerVersionFrom(files, nil) }
+
+// ServerVersionFrom is ServerVersion reading the files through open (nil:
+// os.Open), as ReplayOptions.Open does: a compressed AOF file is judged by
+// what it holds.
+func ServerVersionFrom(files []AOFFile, open func(path string) (io.ReadCloser, error)) int {
 	if len(files) == 0 {
 		return 0
 	}
-	f, err := os.Open(files[0].Path)
+	if open == nil {
+		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
+	}
+	f, err := open(files[0].Path)
 	if err != nil {
 		return 0
 	}

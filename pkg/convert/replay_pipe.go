@@ -169,6 +169,9 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 	defer p.stop()
 	var args, keys [][]byte
 	for b := range p.out {
+		if err := o.interrupted(); err != nil {
+			return err
+		}
 		for i, c := range b.cmds {
 			if i%prefetchAhead == 0 {
 				// Look where the next commands' keys go, all at once, so that

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+
+	"github.com/rdbtool/rdbtool/internal/scratch"
 )
 
 // spool holds a sequence of records (rendered JSON fragments) that must be
@@ -30,9 +32,7 @@ func newSpool(budget int, dir string) *spool { return &spool{budget: budget, dir
 func (s *spool) reset() {
 	s.mem, s.n = s.mem[:0], 0
 	if s.file != nil {
-		name := s.file.Name()
-		s.file.Close()
-		os.Remove(name)
+		scratch.Remove(s.file)
 		s.file, s.size = nil, 0
 	}
 }
@@ -46,7 +46,7 @@ func (s *spool) add(rec []byte) error {
 		return nil
 	}
 	if s.file == nil {
-		f, err := os.CreateTemp(s.dir, "rdbtool-spool-*")
+		f, err := scratch.New(s.dir, "rdbtool-spool-*") // nameless: nothing left behind on a kill
 		if err != nil {
 			return err
 		}

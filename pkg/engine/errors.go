@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rdbtool/rdbtool/internal/errclass"
 )
 
 // Error is the error a Redis server would reply to a command, with Redis's own
@@ -71,6 +73,10 @@ func (e *UnknownCommandError) Error() string {
 	return fmt.Sprintf("ERR unknown command '%.128s'", e.Name)
 }
 
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported): the
+// engine does not know every command a server does.
+func (e *UnknownCommandError) Unwrap() error { return errclass.ErrUnsupported }
+
 // ExecError is returned by EXEC when some of the queued commands failed. As in
 // Redis, the other queued commands were applied: a transaction is not rolled
 // back. Errs has one element per queued command, nil for those that succeeded.
@@ -112,3 +118,6 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string { return "engine: unsupported: " + e.What }
+
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }

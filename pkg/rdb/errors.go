@@ -4,24 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/rdbtool/rdbtool/internal/errclass"
 )
 
 // Sentinel errors. A *ParseError wraps exactly one of them (or an I/O error from
-// the underlying reader), so callers classify with errors.Is.
+// the underlying reader), so callers classify with errors.Is. Each belongs to
+// a class of internal/errclass (invalid or unsupported input), which is what
+// the command line maps to exit codes.
 var (
 	// ErrCorrupt is returned when the bytes contradict the format: an unknown
 	// opcode or type, an inner blob whose header disagrees with its contents,
 	// elements out of order, an impossible length.
-	ErrCorrupt = errors.New("corrupt data")
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends before the EOF opcode and
 	// its checksum.
-	ErrTruncated = errors.New("unexpected end of input")
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrChecksum is returned when the CRC-64 trailer does not match the data.
-	ErrChecksum = errors.New("checksum mismatch")
+	ErrChecksum = errclass.New(errclass.ErrInvalid, "checksum mismatch")
 	// ErrValueTooLarge is returned when a single element (string, inner blob,
 	// module value) is larger than ReaderOptions.MaxElementSize, or a value
 	// materialized by ReadValue exceeds its limit. The file may be valid.
-	ErrValueTooLarge = errors.New("value too large")
+	ErrValueTooLarge = errclass.New(errclass.ErrUnsupported, "value too large")
 	// ErrUnusual is never returned: it marks the *ParseError values handed to
 	// ReaderOptions.Warn, about data that is odd but that Redis loads.
 	ErrUnusual = errors.New("unusual data")
@@ -40,6 +44,9 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
+
+// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
+func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }
 
 // ParseError locates a failure in the input.
 type ParseError struct {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/scratch"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/lzf"
 )
@@ -299,7 +300,7 @@ func (s *spool) write(p []byte) error {
 			s.mem = append(s.mem, p...)
 			return nil
 		}
-		f, err := os.CreateTemp(s.dir, "rdbtool-spool-*")
+		f, err := scratch.New(s.dir, "rdbtool-spool-*") // nameless: nothing left behind on a kill
 		if err != nil {
 			return err
 		}
@@ -362,11 +363,7 @@ func (s *spool) copyTo(o *output) error {
 func (s *spool) reset() error {
 	var err error
 	if s.f != nil {
-		name := s.f.Name()
-		err = s.f.Close()
-		if rerr := os.Remove(name); err == nil {
-			err = rerr
-		}
+		err = scratch.Remove(s.f)
 		s.f = nil
 	}
 	if cap(s.mem) > 4<<20 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/rdbtool/rdbtool/internal/errclass"
 )
 
 // WriterOptions choose the file a Writer produces. The zero value is not a
@@ -188,10 +190,10 @@ var (
 	// ErrInvalidValue is returned for input no server could hold: an empty
 	// collection, a NaN score, stream entries out of order, elements that do
 	// not match the key's kind, fewer or more elements than announced.
-	ErrInvalidValue = errors.New("invalid value")
+	ErrInvalidValue = errclass.New(errclass.ErrInvalid, "invalid value")
 	// ErrDuplicate is returned for a set member, sorted-set member or hash
 	// field that appears twice in one value (Redis refuses such a file).
-	ErrDuplicate = errors.New("duplicate element")
+	ErrDuplicate = errclass.New(errclass.ErrInvalid, "duplicate element")
 	// ErrWriterState is returned when calls come in the wrong order: WriteElem
 	// outside a key, Close inside one, anything after Close.
 	ErrWriterState = errors.New("writer used out of order")
