@@ -308,7 +308,7 @@ func TestCluster(t *testing.T) {
 		bigDataset(t, part, 200, 1, func(int) string { return cluster.Tag(slot) })
 		args := []string{part, cl.url(1)}
 		if mode == "commands" {
-			args = append([]string{"--target-rdb-version", "9", "--drop-functions"}, args...)
+			args = append([]string{"--as-commands"}, args...)
 			time.AfterFunc(time.Second, func() {
 				for n := range cl.nodes {
 					setslot(n, "NODE", ids[0])

@@ -137,7 +137,7 @@ func TestDiffCLI(t *testing.T) {
 }
 
 // TestMemoryAndDiffInterrupted: a cancelled context (Ctrl-C) stops both
-// commands with exit 1, leaving no output file and no temporary files.
+// commands with exit 130, leaving no output file and no temporary files.
 func TestMemoryAndDiffInterrupted(t *testing.T) {
 	fixture := filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb")
 	dir := t.TempDir()
@@ -148,8 +148,8 @@ func TestMemoryAndDiffInterrupted(t *testing.T) {
 		{"rdbtool", "memory", "--no-progress", "--format", "jsonl", "-o", filepath.Join(dir, "out.jsonl"), fixture},
 		{"rdbtool", "diff", "--tmp-dir", dir, "-o", filepath.Join(dir, "out.diff"), fixture, filepath.Join(moduleRoot(t), "fixtures", "lru-7.0.rdb")},
 	} {
-		if code := run(ctx, args, strings.NewReader(""), &stdout, &stderr); code != exitFailure {
-			t.Errorf("%s interrupted: exit %d, want %d; %s", args[1], code, exitFailure, stderr.String())
+		if code := run(ctx, args, strings.NewReader(""), &stdout, &stderr); code != exitInterrupted {
+			t.Errorf("%s interrupted: exit %d, want %d; %s", args[1], code, exitInterrupted, stderr.String())
 		}
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {

@@ -91,6 +91,7 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "drop-functions", Usage: "leave out function libraries a target before Redis 7.0 cannot hold"},
 			&cli.IntFlag{Name: "target-rdb-version", Usage: "the RDB `VERSION` the target takes, when it cannot be asked (FUNCTION DUMP refused, unknown version)"},
 			&cli.BoolFlag{Name: "no-check", Usage: "do not read a file source end to end before writing"},
+			&cli.BoolFlag{Name: "as-commands", Usage: "send every value as the commands that rebuild it, never RESTORE (for servers or proxies that refuse RESTORE; module values are then refused)"},
 			serverVersionFlag(),
 			formatFlag("text", "text", "json"),
 			noProgressFlag(),
@@ -189,8 +190,8 @@ func runRestore(c *cli.Context) error {
 		Replace: c.Bool("replace"), SkipExisting: c.Bool("skip-existing"),
 		Filter: filter, MapDB: mapDB, NowMs: filter.NowMs,
 		DropFieldTTLs: c.Bool("drop-field-ttls"), DropFunctions: c.Bool("drop-functions"),
-		TargetRDBVersion: c.Int("target-rdb-version"),
-		Window:           c.Int("window"), MaxBytes: int64(c.Int("max-inflight-mb")) << 20,
+		TargetRDBVersion: c.Int("target-rdb-version"), AsCommands: c.Bool("as-commands"),
+		Window: c.Int("window"), MaxBytes: int64(c.Int("max-inflight-mb")) << 20,
 		KeysPerSecond: keysPerSec, BytesPerSecond: bytesPerSec,
 		RetryTimeout: c.Duration("retry-timeout"),
 	}

@@ -197,7 +197,7 @@ func TestRestoreResume(t *testing.T) {
 	time.AfterFunc(300*time.Millisecond, cancel)
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"rdbtool", "restore", "--no-progress", "--rate", "5000", "--resume", state, src, s.url()}, nil, &out, &errOut)
-	if code != 1 || !strings.Contains(errOut.String(), "interrupted") || !strings.Contains(errOut.String(), "run the same command again") {
+	if code != exitInterrupted || !strings.Contains(errOut.String(), "interrupted") || !strings.Contains(errOut.String(), "run the same command again") {
 		t.Fatalf("interrupted run: exit %d\n%s", code, errOut.String())
 	}
 

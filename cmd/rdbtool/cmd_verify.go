@@ -195,10 +195,9 @@ func runVerify(c *cli.Context) error {
 		if err := interrupted(c.Context); err != nil {
 			// Interrupted (the file in progress said so): say what was not
 			// checked, and never exit 0.
-			stopped, unchecked = true, paths[i+1:]
-			worstErr = fmt.Errorf("interrupted (%w) while checking %s", err, p)
+			stopped, unchecked, worstErr = true, paths[i+1:], err
 			if len(unchecked) > 0 {
-				worstErr = fmt.Errorf("interrupted (%w): %d of %d files not checked: %s", err, len(unchecked), len(paths), strings.Join(unchecked, ", "))
+				fmt.Fprintf(c.App.ErrWriter, "rdbtool: interrupted: %d of %d files not checked: %s\n", len(unchecked), len(paths), strings.Join(unchecked, ", "))
 			}
 			break
 		}

@@ -50,6 +50,10 @@ type Options struct {
 	// TargetRDBVersion overrides the RDB version Run finds out for the
 	// target (FUNCTION DUMP's footer, else INFO's version); 0 finds out.
 	TargetRDBVersion int
+	// AsCommands sends every value as the commands that rebuild it, never as
+	// a RESTORE payload: for servers and proxies that refuse RESTORE. Module
+	// values, which only a payload carries, are then refused.
+	AsCommands bool
 	// Payload makes DUMP payloads; nil means the file's own bytes when the
 	// target loads payloads of the file's version (RawPayload), else the value
 	// re-encoded for the target (rdb.PayloadWriter, with DropFieldTTLs).

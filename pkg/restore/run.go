@@ -192,7 +192,10 @@ func (rn *runner) connect(ctx context.Context) error {
 	t.Valkey = t.Valkey || srv.Family == "valkey"
 	t.DropFieldTTLs, t.DropFunctions = rn.o.DropFieldTTLs, rn.o.DropFunctions
 	rn.keyCmds = convert.NewKeyCommands(rn.aw, convert.AOFOptions{Target: t})
-	if rn.o.Payload == nil {
+	switch {
+	case rn.o.AsCommands:
+		rn.o.Payload = func(*bytes.Buffer, *rdb.Reader, *rdb.Entry, rdb.Header, int) (bool, error) { return false, nil }
+	case rn.o.Payload == nil:
 		rn.reenc = &reencoder{pw: rdb.NewPayloadWriter(t)}
 		rn.o.Payload = rn.reenc.payload
 	}
