@@ -20,9 +20,11 @@ type ReaderOptions struct {
 	BaseOffset int64
 	// Consumed, when set with NewReaderBytes, is called on the parsing
 	// goroutine about every megabyte with the offset up to which the input has
-	// been parsed and handed to the checksum goroutine (which may still be
-	// reading the last few megabytes). A caller that memory-maps a file uses it
-	// to drop the pages behind the reader from its resident set.
+	// been parsed. A caller that memory-maps a file uses it to drop the pages
+	// behind the reader from its resident set. (Workers may still be checking
+	// values of the last few megabytes; the checksum goroutine of an
+	// in-memory input runs up to 4 MiB ahead of the parser instead, taking
+	// the page faults and cache misses of first reads off it.)
 	Consumed func(offset int64)
 	// Warn, when set, is told about oddities that real servers have written and
 	// that Redis loads, such as a stream whose length disagrees with its

@@ -89,9 +89,7 @@ func (r *Reader) Close() error {
 		// The checksum goroutine is gone: a later Next can only fail.
 		r.err = errClosed
 	}
-	if r.src.crc != nil {
-		r.src.crc.stop()
-	}
+	r.src.stopChecksum()
 	return nil
 }
 
@@ -181,7 +179,11 @@ func (r *Reader) readHeader() error {
 		return r.corrupt(r.src.base, "header", "not an RDB file: expected magic REDIS or VALKEY, found "+strconv.Quote(string(b)))
 	}
 	if r.hdr.HasChecksum() {
-		r.src.crc = newCRCWorker()
+		if r.src.whole {
+			r.src.ahead = newAheadCRC(r.src.buf)
+		} else {
+			r.src.crc = newCRCWorker()
+		}
 	}
 	return nil
 }
@@ -461,7 +463,7 @@ func (r *Reader) readTrailer() error {
 		r.checksum = ChecksumAbsent
 		return io.EOF
 	}
-	computed := r.src.crc.sum()
+	computed := r.src.checksum()
 	off := r.src.offset()
 	b, err := r.src.read(8)
 	if err != nil {

@@ -1,0 +1,121 @@
+package rdb
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// aheadCRC computes the CRC-64 of an in-memory input (NewReaderBytes) on its
+// own goroutine, a few megabytes ahead of the parser instead of behind it.
+// Whoever touches a page of a memory-mapped file first takes its page fault
+// and its cache misses; running ahead, the checksum goroutine takes them on
+// the other core, and the parser (and the workers) find the bytes in the
+// shared cache. The parser reports how far it got (advance); the goroutine
+// hashes up to aheadWindow beyond that and no further, so the resident set
+// stays bounded.
+//
+// The CRC covers the input up to the trailer, whose position is known only
+// at the end, when the goroutine may have hashed past it. It therefore
+// records the CRC at every chunk boundary; sum takes the last boundary at or
+// before the end and hashes the rest of the way itself.
+type aheadCRC struct {
+	data  []byte
+	limit atomic.Int64  // the goroutine may hash data[:limit]
+	poke  chan struct{} // a raised limit (capacity 1)
+	quit  chan struct{}
+	done  chan struct{} // closed when the goroutine has returned
+	once  sync.Once
+
+	// Written by the goroutine, read by sum after done.
+	marks [aheadMarks]crcMark // ring of the latest chunk boundaries
+	n     int                 // marks recorded
+}
+
+type crcMark struct {
+	pos int
+	crc uint64
+}
+
+const (
+	aheadChunk  = 256 << 10
+	aheadWindow = 4 << 20
+	// The ring must reach back past the end of the RDB: the goroutine is at
+	// most aheadWindow past a position the parser reported, and the end is
+	// after all of them.
+	aheadMarks = aheadWindow/aheadChunk + 4
+)
+
+func newAheadCRC(data []byte) *aheadCRC {
+	a := &aheadCRC{
+		data: data,
+		poke: make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	a.limit.Store(int64(min(aheadWindow, len(data))))
+	go a.run()
+	return a
+}
+
+func (a *aheadCRC) run() {
+	defer close(a.done)
+	pos, crc := 0, uint64(0)
+	a.mark(pos, crc)
+	for {
+		lim := int(a.limit.Load())
+		if pos >= lim {
+			select {
+			case <-a.poke:
+				continue
+			case <-a.quit:
+				return
+			}
+		}
+		end := min(pos+aheadChunk, lim)
+		crc = UpdateCRC64(crc, a.data[pos:end])
+		pos = end
+		a.mark(pos, crc)
+		select {
+		case <-a.quit:
+			return
+		default:
+		}
+	}
+}
+
+func (a *aheadCRC) mark(pos int, crc uint64) {
+	a.marks[a.n%aheadMarks] = crcMark{pos, crc}
+	a.n++
+}
+
+// advance tells the goroutine that the parser has reached parsed.
+func (a *aheadCRC) advance(parsed int) {
+	lim := int64(min(parsed+aheadWindow, len(a.data)))
+	if lim > a.limit.Load() {
+		a.limit.Store(lim)
+		select {
+		case a.poke <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sum stops the goroutine and returns the CRC-64 of data[:end].
+func (a *aheadCRC) sum(end int) uint64 {
+	a.stop()
+	best := crcMark{}
+	for i := max(0, a.n-aheadMarks); i < a.n; i++ {
+		if m := a.marks[i%aheadMarks]; m.pos <= end && m.pos >= best.pos {
+			best = m
+		}
+	}
+	return UpdateCRC64(best.crc, a.data[best.pos:end])
+}
+
+// stop ends the goroutine and waits for it, so that nothing reads the input
+// afterwards (it may be a mapping about to go away). Safe to call more than
+// once.
+func (a *aheadCRC) stop() {
+	a.once.Do(func() { close(a.quit) })
+	<-a.done
+}

@@ -1,0 +1,57 @@
+package rdb
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestAheadCRC: whatever the goroutine's lead, sum(end) is the CRC-64 of
+// data[:end] for every end at or after the last position reported, on inputs
+// shorter than a chunk, around chunk and window sizes, and longer than the
+// window.
+func TestAheadCRC(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 3*aheadWindow+12345)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	sizes := []int{0, 1, 9, aheadChunk - 1, aheadChunk, aheadChunk + 1, aheadWindow - 1, aheadWindow, aheadWindow + 1, len(data)}
+	for _, size := range sizes {
+		in := data[:size]
+		for trial := range 12 {
+			a := newAheadCRC(in)
+			parsed := 0
+			// Report progress in uneven steps, sometimes letting the
+			// goroutine run to its limit.
+			for steps := rng.IntN(6); steps > 0 && parsed < size; steps-- {
+				parsed = min(size, parsed+rng.IntN(size/3+2))
+				a.advance(parsed)
+				if rng.IntN(2) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+			end := parsed + rng.IntN(size-parsed+1)
+			if trial == 0 {
+				end = size
+			}
+			if got, want := a.sum(end), UpdateCRC64(0, in[:end]); got != want {
+				t.Fatalf("size %d, parsed %d, end %d: sum %#x, want %#x", size, parsed, end, got, want)
+			}
+			a.stop() // again: must not block or panic
+		}
+	}
+}
+
+// TestAheadCRCBounded: the goroutine hashes no more than aheadWindow past
+// the last position reported.
+func TestAheadCRCBounded(t *testing.T) {
+	data := make([]byte, 5*aheadWindow)
+	a := newAheadCRC(data)
+	a.advance(aheadWindow / 2)
+	time.Sleep(50 * time.Millisecond)
+	a.stop()
+	if last := a.marks[(a.n-1)%aheadMarks].pos; last > aheadWindow/2+aheadWindow {
+		t.Fatalf("hashed up to %d, limit %d", last, aheadWindow/2+aheadWindow)
+	}
+}
