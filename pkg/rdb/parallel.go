@@ -63,17 +63,16 @@ type jobWarning struct {
 }
 
 // Batches amortise the hand-over; a small number of batches in flight per
-// worker bounds how far the parser runs ahead. The batch sizes are variables
-// so that tests can make every value a batch of its own.
+// worker bounds how far the parser runs ahead (when they are all in flight,
+// the parser checks values itself). These are variables so that tests can
+// make every value a batch of its own and keep the pipeline full.
 var (
-	batchMaxJobs  = 256
-	batchMaxBytes = 256 << 10
+	batchMaxJobs     = 256
+	batchMaxBytes    = 256 << 10
+	pendingPerWorker = 4
 )
 
-const (
-	pendingPerWorker = 4
-	bigJob           = 4 << 20 // a value this big is checked by the parser itself
-)
+const bigJob = 4 << 20 // a value this big is checked by the parser itself
 
 // errFramingMismatch means that the parser's framing of a value and the
 // sequential check disagree about where the value ends: a bug, never a verdict
@@ -115,6 +114,16 @@ func (p *parallel) skip() error {
 	case !deepType(v.t):
 		return r.skipValue()
 	}
+	if err := p.retireDone(false); err != nil {
+		return err
+	}
+	if p.cur == nil && len(p.pending) >= p.maxPending() {
+		// Every batch is in flight: rather than wait for a worker, the
+		// parser checks this value itself (its errors still come after
+		// those of the values before it: fail drains the workers first).
+		// So both cores stay busy whichever side is the slower.
+		return r.skipValue()
+	}
 	j := p.next()
 	if !r.SkipSpan(&j.span, bigJob) {
 		// Damaged (the sequential check finds the error and describes it),
@@ -129,8 +138,12 @@ func (p *parallel) skip() error {
 	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
 		p.submit()
 	}
-	return p.retireDone(false)
+	return nil
 }
+
+// maxPending is how many batches may be in flight; it bounds how far the
+// parser runs ahead of the workers.
+func (p *parallel) maxPending() int { return p.workers * pendingPerWorker }
 
 // next returns a free job slot of the batch being filled.
 func (p *parallel) next() *valueJob {
@@ -169,7 +182,9 @@ func (p *parallel) batch() *jobBatch {
 
 func (p *parallel) start() {
 	p.started = true
-	p.work = make(chan *jobBatch, p.workers*pendingPerWorker)
+	// One more than maxPending: a warning may start a batch when all are
+	// in flight.
+	p.work = make(chan *jobBatch, p.maxPending()+1)
 	for range p.workers {
 		p.wg.Add(1)
 		go func() {
@@ -183,9 +198,9 @@ func (p *parallel) start() {
 	}
 }
 
-// submit hands the batch being filled to the workers, first retiring the
-// oldest batches while too many are in flight (which bounds how far the parser
-// runs ahead).
+// submit hands the batch being filled to the workers. skip starts a batch
+// only while fewer than maxPending are in flight, which bounds how far the
+// parser runs ahead and keeps the work channel from filling up.
 func (p *parallel) submit() {
 	b := p.cur
 	if b == nil {
@@ -226,20 +241,19 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 }
 
 // retireDone retires finished batches in order; with wait it waits for all of
-// them (and for too many in flight it always waits for the oldest). It returns
-// the first failure: the Reader then stands where the failing check stopped.
+// them. It returns the first failure: the Reader then stands where the failing
+// check stopped.
 func (p *parallel) retireDone(wait bool) error {
-	limit := p.workers * pendingPerWorker
 	for len(p.pending) > 0 {
 		b := p.pending[0]
-		if !wait && len(p.pending) < limit {
+		if wait {
+			<-b.done
+		} else {
 			select {
 			case <-b.done:
 			default:
 				return nil
 			}
-		} else {
-			<-b.done
 		}
 		p.pending = p.pending[1:]
 		if err := p.deliver(b); err != nil {

@@ -39,8 +39,9 @@ func verdict(data []byte, workers int) string {
 // TestParallelMatchesSequential: with workers checking values in the
 // background, a reader reports exactly what it reports without them — on the
 // fixtures, on every corpus RDB, and on thousands of damaged files, with
-// default batches and with one value per batch (so that failures surface
-// while later batches are in flight).
+// default batches, with one value per batch (so that failures surface while
+// later batches are in flight), and with one batch in flight per worker (so
+// that the parser checks values itself between values the workers check).
 func TestParallelMatchesSequential(t *testing.T) {
 	type input struct {
 		name string
@@ -82,9 +83,11 @@ func TestParallelMatchesSequential(t *testing.T) {
 		}
 	}
 	check("default batches")
-	restore := rdb.SetBatchLimits(1, 1)
+	restore := rdb.SetBatchLimits(1, 1, 4)
 	defer restore()
 	check("one value per batch")
+	rdb.SetBatchLimits(1, 1, 1)
+	check("one value per batch, one batch per worker in flight (the parser checks many values itself)")
 	t.Logf("%d inputs agree with and without workers", len(inputs))
 }
 
