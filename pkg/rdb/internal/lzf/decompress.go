@@ -208,7 +208,17 @@ func Check(src []byte, ulen int) error {
 			}
 			op += n
 			ip += n
-			continue
+			// As in Decompress: a back-reference nearly always follows.
+			if ip == len(src) {
+				break
+			}
+			start = ip
+			ctrl = int(src[ip])
+			ip++
+			if ctrl < maxLiteral {
+				ip = start
+				continue
+			}
 		}
 		n := ctrl >> 5
 		if n == 7 {
