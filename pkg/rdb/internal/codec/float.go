@@ -164,10 +164,11 @@ func divPow10(m uint64, k int) float64 {
 
 // roundScaled returns (q + δ)·2^exp2 rounded to the nearest double (ties to
 // even), where q has its top bit set and δ in [0, 1) is nonzero exactly when
-// sticky is set. The result must be a normal double.
+// sticky is set. The result must be a normal double, which it is for every
+// caller: their values lie between 1e-19 and 2^128.
 func roundScaled(q uint64, sticky bool, exp2 int) float64 {
 	const drop = 64 - 53
-	mant := q >> drop
+	mant := q >> drop // 53 bits, the top one set
 	rest := q & (1<<drop - 1)
 	const half = 1 << (drop - 1)
 	if rest > half || rest == half && (sticky || mant&1 == 1) {
@@ -177,5 +178,7 @@ func roundScaled(q uint64, sticky bool, exp2 int) float64 {
 			exp2++
 		}
 	}
-	return math.Ldexp(float64(mant), exp2+drop)
+	// mant·2^(exp2+drop) = 1.fraction·2^(52+exp2+drop).
+	biased := uint64(52 + exp2 + drop + 1023)
+	return math.Float64frombits(biased<<52 | mant&(1<<52-1))
 }
