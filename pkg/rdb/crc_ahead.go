@@ -14,6 +14,11 @@ import (
 // hashes up to aheadWindow beyond that and no further, so the resident set
 // stays bounded.
 //
+// It may also fall behind (a busy machine may leave it unscheduled for a
+// while). The parser then waits for it once it is aheadMaxLag behind: the
+// caller releases pages some way behind the parser (ReaderOptions.Consumed),
+// and a page the goroutine read after its release would stay resident.
+//
 // The CRC covers the input up to the trailer, whose position is known only
 // at the end, when the goroutine may have hashed past it. It therefore
 // records the CRC at every chunk boundary; sum takes the last boundary at or
@@ -22,9 +27,13 @@ type aheadCRC struct {
 	data  []byte
 	limit atomic.Int64  // the goroutine may hash data[:limit]
 	poke  chan struct{} // a raised limit (capacity 1)
-	quit  chan struct{}
-	done  chan struct{} // closed when the goroutine has returned
-	once  sync.Once
+	pos   atomic.Int64  // how far the goroutine has hashed
+	// The parser waits for the goroutine to catch up (see advance).
+	waiting atomic.Bool
+	caught  chan struct{} // capacity 1
+	quit    chan struct{}
+	done    chan struct{} // closed when the goroutine has returned
+	once    sync.Once
 
 	// Written by the goroutine, read by sum after done.
 	marks [aheadMarks]crcMark // ring of the latest chunk boundaries
@@ -39,6 +48,7 @@ type crcMark struct {
 const (
 	aheadChunk  = 256 << 10
 	aheadWindow = 4 << 20
+	aheadMaxLag = 8 << 20
 	// The ring must reach back past the end of the RDB: the goroutine is at
 	// most aheadWindow past a position the parser reported, and the end is
 	// after all of them.
@@ -47,10 +57,11 @@ const (
 
 func newAheadCRC(data []byte) *aheadCRC {
 	a := &aheadCRC{
-		data: data,
-		poke: make(chan struct{}, 1),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
+		data:   data,
+		poke:   make(chan struct{}, 1),
+		caught: make(chan struct{}, 1),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	a.limit.Store(int64(min(aheadWindow, len(data))))
 	go a.run()
@@ -75,6 +86,13 @@ func (a *aheadCRC) run() {
 		crc = UpdateCRC64(crc, a.data[pos:end])
 		pos = end
 		a.mark(pos, crc)
+		a.pos.Store(int64(pos))
+		if a.waiting.Load() {
+			select {
+			case a.caught <- struct{}{}:
+			default:
+			}
+		}
 		select {
 		case <-a.quit:
 			return
@@ -88,7 +106,8 @@ func (a *aheadCRC) mark(pos int, crc uint64) {
 	a.n++
 }
 
-// advance tells the goroutine that the parser has reached parsed.
+// advance tells the goroutine that the parser has reached parsed, and waits
+// while the goroutine is more than aheadMaxLag behind.
 func (a *aheadCRC) advance(parsed int) {
 	lim := int64(min(parsed+aheadWindow, len(a.data)))
 	if lim > a.limit.Load() {
@@ -98,6 +117,16 @@ func (a *aheadCRC) advance(parsed int) {
 		default:
 		}
 	}
+	for a.pos.Load() < int64(parsed-aheadMaxLag) {
+		// The goroutine sends on caught after each chunk while waiting is
+		// set: either it sees the flag or this loop sees its new position.
+		a.waiting.Store(true)
+		if a.pos.Load() >= int64(parsed-aheadMaxLag) {
+			break
+		}
+		<-a.caught
+	}
+	a.waiting.Store(false)
 }
 
 // sum stops the goroutine and returns the CRC-64 of data[:end].

@@ -55,3 +55,20 @@ func TestAheadCRCBounded(t *testing.T) {
 		t.Fatalf("hashed up to %d, limit %d", last, aheadWindow/2+aheadWindow)
 	}
 }
+
+// TestAheadCRCWaitsForLaggard: advance does not let the parser get more
+// than aheadMaxLag ahead of the goroutine (here held back by a huge input
+// hashed from the start).
+func TestAheadCRCWaitsForLaggard(t *testing.T) {
+	data := make([]byte, 64<<20)
+	a := newAheadCRC(data)
+	for parsed := 0; parsed <= len(data); parsed += 1 << 20 {
+		a.advance(parsed)
+		if lag := int64(parsed) - a.pos.Load(); lag > aheadMaxLag {
+			t.Fatalf("parser at %d, goroutine at %d", parsed, a.pos.Load())
+		}
+	}
+	if got, want := a.sum(len(data)), UpdateCRC64(0, data); got != want {
+		t.Fatalf("sum %#x, want %#x", got, want)
+	}
+}
