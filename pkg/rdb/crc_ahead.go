@@ -19,6 +19,10 @@ import (
 // caller releases pages some way behind the parser (ReaderOptions.Consumed),
 // and a page the goroutine read after its release would stay resident.
 //
+// It is also where ReaderOptions.Consumed is called (releasing the pages of a
+// mapping is a system call, with TLB shootdowns): on this goroutine, off the
+// parser's path.
+//
 // The CRC covers the input up to the trailer, whose position is known only
 // at the end, when the goroutine may have hashed past it. It therefore
 // records the CRC at every chunk boundary; sum takes the last boundary at or
@@ -31,9 +35,13 @@ type aheadCRC struct {
 	// The parser waits for the goroutine to catch up (see advance).
 	waiting atomic.Bool
 	caught  chan struct{} // capacity 1
-	quit    chan struct{}
-	done    chan struct{} // closed when the goroutine has returned
-	once    sync.Once
+	// The parser's position, and what to tell of it (ReaderOptions.Consumed).
+	parsed   atomic.Int64
+	consumed func(offset int64)
+	base     int64
+	quit     chan struct{}
+	done     chan struct{} // closed when the goroutine has returned
+	once     sync.Once
 
 	// Written by the goroutine, read by sum after done.
 	marks [aheadMarks]crcMark // ring of the latest chunk boundaries
@@ -55,13 +63,15 @@ const (
 	aheadMarks = aheadWindow/aheadChunk + 4
 )
 
-func newAheadCRC(data []byte) *aheadCRC {
+func newAheadCRC(data []byte, consumed func(int64), base int64) *aheadCRC {
 	a := &aheadCRC{
-		data:   data,
-		poke:   make(chan struct{}, 1),
-		caught: make(chan struct{}, 1),
-		quit:   make(chan struct{}),
-		done:   make(chan struct{}),
+		data:     data,
+		consumed: consumed,
+		base:     base,
+		poke:     make(chan struct{}, 1),
+		caught:   make(chan struct{}, 1),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	a.limit.Store(int64(min(aheadWindow, len(data))))
 	go a.run()
@@ -72,7 +82,12 @@ func (a *aheadCRC) run() {
 	defer close(a.done)
 	pos, crc := 0, uint64(0)
 	a.mark(pos, crc)
+	reported := int64(0)
 	for {
+		if p := a.parsed.Load(); p > reported && a.consumed != nil {
+			reported = p
+			a.consumed(a.base + p)
+		}
 		lim := int(a.limit.Load())
 		if pos >= lim {
 			select {
@@ -109,6 +124,7 @@ func (a *aheadCRC) mark(pos int, crc uint64) {
 // advance tells the goroutine that the parser has reached parsed, and waits
 // while the goroutine is more than aheadMaxLag behind.
 func (a *aheadCRC) advance(parsed int) {
+	a.parsed.Store(int64(parsed))
 	lim := int64(min(parsed+aheadWindow, len(a.data)))
 	if lim > a.limit.Load() {
 		a.limit.Store(lim)

@@ -20,7 +20,7 @@ func TestAheadCRC(t *testing.T) {
 	for _, size := range sizes {
 		in := data[:size]
 		for trial := range 12 {
-			a := newAheadCRC(in)
+			a := newAheadCRC(in, nil, 0)
 			parsed := 0
 			// Report progress in uneven steps, sometimes letting the
 			// goroutine run to its limit.
@@ -47,7 +47,7 @@ func TestAheadCRC(t *testing.T) {
 // the last position reported.
 func TestAheadCRCBounded(t *testing.T) {
 	data := make([]byte, 5*aheadWindow)
-	a := newAheadCRC(data)
+	a := newAheadCRC(data, nil, 0)
 	a.advance(aheadWindow / 2)
 	time.Sleep(50 * time.Millisecond)
 	a.stop()
@@ -61,7 +61,7 @@ func TestAheadCRCBounded(t *testing.T) {
 // hashed from the start).
 func TestAheadCRCWaitsForLaggard(t *testing.T) {
 	data := make([]byte, 64<<20)
-	a := newAheadCRC(data)
+	a := newAheadCRC(data, nil, 0)
 	for parsed := 0; parsed <= len(data); parsed += 1 << 20 {
 		a.advance(parsed)
 		if lag := int64(parsed) - a.pos.Load(); lag > aheadMaxLag {
@@ -70,5 +70,34 @@ func TestAheadCRCWaitsForLaggard(t *testing.T) {
 	}
 	if got, want := a.sum(len(data)), UpdateCRC64(0, data); got != want {
 		t.Fatalf("sum %#x, want %#x", got, want)
+	}
+}
+
+// TestAheadCRCConsumed: the goroutine reports the parser's progress through
+// Consumed, with the base offset added, in increasing order, and never after
+// stop returns.
+func TestAheadCRCConsumed(t *testing.T) {
+	data := make([]byte, 16<<20)
+	var got []int64
+	stopped := false
+	a := newAheadCRC(data, func(off int64) {
+		if stopped {
+			t.Error("Consumed after stop")
+		}
+		got = append(got, off)
+	}, 1000)
+	for parsed := 1 << 20; parsed <= 12<<20; parsed += 1 << 20 {
+		a.advance(parsed)
+		time.Sleep(2 * time.Millisecond)
+	}
+	a.stop()
+	stopped = true
+	if len(got) == 0 || got[len(got)-1] > 1000+12<<20 {
+		t.Fatalf("Consumed got %v", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			t.Fatalf("Consumed not increasing: %v", got)
+		}
 	}
 }

@@ -180,7 +180,7 @@ func (r *Reader) readHeader() error {
 	}
 	if r.hdr.HasChecksum() {
 		if r.src.whole {
-			r.src.ahead = newAheadCRC(r.src.buf)
+			r.src.ahead = newAheadCRC(r.src.buf, r.src.consumed, r.src.base)
 		} else {
 			r.src.crc = newCRCWorker()
 		}

@@ -68,7 +68,7 @@ func (s *source) maybeFlush() {
 
 func (s *source) flushChunk() {
 	s.flushSinks()
-	if s.consumed != nil {
+	if s.consumed != nil && s.ahead == nil { // else the checksum goroutine calls it
 		s.consumed(s.base + int64(s.sent))
 	}
 }
