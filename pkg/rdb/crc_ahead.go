@@ -55,8 +55,8 @@ type crcMark struct {
 
 const (
 	aheadChunk  = 256 << 10
-	aheadWindow = 4 << 20
-	aheadMaxLag = 8 << 20
+	aheadWindow = 2 << 20
+	aheadMaxLag = 4 << 20
 	// The ring must reach back past the end of the RDB: the goroutine is at
 	// most aheadWindow past a position the parser reported, and the end is
 	// after all of them.

@@ -26,7 +26,7 @@ type ReaderOptions struct {
 	// checksum (so that the system calls of releasing pages stay off the
 	// parser's path), else from the goroutine calling Next. Workers may still
 	// be checking values of the last few megabytes; the checksum goroutine
-	// runs up to 4 MiB ahead of the parser, taking the page faults and cache
+	// runs up to 2 MiB ahead of the parser, taking the page faults and cache
 	// misses of first reads off it.
 	Consumed func(offset int64)
 	// Warn, when set, is told about oddities that real servers have written and
