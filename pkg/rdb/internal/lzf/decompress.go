@@ -119,7 +119,9 @@ func Decompress(dst, src []byte, ulen int) ([]byte, error) {
 			return buf[:0], overrun(start, ulen)
 		}
 		ref := op - dist
-		if len(buf)-op < n+16 {
+		if n > 64 || len(buf)-op < n+16 {
+			// Long references are rarer and memmove does them well (runs
+			// by doubling); near the end of buf there is no room to spare.
 			op = copyExact(buf, op, ref, n)
 			continue
 		}

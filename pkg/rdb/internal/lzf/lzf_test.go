@@ -370,6 +370,11 @@ func benchPages(n int) [][]byte {
 
 func BenchmarkDecompress(b *testing.B) { benchDecoders(b, Decompress) }
 
+// BenchmarkCheck measures Check on the inputs of BenchmarkDecompress.
+func BenchmarkCheck(b *testing.B) {
+	benchDecoders(b, func(dst, src []byte, ulen int) ([]byte, error) { return dst, Check(src, ulen) })
+}
+
 // benchDecoders measures decode on a 1 MiB JSON-like document, a run of one
 // byte, and 1 MiB of small page fragments.
 func benchDecoders(b *testing.B, decode func(dst, src []byte, ulen int) ([]byte, error)) {
