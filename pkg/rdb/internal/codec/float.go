@@ -44,39 +44,34 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 		neg = true
 		i = 1
 	}
+	// The digits are accumulated without a test each: mant is exact (and
+	// used) only when there are at most 19 significant digits, which is
+	// checked afterwards.
 	var mant uint64
-	digits, exp := 0, 0
 	start := i
-	for ; i < len(b) && b[i]-'0' <= 9; i++ {
-		if digits < 19 {
-			mant = mant*10 + uint64(b[i]-'0')
-			if mant != 0 {
-				digits++
-			}
-		} else {
-			return 0, false
-		}
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
 	}
 	if i == start {
 		return 0, false // no digit before the point
 	}
+	exp, ndigits := 0, i-start
 	if i < len(b) && b[i] == '.' {
 		i++
 		frac := i
-		for ; i < len(b) && b[i]-'0' <= 9; i++ {
-			if digits < 19 {
-				mant = mant*10 + uint64(b[i]-'0')
-				if mant != 0 {
-					digits++
-				}
-				exp--
-			} else {
-				return 0, false
-			}
+		for i < len(b) && b[i]-'0' <= 9 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
 		}
 		if i == frac {
 			return 0, false // no digit after the point
 		}
+		exp = frac - i
+		ndigits += i - frac
+	}
+	if ndigits > 19 && significantDigits(b[start:i]) > 19 {
+		return 0, false
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
@@ -126,6 +121,22 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 		f = math.Copysign(f, -1)
 	}
 	return f, true
+}
+
+// significantDigits counts the digits of b (digits and a point) from its
+// first nonzero one.
+func significantDigits(b []byte) int {
+	n, seen := 0, false
+	for _, c := range b {
+		if c == '.' {
+			continue
+		}
+		seen = seen || c != '0'
+		if seen {
+			n++
+		}
+	}
+	return n
 }
 
 // mulPow10 returns m×10^e rounded to the nearest double: the product is

@@ -111,3 +111,4 @@ func BenchmarkParseFloat(b *testing.B) {
 		}
 	})
 }
+
