@@ -111,4 +111,3 @@ func BenchmarkParseFloat(b *testing.B) {
 		}
 	})
 }
-
