@@ -66,11 +66,8 @@ func Decompress(dst, src []byte, ulen int) ([]byte, error) {
 		ip++
 		if ctrl < maxLiteral {
 			n := ctrl + 1
-			if n > len(src)-ip {
-				return buf[:0], literalPastEnd(start, n)
-			}
-			if n > ulen-op {
-				return buf[:0], overrun(start, ulen)
+			if n > len(src)-ip || n > ulen-op {
+				return buf[:0], literalError(start, n, len(src)-ip, ulen)
 			}
 			if len(buf)-op >= maxLiteral && len(src)-ip >= maxLiteral {
 				copy16(buf[op:], src[ip:])
@@ -98,26 +95,11 @@ func Decompress(dst, src []byte, ulen int) ([]byte, error) {
 			}
 		}
 
-		n := ctrl >> 5
-		if n == 7 {
-			if ip >= len(src) {
-				return buf[:0], referenceCut(start)
-			}
-			n += int(src[ip])
-			ip++
+		n, dist, next, whole := backReference(src, ctrl, ip)
+		if !whole || dist > op || n > ulen-op {
+			return buf[:0], referenceError(start, whole, dist-op, ulen)
 		}
-		if ip >= len(src) {
-			return buf[:0], referenceCut(start)
-		}
-		dist := (ctrl&0x1f)<<8 + int(src[ip]) + 1
-		ip++
-		n += 2
-		if dist > op {
-			return buf[:0], referenceBeforeStart(start, dist-op)
-		}
-		if n > ulen-op {
-			return buf[:0], overrun(start, ulen)
-		}
+		ip = next
 		ref := op - dist
 		if n > 64 || len(buf)-op < n+16 {
 			// Long references are rarer and memmove does them well (runs
@@ -202,11 +184,8 @@ func Check(src []byte, ulen int) error {
 		ip++
 		if ctrl < maxLiteral {
 			n := ctrl + 1
-			if n > len(src)-ip {
-				return literalPastEnd(start, n)
-			}
-			if n > ulen-op {
-				return overrun(start, ulen)
+			if n > len(src)-ip || n > ulen-op {
+				return literalError(start, n, len(src)-ip, ulen)
 			}
 			op += n
 			ip += n
@@ -222,26 +201,11 @@ func Check(src []byte, ulen int) error {
 				continue
 			}
 		}
-		n := ctrl >> 5
-		if n == 7 {
-			if ip >= len(src) {
-				return referenceCut(start)
-			}
-			n += int(src[ip])
-			ip++
+		n, dist, next, whole := backReference(src, ctrl, ip)
+		if !whole || dist > op || n > ulen-op {
+			return referenceError(start, whole, dist-op, ulen)
 		}
-		if ip >= len(src) {
-			return referenceCut(start)
-		}
-		dist := (ctrl&0x1f)<<8 + int(src[ip]) + 1
-		ip++
-		n += 2
-		if dist > op {
-			return referenceBeforeStart(start, dist-op)
-		}
-		if n > ulen-op {
-			return overrun(start, ulen)
-		}
+		ip = next
 		op += n
 	}
 	if op != ulen {
@@ -250,8 +214,49 @@ func Check(src []byte, ulen int) error {
 	return nil
 }
 
+// backReference decodes the back-reference whose control byte ctrl precedes
+// src[ip:]: the bytes it copies, its distance and the offset after it; whole
+// is false when src ends inside it.
+func backReference(src []byte, ctrl, ip int) (n, dist, next int, whole bool) {
+	n = ctrl >> 5
+	if n == 7 {
+		if ip >= len(src) {
+			return 0, 0, ip, false
+		}
+		n += int(src[ip])
+		ip++
+	}
+	if ip >= len(src) {
+		return 0, 0, ip, false
+	}
+	return n + 2, (ctrl&0x1f)<<8 + int(src[ip]) + 1, ip + 1, true
+}
+
 // The errors of Decompress and Check, built in one place so that the two
 // report the same.
+
+// literalError is the error of a literal run of n bytes at offset, with
+// avail bytes of input after its control byte: past the input's end comes
+// before too much output.
+func literalError(offset, n, avail, ulen int) error {
+	if n > avail {
+		return literalPastEnd(offset, n)
+	}
+	return overrun(offset, ulen)
+}
+
+// referenceError is the error of the back-reference at offset: src ends
+// inside it (not whole), it reaches before bytes before the output's start
+// (before > 0), or it makes too much output.
+func referenceError(offset int, whole bool, before, ulen int) error {
+	switch {
+	case !whole:
+		return referenceCut(offset)
+	case before > 0:
+		return referenceBeforeStart(offset, before)
+	}
+	return overrun(offset, ulen)
+}
 
 func impossibleLength(ulen, clen int) error {
 	return lzfError(0, "LZF announced length "+strconv.Itoa(ulen)+" is impossible for "+strconv.Itoa(clen)+" compressed bytes")
