@@ -282,17 +282,23 @@ func (g *gen) stringsDataset(target int64) {
 		} else {
 			val = g.random(g.skewed(40, 200))
 		}
-		g.w.begin(3)
-		g.w.argString("SET")
-		g.w.arg(key)
-		g.w.arg(val)
-		g.newKey()
-		g.st.Payload += int64(len(key) + len(val))
-		if g.rng.IntN(100) == 0 {
-			g.pexpireat(key)
-		}
+		g.setString(key, val, 100)
 	}
 	g.st.ByFamily["string"] = g.st.Payload
+}
+
+// setString writes SET key val for a new key, and gives one key in
+// ttlOneIn a TTL.
+func (g *gen) setString(key, val []byte, ttlOneIn int) {
+	g.w.begin(3)
+	g.w.argString("SET")
+	g.w.arg(key)
+	g.w.arg(val)
+	g.newKey()
+	g.st.Payload += int64(len(key) + len(val))
+	if g.rng.IntN(ttlOneIn) == 0 {
+		g.pexpireat(key)
+	}
 }
 
 // biglist: one list of n short elements, 1000 per RPUSH.

@@ -51,15 +51,7 @@ func (g *gen) pagesDataset(keys int64) {
 			key = g.pageKey(append(key[:0], "cache:session:/"...), n)
 			val = g.pageToken(100 + (size-100)/8)
 		}
-		g.w.begin(3)
-		g.w.argString("SET")
-		g.w.arg(key)
-		g.w.arg(val)
-		g.newKey()
-		g.st.Payload += int64(len(key) + len(val))
-		if g.rng.IntN(10) == 0 {
-			g.pexpireat(key)
-		}
+		g.setString(key, val, 10)
 	}
 	g.st.ByFamily["string"] = g.st.Payload
 }

@@ -47,12 +47,8 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 	// The digits are accumulated without a test each: mant is exact (and
 	// used) only when there are at most 19 significant digits, which is
 	// checked afterwards.
-	var mant uint64
 	start := i
-	for i < len(b) && b[i]-'0' <= 9 {
-		mant = mant*10 + uint64(b[i]-'0')
-		i++
-	}
+	mant, i := appendDigits(0, b, i)
 	if i == start {
 		return 0, false // no digit before the point
 	}
@@ -60,10 +56,7 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		frac := i
-		for i < len(b) && b[i]-'0' <= 9 {
-			mant = mant*10 + uint64(b[i]-'0')
-			i++
-		}
+		mant, i = appendDigits(mant, b, i)
 		if i == frac {
 			return 0, false // no digit after the point
 		}
@@ -121,6 +114,16 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 		f = math.Copysign(f, -1)
 	}
 	return f, true
+}
+
+// appendDigits reads the run of decimal digits at b[i:] into mant (wrapping
+// around past 19 digits) and returns where the run ends.
+func appendDigits(mant uint64, b []byte, i int) (uint64, int) {
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
+	}
+	return mant, i
 }
 
 // significantDigits counts the digits of b (digits and a point) from its

@@ -85,12 +85,7 @@ func (it *Iterator) Next() bool {
 	case b < 0xC0: // string of up to 63 bytes
 		size = 1 + uint(b&0x3F)
 		if q := p + size; q < uint(len(lp)) && lp[q] == byte(size) {
-			it.isInt = false
-			it.strStart, it.strEnd = int(p)+1, int(q)
-			it.off = int(p)
-			it.pos = int(q) + 1
-			it.index++
-			return true
+			return it.acceptString(p, 1, q)
 		}
 		return it.next()
 	case b < 0xE0: // 13-bit signed integer
@@ -103,12 +98,7 @@ func (it *Iterator) Next() bool {
 	case b < 0xF0: // string of up to 4095 bytes: fast when its backlen is one byte
 		size = 2 + (uint(b&0x0F)<<8 | uint(lp[p+1]))
 		if q := p + size; size <= 127 && q < uint(len(lp)) && lp[q] == byte(size) {
-			it.isInt = false
-			it.strStart, it.strEnd = int(p)+2, int(q)
-			it.off = int(p)
-			it.pos = int(q) + 1
-			it.index++
-			return true
+			return it.acceptString(p, 2, q)
 		}
 		return it.next()
 	case b >= 0xF1 && b <= 0xF4: // 16, 24, 32 and 64-bit integers
@@ -125,6 +115,17 @@ func (it *Iterator) Next() bool {
 		return it.acceptInt(p, size, v)
 	}
 	return it.next()
+}
+
+// acceptString makes the string entry at p, whose data follow hdr bytes of
+// encoding and end at its one-byte backlen at q, current.
+func (it *Iterator) acceptString(p, hdr, q uint) bool {
+	it.isInt = false
+	it.strStart, it.strEnd = int(p+hdr), int(q)
+	it.off = int(p)
+	it.pos = int(q) + 1
+	it.index++
+	return true
 }
 
 // acceptInt makes the integer entry of size bytes at p, value v, current.

@@ -79,20 +79,12 @@ func Decompress(dst, src []byte, ulen int) ([]byte, error) {
 			}
 			op += n
 			ip += n
-			// A literal run is nearly always followed by a back-reference
-			// (two runs in a row only when one is longer than 32 bytes):
-			// testing for it here, where the guess is nearly always right,
-			// spares the loop's first test a mispredicted branch.
-			if ip == len(src) {
-				break
-			}
-			start = ip
-			ctrl = int(src[ip])
-			ip++
-			if ctrl < maxLiteral {
-				ip = start
+			c, ok := followingReference(src, ip)
+			if !ok {
 				continue
 			}
+			start, ctrl = ip, c
+			ip++
 		}
 
 		n, dist, next, whole := backReference(src, ctrl, ip)
@@ -189,17 +181,12 @@ func Check(src []byte, ulen int) error {
 			}
 			op += n
 			ip += n
-			// As in Decompress: a back-reference nearly always follows.
-			if ip == len(src) {
-				break
-			}
-			start = ip
-			ctrl = int(src[ip])
-			ip++
-			if ctrl < maxLiteral {
-				ip = start
+			c, ok := followingReference(src, ip)
+			if !ok {
 				continue
 			}
+			start, ctrl = ip, c
+			ip++
 		}
 		n, dist, next, whole := backReference(src, ctrl, ip)
 		if !whole || dist > op || n > ulen-op {
@@ -212,6 +199,18 @@ func Check(src []byte, ulen int) error {
 		return endsShort(len(src), op, ulen)
 	}
 	return nil
+}
+
+// followingReference returns the control byte at src[ip] if it starts a
+// back-reference. A literal run is nearly always followed by one (two runs in
+// a row only when one is longer than 32 bytes): asking right after a run,
+// where the guess is nearly always right, spares the loop's first test, whose
+// outcome is hard to predict, a mispredicted branch.
+func followingReference(src []byte, ip int) (int, bool) {
+	if ip < len(src) && src[ip] >= maxLiteral {
+		return int(src[ip]), true
+	}
+	return 0, false
 }
 
 // backReference decodes the back-reference whose control byte ctrl precedes
