@@ -47,15 +47,22 @@ func seedCount() int {
 	return 200
 }
 
-func TestDifferential(t *testing.T) {
+func TestDifferential(t *testing.T) { differential(t, seedCount(), false) }
+
+// TestDifferentialLarge is TestDifferential with collections that cross
+// the thresholds between packed and large encodings, in both directions
+// (bulk adds, then removals, DUMP/RESTORE and the STORE commands, which
+// build new values). ENGINE_DIFF_SEEDS sets its seeds too (a quarter of them).
+func TestDifferentialLarge(t *testing.T) { differential(t, max(1, seedCount()/4), true) }
+
+func differential(t *testing.T, n int, big bool) {
 	srv := redistest.Start(t, redistest.Options{})
 	c := srv.Client(t)
 	start := time.Now()
-	n := seedCount()
 	cmds := 0
 	var st stats
 	for seed := *diffFirst; seed < *diffFirst+n; seed++ {
-		cmds += runSeed(t, srv, c, uint64(seed), *diffOps, &st)
+		cmds += runSeed(t, srv, c, uint64(seed), *diffOps, big, &st)
 		if t.Failed() {
 			t.Fatalf("seed %d diverged (rerun with -diff.first %d -diff.seeds 1)", seed, seed)
 		}
@@ -66,7 +73,7 @@ func TestDifferential(t *testing.T) {
 
 type stats struct{ ok, errs, lines, streams int }
 
-func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint64, ops int, st *stats) int {
+func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint64, ops int, big bool, st *stats) int {
 	t.Helper()
 	for _, cmd := range [][]any{{"SELECT", 0}, {"FLUSHALL"}, {"FUNCTION", "FLUSH"}} {
 		if _, err := c.Do(cmd...); err != nil {
@@ -75,7 +82,7 @@ func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint
 	}
 	eng := engine.New(engine.Options{Mode: engine.ModeLive, Expired: engine.ExpiredDrop, Version: 700,
 		Clock: func() int64 { return time.Now().UnixMilli() }})
-	g := &gen{r: rand.New(rand.NewPCG(seed, seed*7919))}
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed*7919)), big: big}
 	var history []string
 	count := 0
 	for i := 0; i < ops; i++ {
@@ -311,6 +318,10 @@ type gen struct {
 	r      *rand.Rand
 	prefix string // key prefix of the current command's family
 	xms    uint64 // stream ID clock
+	// big draws members from a large pool, some of them long, and adds bulk
+	// commands, so that collections cross the thresholds between their
+	// packed and large encodings (both ways).
+	big bool
 }
 
 func (g *gen) pick(s ...string) string { return s[g.r.IntN(len(s))] }
@@ -327,6 +338,16 @@ func (g *gen) key() string {
 }
 
 func (g *gen) member() string {
+	if g.big {
+		switch g.r.IntN(12) {
+		case 0:
+			return "long-" + strings.Repeat("x", 60+g.r.IntN(10)) + strconv.Itoa(g.r.IntN(20))
+		case 1, 2, 3, 4:
+			return strconv.Itoa(g.r.IntN(700) - 100)
+		case 5, 6, 7, 8:
+			return "m" + strconv.Itoa(g.r.IntN(700))
+		}
+	}
 	return g.pick("a", "b", "c", "d", "1", "2", "10", "-1", "3.5", "", "x\x00y", "héllo", "e")
 }
 
@@ -406,7 +427,52 @@ func (g *gen) next() [][][]byte {
 	return [][][]byte{bs(g.command()...)}
 }
 
+// bulkCommand adds or removes many members at once (big mode).
+func (g *gen) bulkCommand() []string {
+	g.prefix = g.pick("s", "l", "z", "h")
+	k := g.key()
+	n := 50 + g.r.IntN(600)
+	var args []string
+	switch g.prefix {
+	case "s":
+		cmd := g.pick("SADD", "SADD", "SREM")
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat(cmd, k, args)
+	case "l":
+		if g.r.IntN(3) == 0 {
+			return cat("LTRIM", k, strconv.Itoa(g.r.IntN(40)), strconv.Itoa(-1-g.r.IntN(40)))
+		}
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat(g.pick("RPUSH", "LPUSH"), k, args)
+	case "z":
+		if g.r.IntN(3) == 0 {
+			return cat("ZREMRANGEBYRANK", k, strconv.Itoa(g.r.IntN(40)), strconv.Itoa(-1-g.r.IntN(40)))
+		}
+		for range n / 4 {
+			args = append(args, g.pick(g.floatArg(), "1", "2", strconv.Itoa(g.r.IntN(1000))), g.member())
+		}
+		return cat("ZADD", k, args)
+	}
+	if g.r.IntN(3) == 0 {
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat("HDEL", k, args)
+	}
+	for range n {
+		args = append(args, g.member(), g.member())
+	}
+	return cat("HSET", k, args)
+}
+
 func (g *gen) command() []string {
+	if g.big && g.r.IntN(8) == 0 {
+		return g.bulkCommand()
+	}
 	fam := g.r.IntN(20)
 	g.prefix = [...]string{"k", "s", "s", "l", "l", "t", "t", "z", "z", "h", "h", "x", "x", "k", "p", "p", "l", "z", "g", "g"}[fam]
 	k := g.key()

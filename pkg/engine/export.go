@@ -113,16 +113,17 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 		v.Elems = len(v.ZSet)
 	case rdb.KindHash:
 		v.Encoded = rdb.TypeHash
-		for _, f := range o.hash.sortedFields() {
-			hf := o.hash.fields[f]
-			if drop && hf.expireAt != 0 && hf.expireAt <= now {
-				continue
+		v.Hash = make([]rdb.HashField, 0, o.hash.len())
+		o.hash.each(func(f, val []byte, ttl int64) bool {
+			if drop && ttl != 0 && ttl <= now {
+				return true
 			}
-			if hf.expireAt != 0 {
+			if ttl != 0 {
 				v.Encoded = rdb.TypeHashMetadata
 			}
-			v.Hash = append(v.Hash, rdb.HashField{Field: []byte(f), Value: hf.value, ExpireAtMs: hf.expireAt})
-		}
+			v.Hash = append(v.Hash, rdb.HashField{Field: f, Value: val, ExpireAtMs: ttl})
+			return true
+		})
 		if len(v.Hash) == 0 {
 			return false
 		}
@@ -230,10 +231,7 @@ func objectOf(key []byte, v *rdb.Value) (*object, error) {
 			o.zset.set(m.Member, m.Score)
 		}
 	case rdb.KindHash:
-		o = newHash()
-		for _, f := range v.Hash {
-			o.hash.fields[string(f.Field)] = &hfield{value: clone(f.Value), expireAt: f.ExpireAtMs}
-		}
+		o = &object{kind: rdb.KindHash, hash: hashFromFields(v.Hash)}
 	case rdb.KindStream:
 		if v.Stream == nil {
 			return nil, errors.New("engine: load: stream value without Stream")

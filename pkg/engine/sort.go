@@ -247,11 +247,11 @@ func (e *Engine) sortLookup(db *DB, pattern, subst []byte) ([]byte, bool) {
 		if o.kind != rdb.KindHash {
 			return nil, false
 		}
-		hf := o.hash.fields[string(field)]
-		if hf == nil || (e.live() && hf.expireAt != 0 && hf.expireAt <= e.now()) {
+		v, ttl, ok := o.hash.get(field)
+		if !ok || (e.live() && ttl != 0 && ttl <= e.now()) {
 			return nil, false
 		}
-		return hf.value, true
+		return v, true
 	}
 	if o.kind != rdb.KindString {
 		return nil, false
