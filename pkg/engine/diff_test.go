@@ -146,8 +146,46 @@ func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint
 	}
 	if d := diffLines(want, got); d != "" {
 		t.Errorf("seed %d: datasets differ (- redis, + engine):\n%s\nlast commands:\n%s", seed, d, tail(history, *diffTail))
+		return count
+	}
+	if d := compareEncodings(t, c, eng, []int{0, 1, 2}); d != "" {
+		t.Errorf("seed %d: encodings differ: %s\nlast commands:\n%s", seed, d, tail(history, *diffTail))
 	}
 	return count
+}
+
+// compareEncodings compares OBJECT ENCODING of every key of the databases
+// (strings excepted: their encoding depends on how they were built).
+func compareEncodings(t *testing.T, c *redistest.Client, eng *engine.Engine, dbs []int) string {
+	t.Helper()
+	defer c.Do("SELECT", 0)
+	var diffs []string
+	for _, db := range dbs {
+		if _, err := c.Do("SELECT", db); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := redistest.ToBytesList(c.Do("KEYS", "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			typ, err := redistest.ToString(c.Do("TYPE", k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ == "string" {
+				continue
+			}
+			want, err := redistest.ToString(c.Do("OBJECT", "ENCODING", k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := engine.ObjectEncoding(eng, db, k); got != want {
+				diffs = append(diffs, fmt.Sprintf("db %d %s %q: redis %s, engine %s", db, typ, k, want, got))
+			}
+		}
+	}
+	return strings.Join(diffs, "; ")
 }
 
 // resetErrno puts a ZADD XX of a missing key before each SORT. SORT's

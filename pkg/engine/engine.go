@@ -93,10 +93,13 @@ type object struct {
 	kind     rdb.Kind
 	expireAt int64 // absolute Unix ms, valid when hasTTL
 	hasTTL   bool
+	// rawStr: a string a command has changed in place (APPEND, SETRANGE,
+	// SETBIT...), which Redis keeps in the raw encoding.
+	rawStr bool
 
 	str    []byte
 	list   *deque
-	set    map[string]struct{}
+	set    *set
 	zset   *zset
 	hash   *hash
 	stream *stream

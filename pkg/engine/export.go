@@ -103,7 +103,7 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 		v.List, v.Encoded = o.list.slice(), rdb.TypeListQuicklist2
 		v.Elems = len(v.List)
 	case rdb.KindSet:
-		v.Set, v.Encoded = setMembers(o.set), rdb.TypeSet
+		v.Set, v.Encoded = o.set.members(), rdb.TypeSet
 		v.Elems = len(v.Set)
 	case rdb.KindZSet:
 		v.Encoded = rdb.TypeZSet2
@@ -200,7 +200,7 @@ func (e *Engine) Load(db int, ent *rdb.Entry, v *rdb.Value) error {
 		d.putString(slot, h, ok, ent.Key, v.String, ent.HasExpire, ent.ExpireAtMs)
 		return nil
 	}
-	o, err := objectOf(ent.Key, v)
+	o, err := e.objectOf(ent.Key, v)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func (e *Engine) Load(db int, ent *rdb.Entry, v *rdb.Value) error {
 }
 
 // objectOf builds the object of a value read by pkg/rdb, copying it.
-func objectOf(key []byte, v *rdb.Value) (*object, error) {
+func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 	var o *object
 	switch v.Kind {
 	case rdb.KindString:
@@ -221,10 +221,7 @@ func objectOf(key []byte, v *rdb.Value) (*object, error) {
 			o.list.pushBack(clone(el))
 		}
 	case rdb.KindSet:
-		o = newSet()
-		for _, m := range v.Set {
-			o.set[string(m)] = struct{}{}
-		}
+		o = newSetObject(e.setFromMembers(v.Set))
 	case rdb.KindZSet:
 		o = newZSet()
 		for _, m := range v.ZSet {

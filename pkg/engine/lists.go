@@ -21,6 +21,9 @@ type deque struct {
 
 func (d *deque) len() int { return d.n }
 
+// packed reports whether the list is one listpack (Redis 7.2+'s small lists).
+func (d *deque) packed() bool { return false }
+
 func (d *deque) at(i int) []byte { return d.buf[(d.head+i)%len(d.buf)] }
 
 func (d *deque) set(i int, v []byte) { d.buf[(d.head+i)%len(d.buf)] = v }

@@ -85,7 +85,7 @@ func cmdSort(e *Engine, a [][]byte) error {
 		case rdb.KindList:
 			elems = o.list.slice()
 		case rdb.KindSet:
-			elems = setMembers(o.set)
+			elems = o.set.sortedMembers()
 		case rdb.KindZSet:
 			for _, x := range o.zset.nodes(false) {
 				elems = append(elems, x.member)

@@ -555,7 +555,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	}
 	type src struct {
 		z      *zset
-		set    map[string]struct{}
+		set    *set
 		weight float64
 		id     *object
 	}
@@ -617,7 +617,10 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		if s.z != nil {
 			return s.z.len()
 		}
-		return len(s.set)
+		if s.set != nil {
+			return s.set.len()
+		}
+		return 0
 	}
 	find := func(s src, m string) (float64, bool) {
 		if s.z != nil {
@@ -625,8 +628,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			return v, ok
 		}
 		if s.set != nil {
-			_, ok := s.set[m]
-			return 1, ok
+			return 1, s.set.has([]byte(m))
 		}
 		return 0, false
 	}
@@ -639,8 +641,11 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			}
 			return
 		}
-		for _, m := range setMembers(s.set) {
-			fn(string(m), 1)
+		if s.set != nil {
+			s.set.each(func(m []byte) bool {
+				fn(string(m), 1)
+				return true
+			})
 		}
 	}
 	aggregate := func(target *float64, v float64) {
