@@ -21,7 +21,7 @@ func (e *Engine) encodingOf(o *object) string {
 		}
 		return "hashtable"
 	case rdb.KindZSet:
-		if o.zset.skiplist {
+		if o.zset.skiplist() {
 			return "skiplist"
 		}
 		return "listpack"

@@ -146,6 +146,9 @@ func (e *Engine) version() int {
 	return e.opts.Version
 }
 
+// valkey reports whether the emulated server is Valkey.
+func (e *Engine) valkey() bool { return false }
+
 func (e *Engine) live() bool { return e.opts.Mode == ModeLive }
 
 // find locates key in db: the slot holding it, or else the empty slot where

@@ -107,9 +107,11 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 		v.Elems = len(v.Set)
 	case rdb.KindZSet:
 		v.Encoded = rdb.TypeZSet2
-		for _, x := range o.zset.nodes(false) {
-			v.ZSet = append(v.ZSet, rdb.ZMember{Member: x.member, Score: x.score})
-		}
+		v.ZSet = make([]rdb.ZMember, 0, o.zset.len())
+		o.zset.o.each(0, func(el zel) bool {
+			v.ZSet = append(v.ZSet, rdb.ZMember{Member: el.member, Score: el.score})
+			return true
+		})
 		v.Elems = len(v.ZSet)
 	case rdb.KindHash:
 		v.Encoded = rdb.TypeHash
@@ -223,9 +225,15 @@ func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 	case rdb.KindSet:
 		o = newSetObject(e.setFromMembers(v.Set))
 	case rdb.KindZSet:
+		// rdbLoadObject builds a skiplist, then converts it when it fits a
+		// listpack.
 		o = newZSet()
+		o.zset.toSkiplist()
 		for _, m := range v.ZSet {
 			o.zset.set(m.Member, m.Score)
+		}
+		if o.zset.fitsListpack() {
+			o.zset.toListpack()
 		}
 	case rdb.KindHash:
 		o = &object{kind: rdb.KindHash, hash: hashFromFields(v.Hash)}

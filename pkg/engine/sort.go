@@ -77,7 +77,7 @@ func cmdSort(e *Engine, a [][]byte) error {
 		dontsort, alpha, sortby = false, true, nil
 	}
 	if kind == rdb.KindZSet {
-		o.zset.skiplist = true // sort.c converts the zset it sorts, for good
+		o.zset.toSkiplist() // sort.c converts the zset it sorts, for good
 	}
 	var elems [][]byte
 	if o != nil {
@@ -87,9 +87,10 @@ func cmdSort(e *Engine, a [][]byte) error {
 		case rdb.KindSet:
 			elems = o.set.sortedMembers()
 		case rdb.KindZSet:
-			for _, x := range o.zset.nodes(false) {
+			o.zset.o.each(0, func(x zel) bool {
 				elems = append(elems, x.member)
-			}
+				return true
+			})
 		}
 	}
 	n := int64(len(elems))

@@ -17,85 +17,7 @@ import (
 // ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms, ZUNIONSTORE,
 // ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, GEOADD.
 
-// zset is a member->score map plus a skiplist in (score, member) order.
-type zset struct {
-	dict map[string]float64
-	zsl  *zskiplist
-	// skiplist is set once Redis would hold the zset skiplist-encoded: when it
-	// outgrows zset-max-listpack-entries (128) or -value (64 bytes), or
-	// after SORT converted it. Only then does a score of -0 stay -0.
-	skiplist bool
-}
-
-// Redis's default zset-max-listpack-entries and zset-max-listpack-value.
-const (
-	zsetListpackEntries = 128
-	zsetListpackValue   = 64
-)
-
-func newZSetValue() *zset { return &zset{dict: map[string]float64{}, zsl: newSkiplist()} }
-
 func newZSet() *object { return &object{kind: rdb.KindZSet, zset: newZSetValue()} }
-
-func (z *zset) len() int { return len(z.dict) }
-
-// set adds member or moves it to score. A score of -0 is stored as 0: a
-// listpack-encoded zset (every small one) keeps scores as text, and Redis
-// prints -0 there as "0", so that is what a server holds and saves; a
-// skiplist-encoded one keeps -0. A new member that does not fit a listpack
-// converts the zset first (zsetAdd).
-func (z *zset) set(member []byte, score float64) {
-	old, ok := z.dict[string(member)]
-	if !ok && !z.skiplist && (len(z.dict)+1 > zsetListpackEntries || len(member) > zsetListpackValue) {
-		z.skiplist = true
-	}
-	if score == 0 && !z.skiplist {
-		score = 0
-	}
-	if ok {
-		if old == score {
-			return
-		}
-		z.zsl.delete(old, member)
-	}
-	m := clone(member)
-	z.dict[string(m)] = score
-	z.zsl.insert(score, m)
-}
-
-func (z *zset) remove(member []byte) bool {
-	s, ok := z.dict[string(member)]
-	if !ok {
-		return false
-	}
-	delete(z.dict, string(member))
-	z.zsl.delete(s, member)
-	return true
-}
-
-func (z *zset) dup() *zset {
-	n := newZSetValue()
-	n.skiplist = z.skiplist
-	for x := z.zsl.first(); x != nil; x = x.level[0].forward {
-		n.set(x.member, x.score)
-	}
-	return n
-}
-
-// nodes returns the members in order, or reversed.
-func (z *zset) nodes(rev bool) []*zslNode {
-	out := make([]*zslNode, 0, z.len())
-	if rev {
-		for x := z.zsl.tail; x != nil; x = x.backward {
-			out = append(out, x)
-		}
-	} else {
-		for x := z.zsl.first(); x != nil; x = x.level[0].forward {
-			out = append(out, x)
-		}
-	}
-	return out
-}
 
 func registerZSets() {
 	register("zadd", -4, func(e *Engine, a [][]byte) error { return e.zadd(a, false) })
@@ -168,17 +90,26 @@ parsed:
 	if err != nil {
 		return err
 	}
+	maxLen := 0
+	for j := range scores {
+		maxLen = max(maxLen, len(a[idx+2*j+1]))
+	}
 	if o == nil {
 		if xx {
 			return nil
 		}
 		o = newZSet()
+		if e.newZSetSkiplist(elements, len(a[idx+1]), maxLen) {
+			o.zset.toSkiplist()
+		}
 		db.add(a[1], o)
+	} else if e.zsetMustConvert(elements, maxLen) {
+		o.zset.toSkiplist()
 	}
 	z := o.zset
 	for j, score := range scores {
 		m := a[idx+2*j+1]
-		cur, exists := z.dict[string(m)]
+		cur, exists := z.score(m)
 		if exists {
 			if nx {
 				continue
@@ -201,6 +132,33 @@ parsed:
 		db.remove(a[1])
 	}
 	return nil
+}
+
+// newZSetSkiplist is how ZADD creates a zset of elements members, the first
+// firstLen bytes long, the longest maxLen: skiplist-encoded when Redis 7.0
+// finds the first member too long for a listpack, when 7.2 also finds the
+// command has too many members, or when Valkey finds any member too long
+// (zsetTypeCreate).
+func (e *Engine) newZSetSkiplist(elements, firstLen, maxLen int) bool {
+	switch {
+	case e.valkey():
+		return elements > zsetListpackEntries || maxLen > zsetListpackValue
+	case e.version() >= 702:
+		return elements > zsetListpackEntries || firstLen > zsetListpackValue
+	}
+	return firstLen > zsetListpackValue
+}
+
+// zsetMustConvert is zsetTypeMaybeConvert (7.2+): ZADD of elements members,
+// the longest maxLen, converts a listpack that cannot hold them first.
+func (e *Engine) zsetMustConvert(elements, maxLen int) bool {
+	switch {
+	case e.valkey():
+		return elements > zsetListpackEntries || maxLen > zsetListpackValue
+	case e.version() >= 702:
+		return elements > zsetListpackEntries
+	}
+	return false
 }
 
 func cmdZRem(e *Engine, a [][]byte) error {
@@ -362,45 +320,57 @@ var (
 	errLexRange   = &Error{"ERR min or max not valid string range item"}
 )
 
-// inScore returns the nodes within a score range, ascending.
-func (z *zset) inScore(r scoreRange) []*zslNode {
-	var out []*zslNode
-	for x := z.zsl.firstWhere(func(n *zslNode) bool { return !r.gteMin(n.score) }); x != nil && r.lteMax(x.score); x = x.level[0].forward {
-		out = append(out, x)
-	}
-	return out
+// inScore returns the ranks [from, to) of the elements within a score range.
+func (z *zset) inScore(r scoreRange) (int, int) {
+	from := z.o.firstRank(func(el zel) bool { return !r.gteMin(el.score) })
+	to := from
+	z.o.each(from, func(el zel) bool {
+		if !r.lteMax(el.score) {
+			return false
+		}
+		to++
+		return true
+	})
+	return from, to
 }
 
-// inLex returns the nodes within a lex range, ascending, or descending when
-// rev. Lex ranges assume that all scores are equal; when they are not, the
-// answer depends on the encoding, and this is the listpack's (every small
-// zset): the range is empty unless the last member is >= min and the first
-// <= max, then the walk starts at the first member (from the chosen end)
-// inside the range and stops at the first one outside it.
-func (z *zset) inLex(r lexRange, rev bool) []*zslNode {
-	head, tail := z.zsl.first(), z.zsl.tail
-	if head == nil || !r.gteMin(tail.member) || !r.lteMax(head.member) {
-		return nil
+// inLex returns the ranks [from, to) of the elements within a lex range,
+// walked ascending, or descending when rev. Lex ranges assume that all
+// scores are equal; when they are not, the answer depends on the encoding,
+// and this is the listpack's (every small zset): the range is empty unless
+// the last member is >= min and the first <= max, then the walk starts at the
+// first member (from the chosen end) inside the range and stops at the first
+// one outside it.
+func (z *zset) inLex(r lexRange, rev bool) (int, int) {
+	n := z.len()
+	if n == 0 || !r.gteMin(z.o.at(n-1).member) || !r.lteMax(z.o.at(0).member) {
+		return 0, 0
 	}
-	var out []*zslNode
 	if rev {
-		x := tail
-		for x != nil && !r.lteMax(x.member) {
-			x = x.backward
+		els := z.elems(true)
+		i := 0
+		for i < n && !r.lteMax(els[i].member) {
+			i++
 		}
-		for ; x != nil && r.gteMin(x.member); x = x.backward {
-			out = append(out, x)
+		j := i
+		for j < n && r.gteMin(els[j].member) {
+			j++
 		}
-		return out
+		return n - j, n - i
 	}
-	x := head
-	for x != nil && !r.gteMin(x.member) {
-		x = x.level[0].forward
+	from := 0
+	for from < n && !r.gteMin(z.o.at(from).member) {
+		from++
 	}
-	for ; x != nil && r.lteMax(x.member); x = x.level[0].forward {
-		out = append(out, x)
-	}
-	return out
+	to := from
+	z.o.each(from, func(el zel) bool {
+		if !r.lteMax(el.member) {
+			return false
+		}
+		to++
+		return true
+	})
+	return from, to
 }
 
 // rankRange normalizes start/end as Redis does; ok false means empty.
@@ -452,39 +422,41 @@ func (e *Engine) zremRange(a [][]byte, kind int) error {
 		return err
 	}
 	z := o.zset
-	var victims []*zslNode
+	var from, to int
 	switch kind {
 	case rangeRank:
 		s, en, ok := rankRange(start, end, int64(z.len()))
 		if !ok {
 			return nil
 		}
-		for x := z.zsl.byRank(int(s) + 1); x != nil && s <= en; x, s = x.level[0].forward, s+1 {
-			victims = append(victims, x)
-		}
+		from, to = int(s), int(en)+1
 	case rangeScore:
-		victims = z.inScore(sr)
+		from, to = z.inScore(sr)
 	case rangeLex:
-		victims = z.inLex(lr, false)
+		from, to = z.inLex(lr, false)
 	}
-	for _, x := range victims {
-		z.remove(x.member)
-	}
+	z.removeRange(from, to)
 	if z.len() == 0 {
 		db.remove(a[1])
 	}
 	return nil
 }
 
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
 // zpop removes up to count members from the low (min) or high end.
 func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
 	z := o.zset
-	for ; count > 0 && z.len() > 0; count-- {
-		x := z.zsl.tail
-		if min {
-			x = z.zsl.first()
-		}
-		z.remove(x.member)
+	k := int(min64(count, int64(z.len())))
+	if min {
+		z.removeRange(0, k)
+	} else {
+		z.removeRange(z.len()-k, z.len())
 	}
 	if z.len() == 0 {
 		db.remove(key)
@@ -624,8 +596,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	}
 	find := func(s src, m string) (float64, bool) {
 		if s.z != nil {
-			v, ok := s.z.dict[m]
-			return v, ok
+			return s.z.score([]byte(m))
 		}
 		if s.set != nil {
 			return 1, s.set.has([]byte(m))
@@ -636,9 +607,10 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	// result (aggregation follows the source order, not the member order).
 	each := func(s src, fn func(m string, score float64)) {
 		if s.z != nil {
-			for x := s.z.zsl.first(); x != nil; x = x.level[0].forward {
+			s.z.o.each(0, func(x zel) bool {
 				fn(string(x.member), x.score)
-			}
+				return true
+			})
 			return
 		}
 		if s.set != nil {
@@ -668,7 +640,10 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	if op != setDiff {
 		sort.SliceStable(srcs, func(i, j int) bool { return length(srcs[i]) < length(srcs[j]) })
 	}
+	// zunionInterDiffGenericCommand builds a skiplist, then converts it when
+	// it fits a listpack.
 	res := newZSetValue()
+	res.toSkiplist()
 	switch op {
 	case setInter:
 		if length(srcs[0]) > 0 {
@@ -721,6 +696,9 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 				res.set([]byte(m), sc)
 			})
 		}
+	}
+	if res.fitsListpack() {
+		res.toListpack()
 	}
 	if res.len() == 0 {
 		e.del(db, a[1])
@@ -794,24 +772,30 @@ func cmdZRangeStore(e *Engine, a [][]byte) error {
 	if err != nil {
 		return err
 	}
-	var picked []*zslNode
+	var picked []zel
 	if o != nil {
 		z := o.zset
 		switch kind {
 		case rangeRank:
 			if s, en, ok := rankRange(start, end, int64(z.len())); ok {
-				all := z.nodes(rev)
-				picked = all[s : en+1]
+				if rev {
+					s, en = int64(z.len())-1-en, int64(z.len())-1-s
+				}
+				picked = z.o.rangeOf(int(s), int(en)+1)
+				if rev {
+					slices.Reverse(picked)
+				}
 			}
 		default:
-			var in []*zslNode
+			var from, to int
 			if kind == rangeScore {
-				in = z.inScore(sr)
-				if rev {
-					slices.Reverse(in)
-				}
+				from, to = z.inScore(sr)
 			} else {
-				in = z.inLex(lr, rev)
+				from, to = z.inLex(lr, rev)
+			}
+			in := z.o.rangeOf(from, to)
+			if rev {
+				slices.Reverse(in)
 			}
 			if offset < 0 || offset >= int64(len(in)) {
 				in = nil
@@ -828,7 +812,12 @@ func cmdZRangeStore(e *Engine, a [][]byte) error {
 		e.del(db, a[1])
 		return nil
 	}
+	// zrangeResultBeginStore: a skiplist when a rank range has more members
+	// than a listpack holds, else a listpack that converts as members come.
 	res := newZSetValue()
+	if kind == rangeRank && len(picked) > zsetListpackEntries {
+		res.toSkiplist()
+	}
 	for _, x := range picked {
 		res.set(x.member, x.score)
 	}
