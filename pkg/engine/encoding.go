@@ -8,7 +8,7 @@ func (e *Engine) encodingOf(o *object) string {
 	case rdb.KindString:
 		return stringEncoding(o.str, o.rawStr)
 	case rdb.KindList:
-		if e.version() >= 702 && o.list.packed() {
+		if e.version() >= 702 && o.list.packed {
 			return "listpack"
 		}
 		return "quicklist"

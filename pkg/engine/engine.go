@@ -98,7 +98,7 @@ type object struct {
 	rawStr bool
 
 	str    []byte
-	list   *deque
+	list   *qlist
 	set    *set
 	zset   *zset
 	hash   *hash

@@ -220,8 +220,9 @@ func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 	case rdb.KindList:
 		o = newList()
 		for _, el := range v.List {
-			o.list.pushBack(clone(el))
+			o.list.pushBack(el)
 		}
+		e.listLoaded(o.list)
 	case rdb.KindSet:
 		o = newSetObject(e.setFromMembers(v.Set))
 	case rdb.KindZSet:

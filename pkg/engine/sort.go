@@ -190,15 +190,16 @@ func cmdSort(e *Engine, a [][]byte) error {
 	for j := start; j <= end; j++ {
 		el := items[j].obj
 		if len(gets) == 0 {
-			out.list.pushBack(clone(el))
+			out.list.pushBack(el)
 			continue
 		}
 		for _, g := range gets {
 			v, _ := e.sortLookup(db, g, el)
-			out.list.pushBack(clone(v))
+			out.list.pushBack(v)
 		}
 	}
 	if out.list.len() > 0 {
+		e.listLoaded(out.list)
 		e.setKey(db, store, out, false)
 	} else {
 		e.del(db, store)
