@@ -140,17 +140,18 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 
 func (s *stream) export() *rdb.Stream {
 	out := &rdb.Stream{StreamMeta: rdb.StreamMeta{
-		Length:       uint64(len(s.entries)),
+		Length:       uint64(s.log.len()),
 		LastID:       s.lastID,
 		FirstID:      s.firstID(),
 		MaxDeletedID: s.maxDeleted,
 		EntriesAdded: s.entriesAdded,
 		GroupCount:   uint64(len(s.groups)),
 	}}
-	out.Entries = make([]rdb.StreamEntry, len(s.entries))
-	for i, en := range s.entries {
-		out.Entries[i] = rdb.StreamEntry{ID: en.id, Fields: en.fields}
-	}
+	out.Entries = make([]rdb.StreamEntry, 0, s.log.len())
+	s.log.each(rdb.StreamID{}, func(en sentry, b []byte) bool {
+		out.Entries = append(out.Entries, rdb.StreamEntry{ID: en.id, Fields: en.fields(b)})
+		return true
+	})
 	names := make([]string, 0, len(s.groups))
 	for n := range s.groups {
 		names = append(names, n)
@@ -251,14 +252,14 @@ func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 
 func importStream(rs *rdb.Stream) *stream {
 	s := &stream{lastID: rs.LastID, entriesAdded: rs.EntriesAdded, maxDeleted: rs.MaxDeletedID, groups: map[string]*cgroup{}}
-	for _, en := range rs.Entries {
-		f := make([][]byte, len(en.Fields))
-		for i, b := range en.Fields {
-			f[i] = clone(b)
-		}
-		s.entries = append(s.entries, streamEntry{id: en.ID, fields: f})
+	entries := rs.Entries
+	if !slices.IsSortedFunc(entries, func(a, b rdb.StreamEntry) int { return cmpID(a.ID, b.ID) }) {
+		entries = slices.Clone(entries)
+		slices.SortFunc(entries, func(a, b rdb.StreamEntry) int { return cmpID(a.ID, b.ID) })
 	}
-	slices.SortFunc(s.entries, func(a, b streamEntry) int { return cmpID(a.id, b.id) })
+	for _, en := range entries {
+		s.log.add(en.ID, en.Fields)
+	}
 	for _, rg := range rs.Groups {
 		g := &cgroup{name: clone(rg.Name), lastID: rg.LastDelivered, entriesRead: rg.EntriesRead,
 			pel: map[rdb.StreamID]*nack{}, consumers: map[string]*consumer{}}
