@@ -162,9 +162,12 @@ func (d *dict) has(key []byte) bool {
 func (d *dict) appendEntry(key, val []byte, ttl int64) int {
 	off := len(d.data)
 	var flags byte
+	need := 1 + elemSize(len(key)) + elemSize(len(val))
 	if ttl != 0 {
 		flags |= dictTTL
+		need += 8
 	}
+	d.data = grow(d.data, need)
 	d.data = append(d.data, flags)
 	d.data = binary.AppendUvarint(d.data, uint64(len(key)))
 	d.data = binary.AppendUvarint(d.data, uint64(len(val)))

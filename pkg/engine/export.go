@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -52,6 +53,10 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 	}
 	var sharedEnt rdb.Entry
 	var sharedVal rdb.Value
+	var buf *fillBuf
+	if reuse {
+		buf = &fillBuf{}
+	}
 	for dbi, db := range e.dbs {
 		for _, c := range db.chunks {
 			for off := 0; off < len(c); {
@@ -76,7 +81,7 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 				if o == nil {
 					val := en.val()
 					*v = rdb.Value{Kind: rdb.KindString, String: val, Encoded: rdb.TypeString, Elems: 1, Size: int64(len(val))}
-				} else if !o.fill(v, drop, now) {
+				} else if !o.fill(v, drop, now, buf) {
 					continue
 				}
 				key := en.key()
@@ -91,23 +96,64 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 	return nil
 }
 
+// fillBuf keeps the slices EachReused hands out from key to key.
+type fillBuf struct {
+	elems   [][]byte
+	digits  []byte // an intset's members, formatted
+	scratch [20]byte
+	zset    []rdb.ZMember
+	hash    []rdb.HashField
+	stream  rdb.Stream
+	fields  [][]byte
+}
+
 // fill sets *v to the rdb.Value of o; false when a hash has only dropped
-// fields.
-func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
+// fields. With buf, the slices are buf's (reused from call to call).
+func (o *object) fill(v *rdb.Value, drop bool, now int64, buf *fillBuf) bool {
+	if buf == nil {
+		buf = &fillBuf{}
+	}
 	*v = rdb.Value{Kind: o.kind}
 	switch o.kind {
 	case rdb.KindString:
 		v.String, v.Encoded, v.Elems = o.str, rdb.TypeString, 1
 		v.Size = int64(len(o.str))
 	case rdb.KindList:
-		v.List, v.Encoded = o.list.slice(), rdb.TypeListQuicklist2
+		buf.elems = buf.elems[:0]
+		o.list.each(0, func(el []byte) bool {
+			buf.elems = append(buf.elems, el)
+			return true
+		})
+		v.List, v.Encoded = buf.elems, rdb.TypeListQuicklist2
 		v.Elems = len(v.List)
 	case rdb.KindSet:
-		v.Set, v.Encoded = o.set.members(), rdb.TypeSet
+		buf.elems = buf.elems[:0]
+		if o.set.enc == setIntset {
+			// Format every member into one buffer first: it may move as it
+			// grows, so the slices are cut afterwards.
+			buf.digits = buf.digits[:0]
+			for i := 0; i < o.set.n; i++ {
+				buf.digits = strconv.AppendInt(buf.digits, o.set.intAt(i), 10)
+				buf.elems = append(buf.elems, buf.digits[len(buf.digits):])
+			}
+			start := 0
+			for i := range buf.elems {
+				end := start + len(strconv.AppendInt(buf.scratch[:0], o.set.intAt(i), 10))
+				buf.elems[i] = buf.digits[start:end:end]
+				start = end
+			}
+		} else {
+			o.set.each(func(m []byte) bool {
+				buf.elems = append(buf.elems, m)
+				return true
+			})
+		}
+		v.Set, v.Encoded = buf.elems, rdb.TypeSet
 		v.Elems = len(v.Set)
 	case rdb.KindZSet:
 		v.Encoded = rdb.TypeZSet2
-		v.ZSet = make([]rdb.ZMember, 0, o.zset.len())
+		v.ZSet = buf.zset[:0]
+		defer func() { buf.zset = v.ZSet }()
 		o.zset.o.each(0, func(el zel) bool {
 			v.ZSet = append(v.ZSet, rdb.ZMember{Member: el.member, Score: el.score})
 			return true
@@ -115,7 +161,8 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 		v.Elems = len(v.ZSet)
 	case rdb.KindHash:
 		v.Encoded = rdb.TypeHash
-		v.Hash = make([]rdb.HashField, 0, o.hash.len())
+		v.Hash = buf.hash[:0]
+		defer func() { buf.hash = v.Hash }()
 		o.hash.each(func(f, val []byte, ttl int64) bool {
 			if drop && ttl != 0 && ttl <= now {
 				return true
@@ -132,14 +179,18 @@ func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
 		v.Elems = len(v.Hash)
 	case rdb.KindStream:
 		v.Encoded = rdb.TypeStreamListpacks3
-		v.Stream = o.stream.export()
+		v.Stream = o.stream.export(buf)
 		v.Elems = len(v.Stream.Entries)
 	}
 	return true
 }
 
-func (s *stream) export() *rdb.Stream {
-	out := &rdb.Stream{StreamMeta: rdb.StreamMeta{
+func (s *stream) export(buf *fillBuf) *rdb.Stream {
+	if buf == nil {
+		buf = &fillBuf{}
+	}
+	out := &buf.stream
+	*out = rdb.Stream{Entries: out.Entries[:0], StreamMeta: rdb.StreamMeta{
 		Length:       uint64(s.log.len()),
 		LastID:       s.lastID,
 		FirstID:      s.firstID(),
@@ -147,11 +198,26 @@ func (s *stream) export() *rdb.Stream {
 		EntriesAdded: s.entriesAdded,
 		GroupCount:   uint64(len(s.groups)),
 	}}
-	out.Entries = make([]rdb.StreamEntry, 0, s.log.len())
+	// The fields of all entries go into one slice, cut afterwards as it may
+	// move while it grows.
+	buf.fields = buf.fields[:0]
 	s.log.each(rdb.StreamID{}, func(en sentry, b []byte) bool {
-		out.Entries = append(out.Entries, rdb.StreamEntry{ID: en.id, Fields: en.fields(b)})
+		p := en.fpos
+		for range en.nf {
+			var f []byte
+			f, p = elemAt(b, p)
+			buf.fields = append(buf.fields, f)
+		}
+		// Fields for now only says how many (it is cut again below).
+		out.Entries = append(out.Entries, rdb.StreamEntry{ID: en.id, Fields: buf.fields[len(buf.fields)-en.nf:]})
 		return true
 	})
+	at := 0
+	for i := range out.Entries {
+		n := len(out.Entries[i].Fields)
+		out.Entries[i].Fields = buf.fields[at : at+n : at+n]
+		at += n
+	}
 	names := make([]string, 0, len(s.groups))
 	for n := range s.groups {
 		names = append(names, n)

@@ -40,16 +40,29 @@ func (h *hash) len() int {
 	return h.n
 }
 
-// packedFind returns where the triplet of field starts and ends in pk.
+// packedFind returns where the triplet of field starts and ends in pk. (A
+// hand-inlined walk: this is the inner loop of HSET on small hashes.)
 func (h *hash) packedFind(field []byte) (start, end int, ok bool) {
-	for off := 0; off < len(h.pk); {
-		f, next := elemAt(h.pk, off)
-		_, next = elemAt(h.pk, next)
-		_, next = uvarintAt(h.pk, next)
-		if string(f) == string(field) {
-			return off, next, true
+	p := h.pk
+	for off := 0; off < len(p); {
+		start := off
+		fl, fs := int(p[off]), off+1
+		if fl >= 0x80 {
+			fl, fs = elemLenSlow(p, off)
 		}
-		off = next
+		off = fs + fl
+		vl, vs := int(p[off]), off+1
+		if vl >= 0x80 {
+			vl, vs = elemLenSlow(p, off)
+		}
+		off = vs + vl
+		for p[off] >= 0x80 {
+			off++
+		}
+		off++
+		if fl == len(field) && string(p[fs:fs+fl]) == string(field) {
+			return start, off, true
+		}
 	}
 	return 0, 0, false
 }
@@ -273,15 +286,90 @@ func (e *Engine) hset(a [][]byte, name string) error {
 	if len(a)%2 == 1 {
 		return errArity(name)
 	}
-	h, err := e.hashForWrite(a[1])
+	db := e.db()
+	o, err := e.lookupKind(db, a[1], rdb.KindHash)
 	if err != nil {
 		return err
 	}
+	if o == nil && len(a) > 4 {
+		db.add(a[1], &object{kind: rdb.KindHash, hash: buildHash(a[2:])})
+		return nil
+	}
+	if o == nil {
+		o = newHash()
+		db.add(a[1], o)
+	}
+	h := o.hash
 	h.tryConversion(a[2:])
 	for i := 2; i < len(a); i += 2 {
 		h.set(a[i], a[i+1], false)
 	}
 	return nil
+}
+
+// buildHash is HSET of several field-value pairs to a new key: the fields in
+// the order of their first appearance with their last value, packed when
+// they all fit (hashTypeTryConversion looks at every argument first, and
+// the count is checked as they are added), else a dict.
+func buildHash(pairs [][]byte) *hash {
+	n := len(pairs) / 2
+	packed := true
+	for _, b := range pairs {
+		if !fitsHashPack(b) {
+			packed = false
+			break
+		}
+	}
+	type fv struct{ f, v []byte }
+	uniq := make([]fv, 0, n)
+	var index map[string]int
+	if n > 16 {
+		index = make(map[string]int, n)
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		f, v := pairs[i], pairs[i+1]
+		at := -1
+		if index != nil {
+			if j, ok := index[string(f)]; ok {
+				at = j
+			}
+		} else {
+			for j := range uniq {
+				if string(uniq[j].f) == string(f) {
+					at = j
+					break
+				}
+			}
+		}
+		if at >= 0 {
+			uniq[at].v = v
+			continue
+		}
+		if index != nil {
+			index[string(f)] = len(uniq)
+		}
+		uniq = append(uniq, fv{f, v})
+	}
+	h := &hash{}
+	if !packed || len(uniq) > hashListpackEntries {
+		h.d = newDict(len(uniq))
+		for _, x := range uniq {
+			h.d.set(x.f, x.v, 0)
+		}
+		return h
+	}
+	size := 0
+	for _, x := range uniq {
+		size += elemSize(len(x.f)) + elemSize(len(x.v)) + 1
+	}
+	h.pk = make([]byte, 0, size)
+	for _, x := range uniq {
+		h.pk = appendElem(h.pk, x.f)
+		h.pk = appendElem(h.pk, x.v)
+		h.pk = append(h.pk, 0)
+	}
+	h.n = len(uniq)
+	return h
 }
 
 // tryConversion is hashTypeTryConversion: a packed hash becomes a dict when

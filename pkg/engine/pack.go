@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"slices"
 )
 
 // Packed forms. A small collection is one pointer-free byte slice, as Redis
@@ -14,16 +13,45 @@ import (
 
 // appendElem appends b as a packed element.
 func appendElem(p, b []byte) []byte {
+	p = grow(p, elemSize(len(b)))
 	p = binary.AppendUvarint(p, uint64(len(b)))
 	return append(p, b...)
+}
+
+// grow makes room for n more bytes. Past a few hundred bytes it grows by an
+// eighth, not by Go's half to double: a packed value keeps little spare room
+// (Redis reallocates its listpacks to the byte, within jemalloc's size
+// classes), at the price of copying each byte about eight times as it grows.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	c := len(b) + n
+	if len(b) >= 256 {
+		c += c / 8
+	} else {
+		c = max(c, 2*len(b), 16)
+	}
+	nb := make([]byte, len(b), c)
+	copy(nb, b)
+	return nb
 }
 
 // elemAt decodes the packed element at off: its bytes (aliasing p) and where
 // the next one starts.
 func elemAt(p []byte, off int) ([]byte, int) {
-	n, w := uvarint(p[off:])
-	s := off + w
+	n, s := int(p[off]), off+1
+	if n >= 0x80 {
+		n, s = elemLenSlow(p, off)
+	}
 	return p[s : s+n : s+n], s + n
+}
+
+// elemLenSlow decodes a length of more than one byte at off: the length and
+// where the element's bytes start.
+func elemLenSlow(p []byte, off int) (int, int) {
+	v, w := binary.Uvarint(p[off:])
+	return int(v), off + w
 }
 
 // elemSize is the packed size of an element of n bytes.
@@ -34,8 +62,8 @@ func uvarintAt(p []byte, off int) (uint64, int) {
 	if p[off] < 0x80 {
 		return uint64(p[off]), off + 1
 	}
-	v, w := binary.Uvarint(p[off:])
-	return v, off + w
+	v, next := elemLenSlow(p, off)
+	return uint64(v), next
 }
 
 // splice replaces p[from:to] with repl, in place when p has the room.
@@ -46,7 +74,7 @@ func splice(p []byte, from, to int, repl ...[]byte) []byte {
 	}
 	delta := n - (to - from)
 	if delta > 0 {
-		p = slices.Grow(p, delta)
+		p = grow(p, delta)
 	}
 	old := len(p)
 	p = p[:old+max(delta, 0)]
@@ -57,6 +85,15 @@ func splice(p []byte, from, to int, repl ...[]byte) []byte {
 		at += copy(p[at:], r)
 	}
 	return p
+}
+
+// fit returns b with no spare capacity beyond an eighth, copying it if need
+// be: a block that will take no more elements keeps no room for them.
+func fit(b []byte) []byte {
+	if cap(b)-len(b) <= len(b)/8 {
+		return b
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // packedElems returns the elements of a packed list (aliasing p).

@@ -85,6 +85,9 @@ func (l *qlist) blocks() []lblock { return l.bs[l.lo:] }
 func (l *qlist) pushBack(v []byte) {
 	bs := l.blocks()
 	if len(bs) == 0 || len(bs[len(bs)-1].data)+elemSize(len(v)) > lblockBytes && bs[len(bs)-1].n > 0 {
+		if len(bs) > 0 {
+			bs[len(bs)-1].data = fit(bs[len(bs)-1].data)
+		}
 		l.bs = append(l.bs, lblock{data: make([]byte, 0, min(lblockBytes, elemSize(len(v))*4))})
 		bs = l.blocks()
 	}
@@ -104,6 +107,9 @@ func (l *qlist) pushFront(v []byte) {
 			l.lo = len(grown) - len(bs)
 			copy(grown[l.lo:], bs)
 			l.bs = grown
+		}
+		if len(bs) > 0 {
+			bs[0].data = fit(bs[0].data)
 		}
 		l.lo--
 		l.bs[l.lo] = lblock{}

@@ -68,9 +68,17 @@ func (l *slog) len() int { return l.n }
 // add appends an entry whose ID is greater than all others'.
 func (l *slog) add(id rdb.StreamID, fields [][]byte) {
 	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1].data) >= sblockBytes {
+		if len(l.blocks) > 0 {
+			l.blocks[len(l.blocks)-1].data = fit(l.blocks[len(l.blocks)-1].data)
+		}
 		l.blocks = append(l.blocks, sblock{first: id})
 	}
 	b := &l.blocks[len(l.blocks)-1]
+	need := 3 * binary.MaxVarintLen64
+	for _, f := range fields {
+		need += elemSize(len(f))
+	}
+	b.data = grow(b.data, need)
 	b.data = binary.AppendUvarint(b.data, id.Ms)
 	b.data = binary.AppendUvarint(b.data, id.Seq)
 	b.data = binary.AppendUvarint(b.data, uint64(len(fields)))

@@ -31,6 +31,7 @@ func zless(s1 float64, m1 []byte, s2 float64, m2 []byte) bool {
 }
 
 func appendZel(p []byte, score float64, member []byte) []byte {
+	p = grow(p, 8+elemSize(len(member)))
 	p = binary.LittleEndian.AppendUint64(p, math.Float64bits(score))
 	return appendElem(p, member)
 }
@@ -109,8 +110,8 @@ func (z *zorder) split(bi int) {
 		_, off = zelAt(b.data, off)
 		idx++
 	}
-	left := zblock{data: append(make([]byte, 0, off+off/4), b.data[:off]...), n: idx}
-	right := zblock{data: append(make([]byte, 0, len(b.data)-off+(len(b.data)-off)/4), b.data[off:]...), n: b.n - idx}
+	left := zblock{data: append(make([]byte, 0, off+off/8), b.data[:off]...), n: idx}
+	right := zblock{data: append(make([]byte, 0, len(b.data)-off+(len(b.data)-off)/8), b.data[off:]...), n: b.n - idx}
 	z.blocks = append(z.blocks, zblock{})
 	copy(z.blocks[bi+2:], z.blocks[bi+1:])
 	z.blocks[bi], z.blocks[bi+1] = left, right
@@ -334,10 +335,14 @@ func (z *zset) score(member []byte) (float64, bool) {
 	}
 	b := z.o.blocks[0].data
 	for off := 0; off < len(b); {
-		var el zel
-		el, off = zelAt(b, off)
-		if string(el.member) == string(member) {
-			return el.score, true
+		at := off
+		ml, ms := int(b[off+8]), off+9
+		if ml >= 0x80 {
+			ml, ms = elemLenSlow(b, off+8)
+		}
+		off = ms + ml
+		if ml == len(member) && string(b[ms:off]) == string(member) {
+			return math.Float64frombits(binary.LittleEndian.Uint64(b[at:])), true
 		}
 	}
 	return 0, false
@@ -361,6 +366,9 @@ func (z *zset) toSkiplist() {
 // insertLast appends an element that sorts after all others.
 func (z *zorder) insertLast(score float64, member []byte) {
 	if len(z.blocks) == 0 || len(z.blocks[len(z.blocks)-1].data) >= zblockBytes {
+		if len(z.blocks) > 0 {
+			z.blocks[len(z.blocks)-1].data = fit(z.blocks[len(z.blocks)-1].data)
+		}
 		z.blocks = append(z.blocks, zblock{})
 	}
 	b := &z.blocks[len(z.blocks)-1]

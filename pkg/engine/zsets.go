@@ -98,8 +98,15 @@ parsed:
 		if xx {
 			return nil
 		}
+		skiplist := e.newZSetSkiplist(elements, len(a[idx+1]), maxLen)
+		if !incr && elements > 1 {
+			if z := buildZSet(a[idx:], scores, skiplist, nx, gt, lt); z.len() > 0 {
+				db.add(a[1], &object{kind: rdb.KindZSet, zset: z})
+			}
+			return nil
+		}
 		o = newZSet()
-		if e.newZSetSkiplist(elements, len(a[idx+1]), maxLen) {
+		if skiplist {
 			o.zset.toSkiplist()
 		}
 		db.add(a[1], o)
@@ -132,6 +139,89 @@ parsed:
 		db.remove(a[1])
 	}
 	return nil
+}
+
+// buildZSet is ZADD of several pairs (score, member alternating in pairs,
+// scores parsed) to a new key, without INCR: the members are applied in
+// order as zsetAdd would apply them (duplicates, NX/GT/LT, the conversion to
+// a skiplist at the member that needs it, and -0 stored as 0 before it), then
+// sorted once, rather than inserted one by one into the order.
+func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool) *zset {
+	type pending struct {
+		score  float64
+		member []byte
+	}
+	els := make([]pending, 0, len(scores))
+	var index map[string]int
+	if len(scores) > 16 {
+		index = make(map[string]int, len(scores))
+	}
+	find := func(m []byte) int {
+		if index != nil {
+			if i, ok := index[string(m)]; ok {
+				return i
+			}
+			return -1
+		}
+		for i := range els {
+			if string(els[i].member) == string(m) {
+				return i
+			}
+		}
+		return -1
+	}
+	for j, score := range scores {
+		m := pairs[2*j+1]
+		if i := find(m); i >= 0 {
+			cur := els[i].score
+			if nx || lt && score >= cur || gt && score <= cur {
+				continue
+			}
+			if score == 0 && !skiplist {
+				score = 0
+			}
+			els[i].score = score
+			continue
+		}
+		if !skiplist && (len(els)+1 > zsetListpackEntries || len(m) > zsetListpackValue) {
+			skiplist = true
+		}
+		if score == 0 && !skiplist {
+			score = 0
+		}
+		if index != nil {
+			index[string(m)] = len(els)
+		}
+		els = append(els, pending{score, m})
+	}
+	slices.SortFunc(els, func(x, y pending) int {
+		switch {
+		case zless(x.score, x.member, y.score, y.member):
+			return -1
+		case zless(y.score, y.member, x.score, x.member):
+			return 1
+		}
+		return 0
+	})
+	z := newZSetValue()
+	if skiplist {
+		z.d = newDict(len(els))
+	}
+	for _, el := range els {
+		if skiplist {
+			z.o.insertLast(el.score, el.member)
+			z.d.set(el.member, scoreBytes(el.score), 0)
+		} else {
+			if len(z.o.blocks) == 0 {
+				z.o.blocks = []zblock{{}}
+			}
+			b := &z.o.blocks[0]
+			b.data = appendZel(b.data, el.score, el.member)
+			b.n++
+			z.o.n++
+		}
+	}
+	return z
 }
 
 // newZSetSkiplist is how ZADD creates a zset of elements members, the first
