@@ -201,13 +201,8 @@ func (s *stream) export(buf *fillBuf) *rdb.Stream {
 	// The fields of all entries go into one slice, cut afterwards as it may
 	// move while it grows.
 	buf.fields = buf.fields[:0]
-	s.log.each(rdb.StreamID{}, func(en sentry, b []byte) bool {
-		p := en.fpos
-		for range en.nf {
-			var f []byte
-			f, p = elemAt(b, p)
-			buf.fields = append(buf.fields, f)
-		}
+	s.log.each(rdb.StreamID{}, func(en sentry, b *sblock) bool {
+		buf.fields = b.appendFields(buf.fields, en)
 		// Fields for now only says how many (it is cut again below).
 		out.Entries = append(out.Entries, rdb.StreamEntry{ID: en.id, Fields: buf.fields[len(buf.fields)-en.nf:]})
 		return true

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ func TestStreamLogModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var l slog
 	var model []rdb.StreamID
+	fieldsOf := map[rdb.StreamID]string{}
 	next := rdb.StreamID{Ms: 1}
 	for i := 0; i < 20000; i++ {
 		switch op := r.IntN(10); {
@@ -25,7 +27,14 @@ func TestStreamLogModel(t *testing.T) {
 				next = rdb.StreamID{Ms: next.Ms + 1}
 			}
 			f := [][]byte{[]byte("f"), []byte(strconv.Itoa(i)), []byte("g"), make([]byte, r.IntN(100))}
+			if r.IntN(4) == 0 {
+				f = append(f, []byte("extra"), []byte("x"))
+			}
+			if r.IntN(8) == 0 {
+				f[0] = []byte("other")
+			}
 			l.add(next, f)
+			fieldsOf[next] = string(bytes.Join(f, []byte{0}))
 			model = append(model, next)
 		case op < 8 && len(model) > 0:
 			j := r.IntN(len(model))
@@ -44,8 +53,14 @@ func TestStreamLogModel(t *testing.T) {
 				t.Fatalf("op %d: countBefore(%v) = %d, want %d", i, probe, got, want)
 			}
 			var fwd, rev []rdb.StreamID
-			l.each(probe, func(e sentry, _ []byte) bool { fwd = append(fwd, e.id); return len(fwd) < 5 })
-			l.eachRev(probe, func(e sentry, _ []byte) bool { rev = append(rev, e.id); return len(rev) < 5 })
+			l.each(probe, func(e sentry, b *sblock) bool {
+				if got := string(bytes.Join(b.appendFields(nil, e), []byte{0})); got != fieldsOf[e.id] {
+					t.Fatalf("op %d: fields of %v are %q, want %q", i, e.id, got, fieldsOf[e.id])
+				}
+				fwd = append(fwd, e.id)
+				return len(fwd) < 5
+			})
+			l.eachRev(probe, func(e sentry, _ *sblock) bool { rev = append(rev, e.id); return len(rev) < 5 })
 			for k, id := range fwd {
 				if id != model[want+k] {
 					t.Fatalf("op %d: forward walk from %v", i, probe)

@@ -1012,7 +1012,7 @@ func cmdXReadGroup(e *Engine, a [][]byte) error {
 			continue
 		}
 		var ids []rdb.StreamID
-		t.s.log.each(t.g.lastID, func(en sentry, _ []byte) bool {
+		t.s.log.each(t.g.lastID, func(en sentry, _ *sblock) bool {
 			if en.id == t.g.lastID {
 				return true
 			}
