@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -494,6 +495,7 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
 	}
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
+	o.CompressWorkers = runtime.GOMAXPROCS(0) // same bytes, the LZF work on every core
 	return e, st, files, o, err
 }
 

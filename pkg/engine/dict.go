@@ -207,6 +207,18 @@ func (d *dict) set(key, val []byte, ttl int64) bool {
 	return true
 }
 
+// reserve makes room for n more entries of about bytes bytes in all.
+func (d *dict) reserve(n, bytes int) {
+	if (d.n+n)*5 > len(d.slots)*4 {
+		size := len(d.slots)
+		for (d.n+n)*5 > size*4 {
+			size *= 2
+		}
+		d.resize(size)
+	}
+	d.data = grow(d.data, bytes+3*n)
+}
+
 // setTTL changes the expiry of key (present) to ttl (0: none).
 func (d *dict) setTTL(key []byte, ttl int64) {
 	h := dictHash(key)

@@ -301,6 +301,9 @@ func (e *Engine) hset(a [][]byte, name string) error {
 	}
 	h := o.hash
 	h.tryConversion(a[2:])
+	if h.d != nil {
+		h.d.reserve((len(a)-2)/2, argBytes(a[2:]))
+	}
 	for i := 2; i < len(a); i += 2 {
 		h.set(a[i], a[i+1], false)
 	}
@@ -353,6 +356,7 @@ func buildHash(pairs [][]byte) *hash {
 	h := &hash{}
 	if !packed || len(uniq) > hashListpackEntries {
 		h.d = newDict(len(uniq))
+		h.d.reserve(len(uniq), argBytes(pairs))
 		for _, x := range uniq {
 			h.d.set(x.f, x.v, 0)
 		}

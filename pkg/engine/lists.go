@@ -87,6 +87,9 @@ func (e *Engine) push(a [][]byte, head, xx bool) error {
 		db.add(a[1], o)
 	}
 	e.listGrowing(o.list, a[2:]...)
+	if !head && len(a) > 3 {
+		o.list.reserve(argBytes(a[2:]) + len(a))
+	}
 	for _, v := range a[2:] {
 		if head {
 			o.list.pushFront(v)

@@ -149,6 +149,9 @@ func cFloatSyntax(s string) (string, bool) {
 // parseFloat is strtod as getDoubleFromObject uses it: the whole string must
 // parse, NaN is refused, and so are overflow and underflow to zero.
 func parseFloat(b []byte) (float64, bool) {
+	if v, ok := parseInt(b); ok && v > -1<<53 && v < 1<<53 {
+		return float64(v), true // exact: the common case, without strconv
+	}
 	s, ok := cFloatSyntax(string(b))
 	if !ok {
 		return 0, false

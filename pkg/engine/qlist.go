@@ -88,7 +88,12 @@ func (l *qlist) pushBack(v []byte) {
 		if len(bs) > 0 {
 			bs[len(bs)-1].data = fit(bs[len(bs)-1].data)
 		}
-		l.bs = append(l.bs, lblock{data: make([]byte, 0, min(lblockBytes, elemSize(len(v))*4))})
+		// A list that fills a block will likely fill the next.
+		c := elemSize(len(v)) * 4
+		if len(bs) > 0 {
+			c = lblockBytes + 64
+		}
+		l.bs = append(l.bs, lblock{data: make([]byte, 0, min(lblockBytes+64, c))})
 		bs = l.blocks()
 	}
 	b := &bs[len(bs)-1]
@@ -96,6 +101,17 @@ func (l *qlist) pushBack(v []byte) {
 	b.n++
 	l.n++
 	l.lpBytes += lpEntrySize(v)
+}
+
+// reserve makes room at the tail for about bytes more bytes of elements.
+func (l *qlist) reserve(bytes int) {
+	bs := l.blocks()
+	if len(bs) == 0 {
+		l.bs = append(l.bs, lblock{})
+		bs = l.blocks()
+	}
+	b := &bs[len(bs)-1]
+	b.data = grow(b.data, min(bytes, lblockBytes+64-len(b.data)))
 }
 
 // pushFront prepends v (copied).

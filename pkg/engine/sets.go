@@ -391,10 +391,22 @@ func cmdSAdd(e *Engine, a [][]byte) error {
 	} else if lp {
 		o.set.maybeConvert(len(a) - 2)
 	}
+	if o.set.enc == setDict {
+		o.set.d.reserve(len(a)-2, argBytes(a[2:]))
+	}
 	for _, m := range a[2:] {
 		o.set.add(m, lp)
 	}
 	return nil
+}
+
+// argBytes is the total length of args.
+func argBytes(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	return n
 }
 
 func cmdSRem(e *Engine, a [][]byte) error {

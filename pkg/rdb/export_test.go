@@ -7,3 +7,12 @@ func SetBatchLimits(jobs, bytes int) (restore func()) {
 	batchMaxJobs, batchMaxBytes = jobs, bytes
 	return func() { batchMaxJobs, batchMaxBytes = j, b }
 }
+
+// SetParallelWriteLimits changes the parallel writer's chunk size and the
+// size from which strings are compressed in place, for tests; it returns a
+// function restoring the defaults.
+func SetParallelWriteLimits(chunk, direct int) (restore func()) {
+	c, d := parChunkBytes, parDirectBytes
+	parChunkBytes, parDirectBytes = chunk, direct
+	return func() { parChunkBytes, parDirectBytes = c, d }
+}
