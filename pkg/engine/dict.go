@@ -3,7 +3,7 @@ package engine
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"math/bits"
+	"math"
 )
 
 // dict is the large form of hashes, sets and a sorted set's member index
@@ -19,9 +19,10 @@ import (
 //	key bytes, value bytes
 //	expiry (int64 LE), when dictTTL
 //
-// A slot is 0 (empty) or the low 24 bits of the key's hash above the entry's
-// offset + 1 (40 bits). While the table has at most 1<<24 slots, a key's home
-// slot is those bits masked, so moving slots never hashes a key again.
+// A slot is 0 (empty) or the entry's offset + 1 (so the entries take at
+// most 4 GiB), with the top byte of the key's hash beside it in tags: a
+// probe compares a key only when its tag matches. Moving a slot (deletion,
+// resizing) hashes its key again.
 //
 // Replacing a value by one of the same length writes it in place; otherwise
 // the entry is appended anew and the old one marked dead. Dead bytes beyond
@@ -30,7 +31,8 @@ import (
 // last appended, a function of the commands alone.
 type dict struct {
 	data  []byte
-	slots []uint64
+	slots []uint32
+	tags  []uint8
 	n     int // live entries
 	dead  int // bytes of dead entries
 }
@@ -39,10 +41,6 @@ const (
 	dictTTL  = 1 << 0
 	dictDead = 1 << 7
 
-	dictOffBits = 40
-	dictOffMask = 1<<dictOffBits - 1
-	dictTagBits = 64 - dictOffBits
-	dictTagMask = 1<<dictTagBits - 1
 	dictMinSize = 8
 	// dictCompactMin is the dead bytes below which a dict is not compacted.
 	dictCompactMin = 1 << 10
@@ -53,7 +51,7 @@ func newDict(hint int) *dict {
 	for size*4 < hint*5 {
 		size *= 2
 	}
-	return &dict{slots: make([]uint64, size)}
+	return &dict{slots: make([]uint32, size), tags: make([]uint8, size)}
 }
 
 func (d *dict) len() int { return d.n }
@@ -103,31 +101,32 @@ func (e dent) ttl(d *dict) int64 {
 	return int64(binary.LittleEndian.Uint64(d.data[e.kpos+e.klen+e.vlen:]))
 }
 
-func dictSlot(h uint64, off int) uint64 { return (h&dictTagMask)<<dictOffBits | uint64(off+1) }
+func dictTag(h uint64) uint8 { return uint8(h >> 56) }
 
-func (d *dict) slotOff(s uint64) int { return int(s&dictOffMask) - 1 }
+// put makes slot i point to the entry at off, of a key of hash h.
+func (d *dict) put(i int, h uint64, off int) {
+	d.slots[i], d.tags[i] = uint32(off+1), dictTag(h)
+}
 
-// home is the home slot of slot value s.
-func (d *dict) home(s uint64) int {
-	mask := len(d.slots) - 1
-	if len(d.slots) <= 1<<dictTagBits {
-		return int(s>>dictOffBits) & mask
-	}
-	e := d.at(d.slotOff(s))
-	return int(dictHash(e.key(d))) & mask
+func slotOff(s uint32) int { return int(s) - 1 }
+
+// home is the home slot of the key in slot i.
+func (d *dict) home(i int) int {
+	e := d.at(slotOff(d.slots[i]))
+	return int(dictHash(e.key(d))) & (len(d.slots) - 1)
 }
 
 // find returns the slot holding key, or the empty slot where it would go.
 func (d *dict) find(key []byte, h uint64) (int, bool) {
 	mask := len(d.slots) - 1
-	tag := h & dictTagMask
+	tag := dictTag(h)
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := d.slots[i]
 		if s == 0 {
 			return i, false
 		}
-		if s>>dictOffBits == tag {
-			e := d.at(d.slotOff(s))
+		if d.tags[i] == tag {
+			e := d.at(slotOff(s))
 			if string(e.key(d)) == string(key) {
 				return i, true
 			}
@@ -141,7 +140,7 @@ func (d *dict) lookup(key []byte) (dent, bool) {
 	if !ok {
 		return dent{}, false
 	}
-	return d.at(d.slotOff(d.slots[i])), true
+	return d.at(slotOff(d.slots[i])), true
 }
 
 // get returns the value and expiry of key.
@@ -161,6 +160,9 @@ func (d *dict) has(key []byte) bool {
 // appendEntry appends an entry and returns its offset.
 func (d *dict) appendEntry(key, val []byte, ttl int64) int {
 	off := len(d.data)
+	if off >= math.MaxUint32-1 {
+		panic("engine: a hash, set or sorted set holds over 4 GiB")
+	}
 	var flags byte
 	need := 1 + elemSize(len(key)) + elemSize(len(val))
 	if ttl != 0 {
@@ -185,7 +187,7 @@ func (d *dict) set(key, val []byte, ttl int64) bool {
 	h := dictHash(key)
 	i, ok := d.find(key, h)
 	if ok {
-		e := d.at(d.slotOff(d.slots[i]))
+		e := d.at(slotOff(d.slots[i]))
 		if e.vlen == len(val) && (ttl == 0) == (e.flags&dictTTL == 0) {
 			copy(d.data[e.kpos+e.klen:], val)
 			if ttl != 0 {
@@ -194,7 +196,7 @@ func (d *dict) set(key, val []byte, ttl int64) bool {
 			return false
 		}
 		d.kill(e)
-		d.slots[i] = dictSlot(h, d.appendEntry(key, val, ttl))
+		d.put(i, h, d.appendEntry(key, val, ttl))
 		d.maybeCompact()
 		return false
 	}
@@ -202,9 +204,16 @@ func (d *dict) set(key, val []byte, ttl int64) bool {
 		d.resize(len(d.slots) * 2)
 		i, _ = d.find(key, h)
 	}
-	d.slots[i] = dictSlot(h, d.appendEntry(key, val, ttl))
+	d.put(i, h, d.appendEntry(key, val, ttl))
 	d.n++
 	return true
+}
+
+// reset empties the dict, keeping its memory.
+func (d *dict) reset() {
+	d.data, d.n, d.dead = d.data[:0], 0, 0
+	clear(d.slots)
+	clear(d.tags)
 }
 
 // reserve makes room for n more entries of about bytes bytes in all.
@@ -216,7 +225,9 @@ func (d *dict) reserve(n, bytes int) {
 		}
 		d.resize(size)
 	}
-	d.data = grow(d.data, bytes+3*n)
+	if need := len(d.data) + bytes + 3*n; need > cap(d.data) {
+		d.data = growTo(d.data, need) // what the command adds, no more
+	}
 }
 
 // setTTL changes the expiry of key (present) to ttl (0: none).
@@ -226,7 +237,7 @@ func (d *dict) setTTL(key []byte, ttl int64) {
 	if !ok {
 		return
 	}
-	e := d.at(d.slotOff(d.slots[i]))
+	e := d.at(slotOff(d.slots[i]))
 	if e.flags&dictTTL != 0 {
 		if ttl != 0 {
 			binary.LittleEndian.PutUint64(d.data[e.kpos+e.klen+e.vlen:], uint64(ttl))
@@ -241,7 +252,7 @@ func (d *dict) setTTL(key []byte, ttl int64) {
 	kv := make([]byte, 0, len(key)+len(val))
 	kv = append(append(kv, key...), val...)
 	d.kill(e)
-	d.slots[i] = dictSlot(h, d.appendEntry(kv[:len(key)], kv[len(key):], ttl))
+	d.put(i, h, d.appendEntry(kv[:len(key)], kv[len(key):], ttl))
 	d.maybeCompact()
 }
 
@@ -256,19 +267,18 @@ func (d *dict) del(key []byte) bool {
 	if !ok {
 		return false
 	}
-	d.kill(d.at(d.slotOff(d.slots[i])))
+	d.kill(d.at(slotOff(d.slots[i])))
 	mask := len(d.slots) - 1
 	for j := (i + 1) & mask; ; j = (j + 1) & mask {
-		s := d.slots[j]
-		if s == 0 {
+		if d.slots[j] == 0 {
 			break
 		}
-		if (j-d.home(s))&mask >= (j-i)&mask {
-			d.slots[i] = s
+		if (j-d.home(j))&mask >= (j-i)&mask {
+			d.slots[i], d.tags[i] = d.slots[j], d.tags[j]
 			i = j
 		}
 	}
-	d.slots[i] = 0
+	d.slots[i], d.tags[i] = 0, 0
 	d.n--
 	d.maybeCompact()
 	return true
@@ -303,7 +313,7 @@ func (d *dict) compact() {
 
 // resize rebuilds the table with size slots from the entries.
 func (d *dict) resize(size int) {
-	d.slots = make([]uint64, size)
+	d.slots, d.tags = make([]uint32, size), make([]uint8, size)
 	mask := size - 1
 	for off := 0; off < len(d.data); {
 		e := d.at(off)
@@ -313,7 +323,7 @@ func (d *dict) resize(size int) {
 			for d.slots[i] != 0 {
 				i = (i + 1) & mask
 			}
-			d.slots[i] = dictSlot(h, off)
+			d.put(i, h, off)
 		}
 		off = e.end()
 	}
@@ -337,11 +347,11 @@ func (d *dict) slotEntry(i int) (dent, bool) {
 	if s == 0 {
 		return dent{}, false
 	}
-	return d.at(d.slotOff(s)), true
+	return d.at(slotOff(s)), true
 }
 
 func (d *dict) dup() *dict {
-	n := &dict{data: make([]byte, 0, len(d.data)-d.dead), slots: make([]uint64, len(d.slots))}
+	n := &dict{data: make([]byte, 0, len(d.data)-d.dead)}
 	d.each(func(k, v []byte, ttl int64) bool {
 		n.appendEntry(k, v, ttl)
 		return true
@@ -349,12 +359,4 @@ func (d *dict) dup() *dict {
 	n.n = d.n
 	n.resize(len(d.slots))
 	return n
-}
-
-// dictSizeFor is the table size for n entries.
-func dictSizeFor(n int) int {
-	if n < dictMinSize {
-		return dictMinSize
-	}
-	return 1 << bits.Len(uint(n*5/4))
 }

@@ -86,6 +86,7 @@ type Engine struct {
 	libs    map[string][]byte // function library name -> code
 	skipped int
 	sink    uint64 // Prefetch adds what it reads here, so that the reads are kept
+	scratch *dict  // see argIndex
 }
 
 // object is a key's value and expiry.

@@ -111,6 +111,7 @@ func (h *hash) convert() {
 		return
 	}
 	d := newDict(h.n)
+	d.reserve(0, len(h.pk)+3*h.n)
 	h.each(func(f, v []byte, ttl int64) bool {
 		d.set(f, v, ttl)
 		return true
@@ -292,7 +293,7 @@ func (e *Engine) hset(a [][]byte, name string) error {
 		return err
 	}
 	if o == nil && len(a) > 4 {
-		db.add(a[1], &object{kind: rdb.KindHash, hash: buildHash(a[2:])})
+		db.add(a[1], &object{kind: rdb.KindHash, hash: buildHash(a[2:], e.argIndex(len(a)/2))})
 		return nil
 	}
 	if o == nil {
@@ -314,7 +315,7 @@ func (e *Engine) hset(a [][]byte, name string) error {
 // the order of their first appearance with their last value, packed when
 // they all fit (hashTypeTryConversion looks at every argument first, and
 // the count is checked as they are added), else a dict.
-func buildHash(pairs [][]byte) *hash {
+func buildHash(pairs [][]byte, index argIndex) *hash {
 	n := len(pairs) / 2
 	packed := true
 	for _, b := range pairs {
@@ -325,32 +326,13 @@ func buildHash(pairs [][]byte) *hash {
 	}
 	type fv struct{ f, v []byte }
 	uniq := make([]fv, 0, n)
-	var index map[string]int
-	if n > 16 {
-		index = make(map[string]int, n)
-	}
 	for i := 0; i < len(pairs); i += 2 {
 		f, v := pairs[i], pairs[i+1]
-		at := -1
-		if index != nil {
-			if j, ok := index[string(f)]; ok {
-				at = j
-			}
-		} else {
-			for j := range uniq {
-				if string(uniq[j].f) == string(f) {
-					at = j
-					break
-				}
-			}
-		}
-		if at >= 0 {
+		if at := index.lookup(f); at >= 0 {
 			uniq[at].v = v
 			continue
 		}
-		if index != nil {
-			index[string(f)] = len(uniq)
-		}
+		index.add(f, len(uniq))
 		uniq = append(uniq, fv{f, v})
 	}
 	h := &hash{}

@@ -72,21 +72,21 @@ func TestMemoryBreakdown(t *testing.T) {
 			case rdb.KindHash:
 				if o.hash.d != nil {
 					add("hash dict data", len(o.hash.d.data), cap(o.hash.d.data))
-					add("hash dict slots", 8*len(o.hash.d.slots), 8*cap(o.hash.d.slots))
+					add("hash dict slots", 5*len(o.hash.d.slots), 5*cap(o.hash.d.slots))
 				} else {
 					add("hash packed", len(o.hash.pk), cap(o.hash.pk))
 				}
 			case rdb.KindSet:
 				if o.set.d != nil {
 					add("set dict data", len(o.set.d.data), cap(o.set.d.data))
-					add("set dict slots", 8*len(o.set.d.slots), 8*cap(o.set.d.slots))
+					add("set dict slots", 5*len(o.set.d.slots), 5*cap(o.set.d.slots))
 				} else {
 					add(fmt.Sprintf("set packed %d", o.set.enc), len(o.set.pk), cap(o.set.pk))
 				}
 			case rdb.KindZSet:
 				if o.zset.d != nil {
 					add("zset dict data", len(o.zset.d.data), cap(o.zset.d.data))
-					add("zset dict slots", 8*len(o.zset.d.slots), 8*cap(o.zset.d.slots))
+					add("zset dict slots", 5*len(o.zset.d.slots), 5*cap(o.zset.d.slots))
 				}
 				for _, b := range o.zset.o.blocks {
 					add("zset blocks", len(b.data), cap(b.data))

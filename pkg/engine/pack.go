@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"slices"
 )
 
 // Packed forms. A small collection is one pointer-free byte slice, as Redis
@@ -33,9 +34,13 @@ func grow(b []byte, n int) []byte {
 	} else {
 		c = max(c, 2*len(b), 16)
 	}
-	nb := make([]byte, len(b), c)
-	copy(nb, b)
-	return nb
+	return growTo(b, c)
+}
+
+// growTo returns b with a capacity of at least c (rounded up to its
+// allocation's size class, which Go would waste otherwise).
+func growTo(b []byte, c int) []byte {
+	return slices.Grow(b[:len(b):len(b)], c-len(b))
 }
 
 // elemAt decodes the packed element at off: its bytes (aliasing p) and where
@@ -88,13 +93,14 @@ func splice(p []byte, from, to int, repl ...[]byte) []byte {
 	return p
 }
 
-// fit returns b with no spare capacity beyond an eighth, copying it if need
-// be: a block that will take no more elements keeps no room for them.
+// fit returns b without spare capacity (but what its allocation's size class
+// rounds up), copying it if need be: a block that will take no more elements
+// keeps no room for them.
 func fit(b []byte) []byte {
-	if cap(b)-len(b) <= len(b)/8 {
+	if cap(b)-len(b) <= 64 {
 		return b
 	}
-	return append(make([]byte, 0, len(b)), b...)
+	return append([]byte(nil), b...)
 }
 
 // packedElems returns the elements of a packed list (aliasing p).
@@ -106,4 +112,34 @@ func packedElems(p []byte, n int) [][]byte {
 		out = append(out, el)
 	}
 	return out
+}
+
+// argIndex finds arguments again: an empty dict for n keys, reused from
+// command to command (ZADD and HSET of many pairs look up each member among
+// the earlier ones), so that it costs no allocation. Keys map to their index,
+// 4 bytes little-endian.
+type argIndex struct{ d *dict }
+
+func (e *Engine) argIndex(n int) argIndex {
+	if e.scratch == nil || len(e.scratch.slots) > 1<<16 {
+		e.scratch = newDict(n)
+	}
+	e.scratch.reset()
+	e.scratch.reserve(n, 0)
+	return argIndex{e.scratch}
+}
+
+// lookup returns the index of key, -1 when absent.
+func (x argIndex) lookup(key []byte) int {
+	v, _, ok := x.d.get(key)
+	if !ok {
+		return -1
+	}
+	return int(binary.LittleEndian.Uint32(v))
+}
+
+func (x argIndex) add(key []byte, i int) {
+	var v [4]byte
+	binary.LittleEndian.PutUint32(v[:], uint32(i))
+	x.d.set(key, v[:], 0)
 }

@@ -91,9 +91,9 @@ func (l *qlist) pushBack(v []byte) {
 		// A list that fills a block will likely fill the next.
 		c := elemSize(len(v)) * 4
 		if len(bs) > 0 {
-			c = lblockBytes + 64
+			c = lblockBytes
 		}
-		l.bs = append(l.bs, lblock{data: make([]byte, 0, min(lblockBytes+64, c))})
+		l.bs = append(l.bs, lblock{data: make([]byte, 0, min(lblockBytes, c))})
 		bs = l.blocks()
 	}
 	b := &bs[len(bs)-1]
@@ -111,7 +111,7 @@ func (l *qlist) reserve(bytes int) {
 		bs = l.blocks()
 	}
 	b := &bs[len(bs)-1]
-	b.data = grow(b.data, min(bytes, lblockBytes+64-len(b.data)))
+	b.data = grow(b.data, min(bytes, lblockBytes-len(b.data)))
 }
 
 // pushFront prepends v (copied).

@@ -226,6 +226,7 @@ func (s *set) sortedMembers() [][]byte {
 // toDict converts to the dict encoding (setTypeConvert).
 func (s *set) toDict(hint int) {
 	d := newDict(max(hint, s.len()))
+	d.reserve(0, len(s.pk)+3*s.n)
 	s.each(func(m []byte) bool {
 		d.set(m, nil, 0)
 		return true
@@ -385,6 +386,10 @@ func cmdSAdd(e *Engine, a [][]byte) error {
 		return err
 	}
 	lp := e.version() >= 702
+	if o == nil && len(a) > 3 {
+		db.add(a[1], newSetObject(e.buildSet(a[2:])))
+		return nil
+	}
 	if o == nil {
 		o = newSetObject(e.newSetFor(a[2], len(a)-2))
 		db.add(a[1], o)
@@ -398,6 +403,87 @@ func cmdSAdd(e *Engine, a [][]byte) error {
 		o.set.add(m, lp)
 	}
 	return nil
+}
+
+// buildSet is SADD of several members to a new key: the encodings the set
+// goes through as setTypeAdd adds them one by one are followed (an intset
+// until a member is not an integer or there are too many, then a listpack
+// (7.2+) or a dict), but the value is built once, at the end.
+func (e *Engine) buildSet(members [][]byte) *set {
+	lp := e.version() >= 702
+	s := e.newSetFor(members[0], len(members))
+	enc := s.enc
+	index := e.argIndex(len(members))
+	var ints []int64 // members added while an intset
+	var rest [][]byte
+	count, size := 0, 0
+	for _, m := range members {
+		if index.lookup(m) >= 0 {
+			continue
+		}
+		index.add(m, 0)
+		v, isInt := parseInt(m)
+		switch enc {
+		case setIntset:
+			if isInt {
+				ints = append(ints, v)
+				if count+1 > setIntsetEntries {
+					enc = setDict
+				}
+				break
+			}
+			if lp && count < setListpackEntries && len(m) <= setListpackValue {
+				enc = setListpack
+			} else {
+				enc = setDict
+			}
+			rest = append(rest, m)
+		case setListpack:
+			if !(count < setListpackEntries && len(m) <= setListpackValue) {
+				enc = setDict
+			}
+			rest = append(rest, m)
+		default:
+			rest = append(rest, m)
+		}
+		count++
+		size += len(m)
+	}
+	slices.Sort(ints)
+	switch enc {
+	case setIntset:
+		for _, v := range ints {
+			s.w = max(s.w, intWidth(v))
+		}
+		s.pk = make([]byte, 0, len(ints)*s.w)
+		var b [8]byte
+		for _, v := range ints {
+			putInt(b[:], s.w, v)
+			s.pk = append(s.pk, b[:s.w]...)
+		}
+		s.n = len(ints)
+		return s
+	case setListpack:
+		ls := &set{enc: setListpack, pk: make([]byte, 0, size+2*count), n: count}
+		var buf [20]byte
+		for _, v := range ints {
+			ls.pk = appendElem(ls.pk, strconv.AppendInt(buf[:0], v, 10))
+		}
+		for _, m := range rest {
+			ls.pk = appendElem(ls.pk, m)
+		}
+		return ls
+	}
+	ds := &set{enc: setDict, d: newDict(count)}
+	ds.d.reserve(count, size)
+	var buf [20]byte
+	for _, v := range ints {
+		ds.d.set(strconv.AppendInt(buf[:0], v, 10), nil, 0)
+	}
+	for _, m := range rest {
+		ds.d.set(m, nil, 0)
+	}
+	return ds
 }
 
 // argBytes is the total length of args.

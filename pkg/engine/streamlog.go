@@ -117,13 +117,22 @@ func (b *sblock) sameNames(fields [][]byte) bool {
 
 func (l *slog) len() int { return l.n }
 
-// add appends an entry whose ID is greater than all others'.
+// add appends an entry whose ID is greater than all others'. A block takes
+// entries while it stays within sblockBytes (a size class of Go's allocator).
 func (l *slog) add(id rdb.StreamID, fields [][]byte) {
-	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1].data) >= sblockBytes {
+	size := 1 + 3*binary.MaxVarintLen64
+	for _, f := range fields {
+		size += elemSize(len(f))
+	}
+	if len(l.blocks) == 0 || len(l.blocks[len(l.blocks)-1].data)+size > sblockBytes && l.blocks[len(l.blocks)-1].n > 0 {
 		if len(l.blocks) > 0 {
 			l.blocks[len(l.blocks)-1].data = fit(l.blocks[len(l.blocks)-1].data)
 		}
 		nb := sblock{first: id, nm: len(fields) / 2}
+		if len(l.blocks) > 0 {
+			// A stream that fills a block will likely fill the next.
+			nb.data = make([]byte, 0, sblockBytes)
+		}
 		for i := 0; i+1 < len(fields); i += 2 {
 			nb.master = appendElem(nb.master, fields[i])
 		}

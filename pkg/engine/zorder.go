@@ -356,6 +356,11 @@ func (z *zset) toSkiplist() {
 	old := z.o
 	z.o = zorder{}
 	z.d = newDict(old.n)
+	bytes := 0
+	for _, b := range old.blocks {
+		bytes += len(b.data)
+	}
+	z.d.reserve(0, bytes+3*old.n)
 	old.each(0, func(el zel) bool {
 		z.o.insertLast(el.score, el.member)
 		z.d.set(el.member, scoreBytes(el.score), 0)
@@ -363,13 +368,14 @@ func (z *zset) toSkiplist() {
 	})
 }
 
-// insertLast appends an element that sorts after all others.
+// insertLast appends an element that sorts after all others. Blocks are
+// filled to zblockBytes (a size class of Go's allocator).
 func (z *zorder) insertLast(score float64, member []byte) {
-	if len(z.blocks) == 0 || len(z.blocks[len(z.blocks)-1].data) >= zblockBytes {
+	if len(z.blocks) == 0 || len(z.blocks[len(z.blocks)-1].data)+8+elemSize(len(member)) > zblockBytes && z.blocks[len(z.blocks)-1].n > 0 {
 		if len(z.blocks) > 0 {
 			z.blocks[len(z.blocks)-1].data = fit(z.blocks[len(z.blocks)-1].data)
 		}
-		z.blocks = append(z.blocks, zblock{})
+		z.blocks = append(z.blocks, zblock{data: make([]byte, 0, zblockBytes)})
 	}
 	b := &z.blocks[len(z.blocks)-1]
 	b.data = appendZel(b.data, score, member)

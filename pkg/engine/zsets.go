@@ -100,7 +100,7 @@ parsed:
 		}
 		skiplist := e.newZSetSkiplist(elements, len(a[idx+1]), maxLen)
 		if !incr && elements > 1 {
-			if z := buildZSet(a[idx:], scores, skiplist, nx, gt, lt); z.len() > 0 {
+			if z := buildZSet(a[idx:], scores, skiplist, nx, gt, lt, e.argIndex(elements)); z.len() > 0 {
 				db.add(a[1], &object{kind: rdb.KindZSet, zset: z})
 			}
 			return nil
@@ -114,6 +114,13 @@ parsed:
 		o.zset.toSkiplist()
 	}
 	z := o.zset
+	if z.d != nil && elements > 1 {
+		size := 0
+		for j := range scores {
+			size += 11 + len(a[idx+2*j+1])
+		}
+		z.d.reserve(elements, size)
+	}
 	for j, score := range scores {
 		m := a[idx+2*j+1]
 		cur, exists := z.score(m)
@@ -146,33 +153,15 @@ parsed:
 // order as zsetAdd would apply them (duplicates, NX/GT/LT, the conversion to
 // a skiplist at the member that needs it, and -0 stored as 0 before it), then
 // sorted once, rather than inserted one by one into the order.
-func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool) *zset {
+func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index argIndex) *zset {
 	type pending struct {
 		score  float64
 		member []byte
 	}
 	els := make([]pending, 0, len(scores))
-	var index map[string]int
-	if len(scores) > 16 {
-		index = make(map[string]int, len(scores))
-	}
-	find := func(m []byte) int {
-		if index != nil {
-			if i, ok := index[string(m)]; ok {
-				return i
-			}
-			return -1
-		}
-		for i := range els {
-			if string(els[i].member) == string(m) {
-				return i
-			}
-		}
-		return -1
-	}
 	for j, score := range scores {
 		m := pairs[2*j+1]
-		if i := find(m); i >= 0 {
+		if i := index.lookup(m); i >= 0 {
 			cur := els[i].score
 			if nx || lt && score >= cur || gt && score <= cur {
 				continue
@@ -189,9 +178,7 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool) *zse
 		if score == 0 && !skiplist {
 			score = 0
 		}
-		if index != nil {
-			index[string(m)] = len(els)
-		}
+		index.add(m, len(els))
 		els = append(els, pending{score, m})
 	}
 	slices.SortFunc(els, func(x, y pending) int {
@@ -206,15 +193,23 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool) *zse
 	z := newZSetValue()
 	if skiplist {
 		z.d = newDict(len(els))
+		size := 0
+		for _, el := range els {
+			size += 11 + len(el.member)
+		}
+		z.d.reserve(0, size)
+	} else {
+		size := 0
+		for _, el := range els {
+			size += 8 + elemSize(len(el.member))
+		}
+		z.o.blocks = []zblock{{data: make([]byte, 0, size)}}
 	}
 	for _, el := range els {
 		if skiplist {
 			z.o.insertLast(el.score, el.member)
 			z.d.set(el.member, scoreBytes(el.score), 0)
 		} else {
-			if len(z.o.blocks) == 0 {
-				z.o.blocks = []zblock{{}}
-			}
 			b := &z.o.blocks[0]
 			b.data = appendZel(b.data, el.score, el.member)
 			b.n++
