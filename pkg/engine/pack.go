@@ -103,17 +103,6 @@ func fit(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
-// packedElems returns the elements of a packed list (aliasing p).
-func packedElems(p []byte, n int) [][]byte {
-	out := make([][]byte, 0, n)
-	for off := 0; off < len(p); {
-		var el []byte
-		el, off = elemAt(p, off)
-		out = append(out, el)
-	}
-	return out
-}
-
 // argIndex finds arguments again: an empty dict for n keys, reused from
 // command to command (ZADD and HSET of many pairs look up each member among
 // the earlier ones), so that it costs no allocation. Keys map to their index,

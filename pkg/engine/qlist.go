@@ -289,11 +289,6 @@ func (l *qlist) slice() [][]byte {
 	return out
 }
 
-// trim keeps the elements [start, end) and drops the others.
-func (l *qlist) trim(start, end int) {
-	l.keep(func(i int, _ []byte) bool { return i >= start && i < end })
-}
-
 // keep rebuilds the list with the elements for which fn is true.
 func (l *qlist) keep(fn func(i int, el []byte) bool) {
 	var out qlist

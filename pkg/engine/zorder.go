@@ -56,8 +56,6 @@ type zorder struct {
 	n      int
 }
 
-func (z *zorder) len() int { return z.n }
-
 // blockFor is the index of the block where (score, member) is or would go:
 // the last one whose first element is not after it (0 when none is).
 func (z *zorder) blockFor(score float64, member []byte) int {

@@ -600,15 +600,32 @@ func (e *Engine) zmpop(a [][]byte, numkeysIdx int) error {
 
 // zsetOpStore is zunionInterDiffGenericCommand with a destination key.
 func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
-	setnum, err := argLong(a[2])
+	db := e.db()
+	res, err := e.zsetOp(a[2:], op, name, func(k []byte) *object { return e.view(db, k) })
 	if err != nil {
 		return err
 	}
-	if setnum < 1 {
-		return errorf("ERR at least 1 input key is needed for '%s' command", name)
+	if res == nil {
+		e.del(db, a[1])
+		return nil
 	}
-	if setnum > int64(len(a)-3) {
-		return ErrSyntax
+	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
+	return nil
+}
+
+// zsetOp computes ZUNION, ZINTER or ZDIFF of a (numkeys, the keys, then
+// WEIGHTS and AGGREGATE), the sources found by lookup: nil when the result is
+// empty.
+func (e *Engine) zsetOp(a [][]byte, op int, name string, lookup func([]byte) *object) (*zset, error) {
+	setnum, err := argLong(a[0])
+	if err != nil {
+		return nil, err
+	}
+	if setnum < 1 {
+		return nil, errorf("ERR at least 1 input key is needed for '%s' command", name)
+	}
+	if setnum > int64(len(a)-1) {
+		return nil, ErrSyntax
 	}
 	type src struct {
 		z      *zset
@@ -616,11 +633,10 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		weight float64
 		id     *object
 	}
-	db := e.db()
 	srcs := make([]src, setnum)
 	for i := range srcs {
 		srcs[i].weight = 1
-		o := e.view(db, a[3+i])
+		o := lookup(a[1+i])
 		if o == nil {
 			continue
 		}
@@ -630,7 +646,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		case rdb.KindSet:
 			srcs[i].set = o.set
 		default:
-			return ErrWrongType
+			return nil, ErrWrongType
 		}
 		srcs[i].id = o
 	}
@@ -640,7 +656,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		aggMax
 	)
 	agg := aggSum
-	for j := 3 + int(setnum); j < len(a); {
+	for j := 1 + int(setnum); j < len(a); {
 		rem := len(a) - j
 		switch {
 		case op != setDiff && rem >= int(setnum)+1 && is(a[j], "WEIGHTS"):
@@ -648,7 +664,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			for i := range srcs {
 				w, ok := parseFloat(a[j])
 				if !ok {
-					return &Error{"ERR weight value is not a float"}
+					return nil, &Error{"ERR weight value is not a float"}
 				}
 				srcs[i].weight = w
 				j++
@@ -663,11 +679,11 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			case is(a[j], "MAX"):
 				agg = aggMax
 			default:
-				return ErrSyntax
+				return nil, ErrSyntax
 			}
 			j++
 		default:
-			return ErrSyntax
+			return nil, ErrSyntax
 		}
 	}
 	length := func(s src) int {
@@ -782,116 +798,142 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			})
 		}
 	}
+	if res.len() == 0 {
+		return nil, nil
+	}
 	if res.fitsListpack() {
 		res.toListpack()
 	}
-	if res.len() == 0 {
-		e.del(db, a[1])
+	return res, nil
+}
+
+// zrangeSpec is what zrangeGenericCommand parses: the range (by rank,
+// score or lex), its direction, LIMIT and WITHSCORES.
+type zrangeSpec struct {
+	kind          int
+	rev           bool
+	offset, limit int64
+	withScores    bool
+	start, end    int64
+	sr            scoreRange
+	lr            lexRange
+}
+
+// parseZRange parses a ZRANGE-like command whose min is a[at] (ZRANGE,
+// ZRANGESTORE); kind is the range kind the command name implies (-1 for
+// ZRANGE itself, which takes BYSCORE and BYLEX), rev its direction, and
+// scores whether WITHSCORES is allowed.
+func parseZRange(a [][]byte, at, kind int, rev, scores bool) (zrangeSpec, error) {
+	sp := zrangeSpec{kind: kind, rev: rev, limit: -1}
+	named := kind != -1
+	for j := at + 2; j < len(a); j++ {
+		left := len(a) - j - 1
+		switch {
+		case scores && is(a[j], "WITHSCORES"):
+			sp.withScores = true
+		case is(a[j], "LIMIT") && left >= 2:
+			var err error
+			if sp.offset, err = argLong(a[j+1]); err != nil {
+				return sp, err
+			}
+			if sp.limit, err = argLong(a[j+2]); err != nil {
+				return sp, err
+			}
+			j += 2
+		case !named && !sp.rev && is(a[j], "REV"):
+			sp.rev = true
+		case !named && sp.kind == -1 && is(a[j], "BYLEX"):
+			sp.kind = rangeLex
+		case !named && sp.kind == -1 && is(a[j], "BYSCORE"):
+			sp.kind = rangeScore
+		default:
+			return sp, ErrSyntax
+		}
+	}
+	if sp.kind == -1 {
+		sp.kind = rangeRank
+	}
+	if sp.limit != -1 && sp.kind == rangeRank {
+		return sp, &Error{"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"}
+	}
+	if sp.withScores && sp.kind == rangeLex {
+		return sp, &Error{"ERR syntax error, WITHSCORES not supported in combination with BYLEX"}
+	}
+	minIdx, maxIdx := at, at+1
+	if sp.rev && sp.kind != rangeRank {
+		minIdx, maxIdx = maxIdx, minIdx
+	}
+	var ok bool
+	switch sp.kind {
+	case rangeRank:
+		var err error
+		if sp.start, err = argLong(a[minIdx]); err != nil {
+			return sp, err
+		}
+		if sp.end, err = argLong(a[maxIdx]); err != nil {
+			return sp, err
+		}
+	case rangeScore:
+		if sp.sr, ok = parseScoreRange(a[minIdx], a[maxIdx]); !ok {
+			return sp, errScoreRange
+		}
+	case rangeLex:
+		if sp.lr, ok = parseLexRange(a[minIdx], a[maxIdx]); !ok {
+			return sp, errLexRange
+		}
+	}
+	return sp, nil
+}
+
+// pick returns the elements of z the range selects, in reply order.
+func (sp zrangeSpec) pick(z *zset) []zel {
+	if sp.kind == rangeRank {
+		s, en, ok := rankRange(sp.start, sp.end, int64(z.len()))
+		if !ok {
+			return nil
+		}
+		if sp.rev {
+			s, en = int64(z.len())-1-en, int64(z.len())-1-s
+		}
+		picked := z.o.rangeOf(int(s), int(en)+1)
+		if sp.rev {
+			slices.Reverse(picked)
+		}
+		return picked
+	}
+	var from, to int
+	if sp.kind == rangeScore {
+		from, to = z.inScore(sp.sr)
+	} else {
+		from, to = z.inLex(sp.lr, sp.rev)
+	}
+	in := z.o.rangeOf(from, to)
+	if sp.rev {
+		slices.Reverse(in)
+	}
+	if sp.offset < 0 || sp.offset >= int64(len(in)) {
 		return nil
 	}
-	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
-	return nil
+	in = in[sp.offset:]
+	if sp.limit >= 0 && int64(len(in)) > sp.limit {
+		in = in[:sp.limit]
+	}
+	return in
 }
 
 func cmdZRangeStore(e *Engine, a [][]byte) error {
-	const argStart = 2
-	kind := -1
-	rev := false
-	offset, limit := int64(0), int64(-1)
-	for j := argStart + 3; j < len(a); j++ {
-		left := len(a) - j - 1
-		switch {
-		case is(a[j], "LIMIT") && left >= 2:
-			var err error
-			if offset, err = argLong(a[j+1]); err != nil {
-				return err
-			}
-			if limit, err = argLong(a[j+2]); err != nil {
-				return err
-			}
-			j += 2
-		case !rev && is(a[j], "REV"):
-			rev = true
-		case kind == -1 && is(a[j], "BYLEX"):
-			kind = rangeLex
-		case kind == -1 && is(a[j], "BYSCORE"):
-			kind = rangeScore
-		default:
-			return ErrSyntax
-		}
-	}
-	if kind == -1 {
-		kind = rangeRank
-	}
-	if limit != -1 && kind == rangeRank {
-		return &Error{"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"}
-	}
-	minIdx, maxIdx := argStart+1, argStart+2
-	if rev && kind != rangeRank {
-		minIdx, maxIdx = maxIdx, minIdx
-	}
-	var start, end int64
-	var sr scoreRange
-	var lr lexRange
-	var ok bool
-	switch kind {
-	case rangeRank:
-		var err error
-		if start, err = argLong(a[minIdx]); err != nil {
-			return err
-		}
-		if end, err = argLong(a[maxIdx]); err != nil {
-			return err
-		}
-	case rangeScore:
-		if sr, ok = parseScoreRange(a[minIdx], a[maxIdx]); !ok {
-			return errScoreRange
-		}
-	case rangeLex:
-		if lr, ok = parseLexRange(a[minIdx], a[maxIdx]); !ok {
-			return errLexRange
-		}
+	sp, err := parseZRange(a, 3, -1, false, false)
+	if err != nil {
+		return err
 	}
 	db := e.db()
-	o, err := e.lookupKind(db, a[argStart], rdb.KindZSet)
+	o, err := e.lookupKind(db, a[2], rdb.KindZSet)
 	if err != nil {
 		return err
 	}
 	var picked []zel
 	if o != nil {
-		z := o.zset
-		switch kind {
-		case rangeRank:
-			if s, en, ok := rankRange(start, end, int64(z.len())); ok {
-				if rev {
-					s, en = int64(z.len())-1-en, int64(z.len())-1-s
-				}
-				picked = z.o.rangeOf(int(s), int(en)+1)
-				if rev {
-					slices.Reverse(picked)
-				}
-			}
-		default:
-			var from, to int
-			if kind == rangeScore {
-				from, to = z.inScore(sr)
-			} else {
-				from, to = z.inLex(lr, rev)
-			}
-			in := z.o.rangeOf(from, to)
-			if rev {
-				slices.Reverse(in)
-			}
-			if offset < 0 || offset >= int64(len(in)) {
-				in = nil
-			} else {
-				in = in[offset:]
-			}
-			if limit >= 0 && int64(len(in)) > limit {
-				in = in[:limit]
-			}
-			picked = in
-		}
+		picked = sp.pick(o.zset)
 	}
 	if len(picked) == 0 {
 		e.del(db, a[1])
@@ -900,7 +942,7 @@ func cmdZRangeStore(e *Engine, a [][]byte) error {
 	// zrangeResultBeginStore: a skiplist when a rank range has more members
 	// than a listpack holds, else a listpack that converts as members come.
 	res := newZSetValue()
-	if kind == rangeRank && len(picked) > zsetListpackEntries {
+	if sp.kind == rangeRank && len(picked) > zsetListpackEntries {
 		res.toSkiplist()
 	}
 	for _, x := range picked {
