@@ -482,15 +482,16 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	if err != nil {
 		return nil, st, nil, rdb.WriterOptions{}, newFileError(inPath, nil, rdbError(err, ""))
 	}
-	ver := convert.ServerVersion(files)
+	srv := convert.DetectServer(files)
 	if v := c.String("server-version"); v != "" {
-		if ver = convert.ParseServerVersion(v); ver == 0 {
-			return nil, st, files, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+		if srv, err = convert.ParseServer(v); err != nil {
+			return nil, st, files, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version: %v", err)
 		}
 	}
-	e := engine.New(engine.Options{Version: ver})
-	st, err = convert.ReplayAOF(files, e, convert.ReplayOptions{
-		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")})
+	e := engine.New(engine.Options{Version: srv.Version, Valkey: srv.Valkey, Clock: replayClock(c)})
+	ro := convert.ReplayOptions{
+		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command")}
+	st, err = replayWithProgress(c, files, e, ro) // cmd_replay.go
 	if err != nil {
 		return nil, st, files, rdb.WriterOptions{}, newFileError(inPath, nil, replayError(err))
 	}
@@ -527,5 +528,5 @@ func writeGC() func() {
 }
 
 func serverVersionFlag() cli.Flag {
-	return &cli.StringFlag{Name: "server-version", Usage: "AOF input: replay as Redis `X.Y` does where releases differ (default: from the RDB base's redis-ver, else the newest)"}
+	return &cli.StringFlag{Name: "server-version", Usage: "AOF input: replay as that server does where releases differ: `X.Y` or redis:X.Y for Redis, valkey:X.Y for Valkey (default: from the RDB base's redis-ver or valkey-ver, else the newest Redis)"}
 }

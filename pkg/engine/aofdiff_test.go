@@ -77,7 +77,8 @@ func TestAOFDifferential(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng := engine.New(engine.Options{Version: convert.ServerVersion(files)})
+		from := convert.DetectServer(files)
+		eng := engine.New(engine.Options{Version: from.Version, Valkey: from.Valkey})
 		if _, err := convert.ReplayAOF(files, eng, convert.ReplayOptions{}); err != nil {
 			t.Fatalf("seed %d: replay: %v", seed, err)
 		}

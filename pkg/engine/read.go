@@ -392,3 +392,32 @@ func (e *Engine) randIndex(n int) int {
 	}
 	return e.rng.IntN(n)
 }
+
+// DBSummary counts the keys of a database by type.
+type DBSummary struct {
+	DB      int
+	Keys    int
+	WithTTL int
+	ByKind  map[rdb.Kind]int
+}
+
+// Summary counts the keys of each database that holds any, as a client sees
+// them at the clock's time (expired keys left out).
+func (e *Engine) Summary() []DBSummary {
+	var out []DBSummary
+	for i, db := range e.dbs {
+		s := DBSummary{DB: i, ByKind: map[rdb.Kind]int{}}
+		e.eachLiveKey(db, func(_ []byte, o *object) bool {
+			s.Keys++
+			s.ByKind[o.kind]++
+			if o.hasTTL {
+				s.WithTTL++
+			}
+			return true
+		})
+		if s.Keys > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
