@@ -286,16 +286,20 @@ func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 		}
 		e.listLoaded(o.list)
 	case rdb.KindSet:
-		o = newSetObject(e.setFromMembers(v.Set))
+		o = newSetObject(e.setFromValue(v))
 	case rdb.KindZSet:
-		// rdbLoadObject builds a skiplist, then converts it when it fits a
-		// listpack.
+		// rdbLoadObject keeps a listpack as it is (converting it only when it
+		// has too many members); it builds a skiplist from the other types,
+		// then converts it when it fits a listpack.
 		o = newZSet()
-		o.zset.toSkiplist()
+		packed := v.Encoded == rdb.TypeZSetListpack || v.Encoded == rdb.TypeZSetZiplist
+		if !packed || len(v.ZSet) > zsetListpackEntries {
+			o.zset.toSkiplist()
+		}
 		for _, m := range v.ZSet {
 			o.zset.set(m.Member, m.Score)
 		}
-		if o.zset.fitsListpack() {
+		if !packed && o.zset.fitsListpack() {
 			o.zset.toListpack()
 		}
 	case rdb.KindHash:

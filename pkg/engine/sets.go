@@ -326,6 +326,40 @@ func (s *set) dup() *set {
 	return &n
 }
 
+// setFromValue builds a set as Redis loads one of the given RDB type: an
+// intset or (7.2+) a listpack stays what it is unless it has too many members;
+// other types go through setFromMembers.
+func (e *Engine) setFromValue(v *rdb.Value) *set {
+	switch {
+	case v.Encoded == rdb.TypeSetListpack && e.version() >= 702:
+		s := &set{enc: setListpack}
+		for _, m := range v.Set {
+			if _, _, dup := s.packedFind(m); !dup {
+				s.pk = appendElem(s.pk, m)
+				s.n++
+			}
+		}
+		if s.n > setListpackEntries {
+			s.toDict(s.n)
+		}
+		return s
+	case v.Encoded == rdb.TypeSetIntset:
+		s := &set{enc: setIntset, w: 2}
+		for _, m := range v.Set {
+			n, ok := parseInt(m)
+			if !ok {
+				return e.setFromMembers(v.Set)
+			}
+			s.intAdd(n)
+		}
+		if s.n > setIntsetEntries {
+			s.toDict(s.n)
+		}
+		return s
+	}
+	return e.setFromMembers(v.Set)
+}
+
 // setFromMembers builds a set as Redis loads one from an RDB file (rdbLoadObject):
 // a dict beyond set-max-intset-entries members, else an intset that turns
 // into a listpack (7.2+, while it fits) or a dict at the first member that is
