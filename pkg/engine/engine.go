@@ -94,7 +94,7 @@ type Engine struct {
 	libs    map[string][]byte // function library name -> code
 	skipped int
 	sink    uint64     // Prefetch adds what it reads here, so that the reads are kept
-	scratch *dict      // see argIndex
+	scratch *argIndex  // see argIndex
 	rng     *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
 }
 

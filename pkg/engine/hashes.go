@@ -315,7 +315,7 @@ func (e *Engine) hset(a [][]byte, name string) error {
 // the order of their first appearance with their last value, packed when
 // they all fit (hashTypeTryConversion looks at every argument first, and
 // the count is checked as they are added), else a dict.
-func buildHash(pairs [][]byte, index argIndex) *hash {
+func buildHash(pairs [][]byte, index *argIndex) *hash {
 	n := len(pairs) / 2
 	packed := true
 	for _, b := range pairs {
@@ -332,7 +332,7 @@ func buildHash(pairs [][]byte, index argIndex) *hash {
 			uniq[at].v = v
 			continue
 		}
-		index.add(f, len(uniq))
+		index.add(f)
 		uniq = append(uniq, fv{f, v})
 	}
 	h := &hash{}

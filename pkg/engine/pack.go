@@ -103,32 +103,57 @@ func fit(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
-// argIndex finds arguments again: an empty dict for n keys, reused from
-// command to command (ZADD and HSET of many pairs look up each member among
-// the earlier ones), so that it costs no allocation. Keys map to their index,
-// 4 bytes little-endian.
-type argIndex struct{ d *dict }
-
-func (e *Engine) argIndex(n int) argIndex {
-	if e.scratch == nil || len(e.scratch.slots) > 1<<16 {
-		e.scratch = newDict(n)
-	}
-	e.scratch.reset()
-	e.scratch.reserve(n, 0)
-	return argIndex{e.scratch}
+// argIndex finds arguments again: ZADD and HSET of many pairs look each
+// member up among the earlier ones. It is an open-addressing table of
+// positions in the caller's list of keys (no copy of them), reused from
+// command to command, so that it costs no allocation.
+type argIndex struct {
+	slots []uint32 // position + 1 of a key in keys; 0 empty
+	tags  []uint8
+	keys  [][]byte
 }
 
-// lookup returns the index of key, -1 when absent.
-func (x argIndex) lookup(key []byte) int {
-	v, _, ok := x.d.get(key)
-	if !ok {
-		return -1
+// argIndex returns the engine's index, emptied, for up to n keys.
+func (e *Engine) argIndex(n int) *argIndex {
+	x := e.scratch
+	if x == nil || len(x.slots) > 1<<16 && len(x.slots) > 4*n {
+		x = &argIndex{}
+		e.scratch = x
 	}
-	return int(binary.LittleEndian.Uint32(v))
+	size := 16
+	for size*3 < n*4 {
+		size *= 2
+	}
+	if len(x.slots) < size {
+		x.slots, x.tags = make([]uint32, size), make([]uint8, size)
+	} else {
+		clear(x.slots)
+	}
+	x.keys = x.keys[:0]
+	return x
 }
 
-func (x argIndex) add(key []byte, i int) {
-	var v [4]byte
-	binary.LittleEndian.PutUint32(v[:], uint32(i))
-	x.d.set(key, v[:], 0)
+// lookup returns the index given to key, -1 when absent.
+func (x *argIndex) lookup(key []byte) int {
+	h := dictHash(key)
+	mask := len(x.slots) - 1
+	for i := int(h) & mask; x.slots[i] != 0; i = (i + 1) & mask {
+		if x.tags[i] == dictTag(h) && string(x.keys[x.slots[i]-1]) == string(key) {
+			return int(x.slots[i] - 1)
+		}
+	}
+	return -1
+}
+
+// add gives key (known to be absent) the next index: the number of keys
+// added before it.
+func (x *argIndex) add(key []byte) {
+	h := dictHash(key)
+	mask := len(x.slots) - 1
+	j := int(h) & mask
+	for x.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	x.keys = append(x.keys, key)
+	x.slots[j], x.tags[j] = uint32(len(x.keys)), dictTag(h)
 }

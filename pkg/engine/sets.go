@@ -439,85 +439,45 @@ func cmdSAdd(e *Engine, a [][]byte) error {
 	return nil
 }
 
-// buildSet is SADD of several members to a new key: the encodings the set
-// goes through as setTypeAdd adds them one by one are followed (an intset
-// until a member is not an integer or there are too many, then a listpack
-// (7.2+) or a dict), but the value is built once, at the end.
+// buildSet is SADD of several members to a new key, with the encodings
+// setTypeAdd would go through adding them one by one: while they are
+// integers the set is an intset, built at once from the sorted integers (a
+// dict past set-max-intset-entries of them); from the first other member on,
+// members are added one by one (conversions included) to that intset.
 func (e *Engine) buildSet(members [][]byte) *set {
 	lp := e.version() >= 702
 	s := e.newSetFor(members[0], len(members))
-	enc := s.enc
-	index := e.argIndex(len(members))
-	var ints []int64 // members added while an intset
-	var rest [][]byte
-	count, size := 0, 0
-	for _, m := range members {
-		if index.lookup(m) >= 0 {
-			continue
-		}
-		index.add(m, 0)
-		v, isInt := parseInt(m)
-		switch enc {
-		case setIntset:
-			if isInt {
-				ints = append(ints, v)
-				if count+1 > setIntsetEntries {
-					enc = setDict
-				}
+	i := 0
+	if s.enc == setIntset {
+		var ints []int64
+		for ; i < len(members); i++ {
+			v, ok := parseInt(members[i])
+			if !ok {
 				break
 			}
-			if lp && count < setListpackEntries && len(m) <= setListpackValue {
-				enc = setListpack
-			} else {
-				enc = setDict
-			}
-			rest = append(rest, m)
-		case setListpack:
-			if !(count < setListpackEntries && len(m) <= setListpackValue) {
-				enc = setDict
-			}
-			rest = append(rest, m)
-		default:
-			rest = append(rest, m)
+			ints = append(ints, v)
 		}
-		count++
-		size += len(m)
-	}
-	slices.Sort(ints)
-	switch enc {
-	case setIntset:
+		slices.Sort(ints)
+		ints = slices.Compact(ints)
 		for _, v := range ints {
 			s.w = max(s.w, intWidth(v))
 		}
-		s.pk = make([]byte, 0, len(ints)*s.w)
-		var b [8]byte
-		for _, v := range ints {
-			putInt(b[:], s.w, v)
-			s.pk = append(s.pk, b[:s.w]...)
+		s.pk = make([]byte, len(ints)*s.w)
+		for j, v := range ints {
+			putInt(s.pk[j*s.w:], s.w, v)
 		}
 		s.n = len(ints)
-		return s
-	case setListpack:
-		ls := &set{enc: setListpack, pk: make([]byte, 0, size+2*count), n: count}
-		var buf [20]byte
-		for _, v := range ints {
-			ls.pk = appendElem(ls.pk, strconv.AppendInt(buf[:0], v, 10))
+		if s.n > setIntsetEntries {
+			s.toDict(len(members))
 		}
-		for _, m := range rest {
-			ls.pk = appendElem(ls.pk, m)
-		}
-		return ls
 	}
-	ds := &set{enc: setDict, d: newDict(count)}
-	ds.d.reserve(count, size)
-	var buf [20]byte
-	for _, v := range ints {
-		ds.d.set(strconv.AppendInt(buf[:0], v, 10), nil, 0)
+	if s.enc == setDict && i < len(members) {
+		s.d.reserve(len(members)-i, argBytes(members[i:]))
 	}
-	for _, m := range rest {
-		ds.d.set(m, nil, 0)
+	for _, m := range members[i:] {
+		s.add(m, lp)
 	}
-	return ds
+	return s
 }
 
 // argBytes is the total length of args.

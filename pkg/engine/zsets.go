@@ -153,7 +153,7 @@ parsed:
 // order as zsetAdd would apply them (duplicates, NX/GT/LT, the conversion to
 // a skiplist at the member that needs it, and -0 stored as 0 before it), then
 // sorted once, rather than inserted one by one into the order.
-func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index argIndex) *zset {
+func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index *argIndex) *zset {
 	type pending struct {
 		score  float64
 		member []byte
@@ -178,7 +178,7 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, inde
 		if score == 0 && !skiplist {
 			score = 0
 		}
-		index.add(m, len(els))
+		index.add(m)
 		els = append(els, pending{score, m})
 	}
 	slices.SortFunc(els, func(x, y pending) int {
