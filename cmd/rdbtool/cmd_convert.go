@@ -497,7 +497,7 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 	}
 	o, err := writerOptions(c, rdb.Header{Magic: "REDIS", Version: 10})
 	o.CompressWorkers = runtime.GOMAXPROCS(0) // same bytes, the LZF work on every core
-	o.UniqueElements = true                    // the engine's values never repeat an element
+	o.UniqueElements = true                   // the engine's values never repeat an element
 	return e, st, files, o, err
 }
 
