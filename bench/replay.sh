@@ -118,7 +118,7 @@ bench() { # NAME
 	read -r rs rr < <(measure server save "$aof")
 	read -r ts tr < <(measure tool convert --force --no-progress "$aof" "$W/out.rdb")
 	read -r ws wr < <(measure server rewrite "$aof")
-	read -r rps rpr < <(measure tool rewrite --force --no-progress "$aof" "$W/out-dir")
+	read -r rps rpr < <(measure tool rewrite --force "$aof" "$W/out-dir")
 	read -r es er < <(measure tool replay --no-progress --exec DBSIZE --exec 'SCAN 0 COUNT 5' "$aof")
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo

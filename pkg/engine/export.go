@@ -22,10 +22,12 @@ import (
 //
 // The Entry and Value are freshly built for each call and describe the key as
 // pkg/rdb does (Entry.Kind EntryKey, DB, Key, HasExpire/ExpireAtMs; a Value of
-// the key's Kind with list elements head to tail, set members, zset members
-// and hash fields in bytewise order, hash field TTLs in HashField.ExpireAtMs,
-// and a stream's entries, counters, groups, PELs and consumers in ID/name
-// order), so that fn can hand them to rdb.Writer.WriteKey. Their slices alias
+// the key's Kind with list elements head to tail, zset members by score, set
+// members and hash fields in the order of the value's form (a listpack's
+// insertion order, an intset's ascending order, a dict's order of last
+// writing), hash field TTLs in HashField.ExpireAtMs, and a stream's entries,
+// counters, groups, PELs and consumers in ID/name order), so that fn can hand
+// them to rdb.Writer.WriteKey. Their slices alias
 // the engine's memory: fn must not modify them, and must copy what it keeps
 // after the next Apply.
 //

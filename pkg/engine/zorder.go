@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"slices"
 	"encoding/binary"
 	"math"
 	"sort"
@@ -475,4 +476,67 @@ func (z *zset) elems(rev bool) []zel {
 		}
 	}
 	return out
+}
+
+// addMany is ZADD without options of many members to a skiplist-encoded set:
+// new members are sorted and merged with the order in one pass (rather than
+// inserted one by one), existing ones move one by one; the last score given
+// to a member wins. index finds repeated members.
+func (z *zset) addMany(members [][]byte, scores []float64, index *argIndex) {
+	last := make([]float64, 0, len(members))
+	uniq := members[:0:0]
+	for j, m := range members {
+		if i := index.lookup(m); i >= 0 {
+			last[i] = scores[j]
+			continue
+		}
+		index.add(m)
+		uniq = append(uniq, m)
+		last = append(last, scores[j])
+	}
+	var fresh []zel
+	for i, m := range uniq {
+		s := last[i]
+		if old, ok := z.score(m); ok {
+			if old != s {
+				z.o.remove(old, m)
+				z.o.insert(s, m, true)
+				z.d.set(m, scoreBytes(s), 0)
+			}
+			continue
+		}
+		fresh = append(fresh, zel{s, m})
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	slices.SortFunc(fresh, func(a, b zel) int {
+		switch {
+		case zless(a.score, a.member, b.score, b.member):
+			return -1
+		case zless(b.score, b.member, a.score, a.member):
+			return 1
+		}
+		return 0
+	})
+	var merged zorder
+	next := 0
+	z.o.each(0, func(el zel) bool {
+		for next < len(fresh) && zless(fresh[next].score, fresh[next].member, el.score, el.member) {
+			merged.insertLast(fresh[next].score, fresh[next].member)
+			next++
+		}
+		merged.insertLast(el.score, el.member)
+		return true
+	})
+	for ; next < len(fresh); next++ {
+		merged.insertLast(fresh[next].score, fresh[next].member)
+	}
+	if n := len(merged.blocks); n > 0 {
+		merged.blocks[n-1].data = fit(merged.blocks[n-1].data)
+	}
+	z.o = merged
+	for _, el := range fresh {
+		z.d.set(el.member, scoreBytes(el.score), 0)
+	}
 }

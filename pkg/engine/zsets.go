@@ -120,6 +120,14 @@ parsed:
 			size += 11 + len(a[idx+2*j+1])
 		}
 		z.d.reserve(elements, size)
+		if !nx && !xx && !gt && !lt && !incr && elements >= 32 && elements*8 >= z.len() {
+			members := make([][]byte, elements)
+			for j := range members {
+				members[j] = a[idx+2*j+1]
+			}
+			z.addMany(members, scores, e.argIndex(elements))
+			return nil
+		}
 	}
 	for j, score := range scores {
 		m := a[idx+2*j+1]
