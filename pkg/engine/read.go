@@ -216,10 +216,30 @@ func d2string(f float64) []byte {
 			return []byte("-0")
 		}
 		return []byte("0")
-	case f > -(1<<53) && f < 1<<53 && f == math.Trunc(f):
-		return strconv.AppendInt(nil, int64(f), 10)
+	}
+	if v, ok := double2ll(f); ok {
+		return strconv.AppendInt(nil, v, 10)
 	}
 	return fpconvDtoa(f)
+}
+
+// double2ll is util.h double2ll: the integer of an integral double within
+// half of the int64 range.
+func double2ll(f float64) (int64, bool) {
+	if f < -math.MaxInt64/2 || f > math.MaxInt64/2 || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// listpackScore is a score as a listpack holds it, and ZSCAN of a small
+// sorted set replies: an integer when double2ll takes it, else as the
+// version's d2string wrote it.
+func (e *Engine) listpackScore(f float64) []byte {
+	if v, ok := double2ll(f); ok {
+		return strconv.AppendInt(nil, v, 10)
+	}
+	return e.formatDouble(f)
 }
 
 // fpconvDtoa formats f as fpconv_dtoa does: its shortest digits, as a plain

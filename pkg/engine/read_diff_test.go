@@ -36,6 +36,18 @@ func TestReadDifferential(t *testing.T) {
 	readDifferential(t, seeds, redistest.Options{}, 700, false)
 }
 
+// TestReadDifferentialValkey is TestReadDifferential against the Valkey 8
+// build of ../shared/servers, with the engine emulating Valkey (7.2's reply
+// formats: shortest doubles, ZRANK WITHSCORE, XINFO's active-time).
+func TestReadDifferentialValkey(t *testing.T) {
+	seeds := 10
+	if s, err := strconv.Atoi(os.Getenv("ENGINE_READ_SEEDS")); err == nil && s > 0 {
+		seeds = max(1, s/2)
+	}
+	bin := redistest.RequireNewer(t, redistest.Valkey8)
+	readDifferential(t, seeds, redistest.Options{Binaries: bin}, 800, true)
+}
+
 func readDifferential(t *testing.T, seeds int, opts redistest.Options, version int, valkey bool) {
 	dir := t.TempDir()
 	opts.Dir = dir

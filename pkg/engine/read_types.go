@@ -126,27 +126,51 @@ func byteOrBit(b []byte) (bool, bool) {
 	return false, false
 }
 
-// readBitCount is bitcountCommand.
+// readBitCount is bitcountCommand. Valkey parses the range before it looks
+// the key up, and takes a start without an end.
 func readBitCount(e *Engine, a [][]byte) Reply {
+	var start, end int64
+	rangeArgs := len(a) == 4 || len(a) == 5 || e.valkey() && len(a) == 3
+	if e.valkey() && rangeArgs {
+		var ok bool
+		if start, ok = parseInt(a[2]); !ok {
+			return rNotInt()
+		}
+		if len(a) == 5 {
+			if _, ok := byteOrBit(a[4]); !ok {
+				return rSyntax()
+			}
+		}
+		if len(a) >= 4 {
+			if end, ok = parseInt(a[3]); !ok {
+				return rNotInt()
+			}
+		}
+	}
 	o, wrong := e.readKind(a[1], rdb.KindString)
 	switch {
 	case wrong:
 		return rWrongType()
-	case o == nil:
+	case o == nil && (!e.valkey() || rangeArgs || len(a) == 2):
 		return rInt(0)
+	case o == nil:
+		return rSyntax()
 	}
 	s := o.str
 	first, last := int64(0), int64(len(s))*8-1
-	switch len(a) {
-	case 2:
-	case 4, 5:
-		start, ok1 := parseInt(a[2])
-		if !ok1 {
-			return rNotInt()
-		}
-		end, ok2 := parseInt(a[3])
-		if !ok2 {
-			return rNotInt()
+	switch {
+	case len(a) == 2:
+	case rangeArgs:
+		if !e.valkey() {
+			var ok bool
+			if start, ok = parseInt(a[2]); !ok {
+				return rNotInt()
+			}
+			if end, ok = parseInt(a[3]); !ok {
+				return rNotInt()
+			}
+		} else if len(a) == 3 {
+			end = int64(len(s)) - 1
 		}
 		if start < 0 && end < 0 && start > end {
 			return rInt(0)

@@ -97,16 +97,18 @@ func registerZSetReads() {
 		}
 		var out []Reply
 		next := int64(0)
+		// Redis replies the scores as they are stored: a listpack's as
+		// written there, a skiplist's with "%.17Lg".
 		if z.d == nil {
 			z.o.each(0, func(el zel) bool {
 				if s.pattern == nil || keyMatch(s.pattern, el.member) {
-					out = append(out, rBulk(el.member), rScore(e, el.score))
+					out = append(out, rBulk(el.member), Reply{Kind: ReplyBulk, Str: e.listpackScore(el.score)})
 				}
 				return true
 			})
 		} else {
 			next = e.scanPacked(s, false, z.d, nil, func(k, v []byte) {
-				out = append(out, rBulk(k), rScore(e, scoreOf(v)))
+				out = append(out, rBulk(k), Reply{Kind: ReplyBulk, Str: ld2stringAuto(scoreOf(v))})
 			}, nil)
 		}
 		return scanReply(next, out)
@@ -116,6 +118,18 @@ func registerZSetReads() {
 	registerRead("zdiff", -3, func(e *Engine, a [][]byte) Reply { return e.readZSetOp(a, setDiff) })
 	registerRead("zintercard", -3, readZInterCard)
 	registerGeoReads()
+}
+
+// ld2stringAuto is util.c ld2string in LD_STR_AUTO mode: "%.17Lg", and inf
+// and -inf by name.
+func ld2stringAuto(f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return []byte("inf")
+	case math.IsInf(f, -1):
+		return []byte("-inf")
+	}
+	return strconv.AppendFloat(nil, f, 'g', 17, 64)
 }
 
 func orZero(r Reply, ok bool) Reply {
