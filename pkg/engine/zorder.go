@@ -2,9 +2,9 @@ package engine
 
 import (
 	"bytes"
-	"slices"
 	"encoding/binary"
 	"math"
+	"slices"
 	"sort"
 )
 
