@@ -209,13 +209,6 @@ func (d *dict) set(key, val []byte, ttl int64) bool {
 	return true
 }
 
-// reset empties the dict, keeping its memory.
-func (d *dict) reset() {
-	d.data, d.n, d.dead = d.data[:0], 0, 0
-	clear(d.slots)
-	clear(d.tags)
-}
-
 // reserve makes room for n more entries of about bytes bytes in all.
 func (d *dict) reserve(n, bytes int) {
 	if (d.n+n)*5 > len(d.slots)*4 {
