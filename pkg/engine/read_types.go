@@ -733,33 +733,46 @@ func (e *Engine) readSetOp(keys [][]byte, op int) Reply {
 }
 
 func readSInterCard(e *Engine, a [][]byte) Reply {
-	numkeys, ok := parseInt(a[1])
-	if !ok || numkeys <= 0 {
-		return rErrStr("ERR numkeys should be greater than 0")
+	keys, limit, r, ok := parseInterCard(a)
+	if !ok {
+		return r
 	}
-	if numkeys > int64(len(a)-2) {
-		return rErrStr("ERR Number of keys can't be greater than number of args")
-	}
-	limit := int64(0)
-	for j := 2 + int(numkeys); j < len(a); j += 2 {
-		if !is(a[j], "LIMIT") || j+1 >= len(a) {
-			return rSyntax()
-		}
-		v, ok := parseInt(a[j+1])
-		if !ok || v < 0 {
-			return rErrStr("ERR LIMIT can't be negative")
-		}
-		limit = v
-	}
-	r := e.readSetOp(a[2:2+numkeys], setInter)
+	r = e.readSetOp(keys, setInter)
 	if r.Kind != ReplyArray {
 		return r
 	}
-	n := int64(len(r.Elems))
-	if limit > 0 {
-		n = min(n, limit)
+	return cardReply(len(r.Elems), limit)
+}
+
+// parseInterCard parses SINTERCARD's and ZINTERCARD's numkeys key...
+// [LIMIT limit].
+func parseInterCard(a [][]byte) (keys [][]byte, limit int64, r Reply, ok bool) {
+	numkeys, ok := parseInt(a[1])
+	if !ok || numkeys <= 0 {
+		return nil, 0, rErrStr("ERR numkeys should be greater than 0"), false
 	}
-	return rInt(n)
+	if numkeys > int64(len(a)-2) {
+		return nil, 0, rErrStr("ERR Number of keys can't be greater than number of args"), false
+	}
+	for j := 2 + int(numkeys); j < len(a); j += 2 {
+		if !is(a[j], "LIMIT") || j+1 >= len(a) {
+			return nil, 0, rSyntax(), false
+		}
+		v, ok := parseInt(a[j+1])
+		if !ok || v < 0 {
+			return nil, 0, rErrStr("ERR LIMIT can't be negative"), false
+		}
+		limit = v
+	}
+	return a[2 : 2+numkeys], limit, Reply{}, true
+}
+
+// cardReply is a cardinality cut at a LIMIT (0: none).
+func cardReply(n int, limit int64) Reply {
+	if limit > 0 {
+		return rInt(min(int64(n), limit))
+	}
+	return rInt(int64(n))
 }
 
 // ---- hashes

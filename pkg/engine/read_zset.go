@@ -285,37 +285,19 @@ func (e *Engine) readZSetOp(a [][]byte, op int) Reply {
 }
 
 func readZInterCard(e *Engine, a [][]byte) Reply {
-	numkeys, ok := parseInt(a[1])
-	if !ok || numkeys <= 0 {
-		return rErrStr("ERR numkeys should be greater than 0")
+	keys, limit, r, ok := parseInterCard(a)
+	if !ok {
+		return r
 	}
-	if numkeys > int64(len(a)-2) {
-		return rErrStr("ERR Number of keys can't be greater than number of args")
-	}
-	limit := int64(0)
-	for j := 2 + int(numkeys); j < len(a); j += 2 {
-		if !is(a[j], "LIMIT") || j+1 >= len(a) {
-			return rSyntax()
-		}
-		v, ok := parseInt(a[j+1])
-		if !ok || v < 0 {
-			return rErrStr("ERR LIMIT can't be negative")
-		}
-		limit = v
-	}
-	args := append([][]byte{a[1]}, a[2:2+numkeys]...)
-	res, err := e.zsetOp(args, setInter, "zintercard", e.readKey)
+	res, err := e.zsetOp(append([][]byte{a[1]}, keys...), setInter, "zintercard", e.readKey)
 	if err != nil {
 		return rErr(err)
 	}
-	n := int64(0)
+	n := 0
 	if res != nil {
-		n = int64(res.len())
+		n = res.len()
 	}
-	if limit > 0 {
-		n = min(n, limit)
-	}
-	return rInt(n)
+	return cardReply(n, limit)
 }
 
 func toLower(b []byte) []byte {
@@ -333,24 +315,10 @@ func toLower(b []byte) []byte {
 
 func registerGeoReads() {
 	registerRead("geopos", -2, func(e *Engine, a [][]byte) Reply {
-		z, r, ok := e.readZSet(a[1])
-		if !ok {
-			return r
-		}
-		out := make([]Reply, 0, len(a)-2)
-		for _, m := range a[2:] {
-			s, found := 0.0, false
-			if z != nil {
-				s, found = z.score(m)
-			}
-			if !found {
-				out = append(out, rNil())
-				continue
-			}
+		return e.geoMembers(a, func(s float64) Reply {
 			lon, lat := geoDecode(s)
-			out = append(out, rArray(rBulk(geoCoord(lon)), rBulk(geoCoord(lat))))
-		}
-		return rArray(out...)
+			return rArray(rBulk(geoCoord(lon)), rBulk(geoCoord(lat)))
+		})
 	})
 	registerRead("geodist", -4, func(e *Engine, a [][]byte) Reply {
 		conv := 1.0
@@ -381,24 +349,30 @@ func registerGeoReads() {
 		return rBulk(fixed4(d))
 	})
 	registerRead("geohash", -2, func(e *Engine, a [][]byte) Reply {
-		z, r, ok := e.readZSet(a[1])
-		if !ok {
-			return r
-		}
-		out := make([]Reply, 0, len(a)-2)
-		for _, m := range a[2:] {
-			s, found := 0.0, false
-			if z != nil {
-				s, found = z.score(m)
-			}
-			if !found {
-				out = append(out, rNil())
-				continue
-			}
-			out = append(out, rBulkStr(geohashString(s)))
-		}
-		return rArray(out...)
+		return e.geoMembers(a, func(s float64) Reply { return rBulkStr(geohashString(s)) })
 	})
+}
+
+// geoMembers is GEOPOS and GEOHASH: one reply per member a[2:] of the key
+// a[1], nil for a missing one.
+func (e *Engine) geoMembers(a [][]byte, reply func(score float64) Reply) Reply {
+	z, r, ok := e.readZSet(a[1])
+	if !ok {
+		return r
+	}
+	out := make([]Reply, 0, len(a)-2)
+	for _, m := range a[2:] {
+		s, found := 0.0, false
+		if z != nil {
+			s, found = z.score(m)
+		}
+		if !found {
+			out = append(out, rNil())
+			continue
+		}
+		out = append(out, reply(s))
+	}
+	return rArray(out...)
 }
 
 // geoCoord formats a coordinate as GEOPOS does: addReplyHumanLongDouble,

@@ -31,6 +31,17 @@ func zless(s1 float64, m1 []byte, s2 float64, m2 []byte) bool {
 	return s1 < s2 || s1 == s2 && bytes.Compare(m1, m2) < 0
 }
 
+// cmpZel orders elements by (score, member).
+func cmpZel(a, b zel) int {
+	switch {
+	case zless(a.score, a.member, b.score, b.member):
+		return -1
+	case zless(b.score, b.member, a.score, a.member):
+		return 1
+	}
+	return 0
+}
+
 func appendZel(p []byte, score float64, member []byte) []byte {
 	p = grow(p, 8+elemSize(len(member)))
 	p = binary.LittleEndian.AppendUint64(p, math.Float64bits(score))
@@ -510,15 +521,7 @@ func (z *zset) addMany(members [][]byte, scores []float64, index *argIndex) {
 	if len(fresh) == 0 {
 		return
 	}
-	slices.SortFunc(fresh, func(a, b zel) int {
-		switch {
-		case zless(a.score, a.member, b.score, b.member):
-			return -1
-		case zless(b.score, b.member, a.score, a.member):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(fresh, cmpZel)
 	var merged zorder
 	next := 0
 	z.o.each(0, func(el zel) bool {

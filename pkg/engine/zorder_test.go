@@ -20,15 +20,7 @@ func TestZSetModel(t *testing.T) {
 		for m, s := range model {
 			out = append(out, zel{s, []byte(m)})
 		}
-		slices.SortFunc(out, func(a, b zel) int {
-			if zless(a.score, a.member, b.score, b.member) {
-				return -1
-			}
-			if zless(b.score, b.member, a.score, a.member) {
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(out, cmpZel)
 		return out
 	}
 	for i := 0; i < 20000; i++ {

@@ -162,11 +162,7 @@ parsed:
 // a skiplist at the member that needs it, and -0 stored as 0 before it), then
 // sorted once, rather than inserted one by one into the order.
 func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index *argIndex) *zset {
-	type pending struct {
-		score  float64
-		member []byte
-	}
-	els := make([]pending, 0, len(scores))
+	els := make([]zel, 0, len(scores))
 	for j, score := range scores {
 		m := pairs[2*j+1]
 		if i := index.lookup(m); i >= 0 {
@@ -187,17 +183,9 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, inde
 			score = 0
 		}
 		index.add(m)
-		els = append(els, pending{score, m})
+		els = append(els, zel{score, m})
 	}
-	slices.SortFunc(els, func(x, y pending) int {
-		switch {
-		case zless(x.score, x.member, y.score, y.member):
-			return -1
-		case zless(y.score, y.member, x.score, x.member):
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(els, cmpZel)
 	z := newZSetValue()
 	if skiplist {
 		z.d = newDict(len(els))
