@@ -14,3 +14,12 @@ func SetParallelLimits(l ParallelLimits) (restore func()) {
 	batchMaxJobs, batchMaxBytes, pendingPerWorker, minJobBytes = l.BatchJobs, l.BatchBytes, l.PendingPerWorker, l.MinJobBytes
 	return func() { batchMaxJobs, batchMaxBytes, pendingPerWorker, minJobBytes = j, b, w, m }
 }
+
+// SetParallelWriteLimits changes the parallel writer's chunk size and the
+// size from which strings are compressed in place, for tests; it returns a
+// function restoring the defaults.
+func SetParallelWriteLimits(chunk, direct int) (restore func()) {
+	c, d := parChunkBytes, parDirectBytes
+	parChunkBytes, parDirectBytes = chunk, direct
+	return func() { parChunkBytes, parDirectBytes = c, d }
+}
