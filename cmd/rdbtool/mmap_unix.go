@@ -4,7 +4,8 @@ package main
 
 import (
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // mapFile maps a regular file read-only. Verifying a mapped file copies
@@ -15,11 +16,11 @@ func mapFile(f *os.File, size int64) (*mapping, bool) {
 	if size <= 0 || size != int64(int(size)) {
 		return nil, false
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, false
 	}
-	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL)
+	_ = unix.Madvise(data, unix.MADV_SEQUENTIAL)
 	return &mapping{data: data}, true
 }
 
@@ -39,8 +40,8 @@ func (m *mapping) release(upto int64) {
 	if end <= m.released {
 		return
 	}
-	_ = syscall.Madvise(m.data[m.released:end], syscall.MADV_DONTNEED)
+	_ = unix.Madvise(m.data[m.released:end], unix.MADV_DONTNEED)
 	m.released = end
 }
 
-func (m *mapping) unmap() error { return syscall.Munmap(m.data) }
+func (m *mapping) unmap() error { return unix.Munmap(m.data) }
