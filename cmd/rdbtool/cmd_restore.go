@@ -312,18 +312,16 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 		return nil, newFileError(path, nil, err)
 	}
 	head, _ := in.Peek(9)
-	kind := sniffFormat(head)
-	if kind == "rdb" && strings.HasSuffix(strings.ToLower(path), ".aof") {
-		kind = "aof"
-	}
-	switch kind {
-	case "aof":
+	format := convert.SniffInput(head, inputName(path))
+	kind := format.String()
+	switch format {
+	case convert.InputAOF:
 		in.Close()
 		if path == "-" {
 			return nil, usagef(c.Command.Name, "an AOF source must be a file or folder, not standard input")
 		}
 		return openAOFSource(c, src, path, filter, so)
-	case "":
+	case convert.InputUnknown, convert.InputEmpty:
 		in.Close()
 		return nil, newFileError(src.name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
 			Detail: "neither an RDB file (REDIS/VALKEY magic), an AOF, nor rdbtool JSON"})

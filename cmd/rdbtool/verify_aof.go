@@ -221,11 +221,6 @@ func verifyOneFile(ctx context.Context, path string, o verifyOptions, res *verif
 	return err
 }
 
-// isAOFText reports whether data after an RDB trailer looks like RESP commands.
-func isAOFText(head []byte) bool {
-	return len(head) > 0 && (head[0] == '*' || head[0] == '#')
-}
-
 // dirOrManifest reports whether path names an AOF folder, a data folder or a
 // manifest, which verify handles as a whole.
 func dirOrManifest(path string) bool {
