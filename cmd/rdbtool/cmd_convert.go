@@ -326,7 +326,7 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 		return err
 	}
 	defer out.Abort()
-	base, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", false)
+	base, incr, manifest, m := aof.DirLayout("appendonly.aof", false)
 	f, err := out.Create(base)
 	if err != nil {
 		return err

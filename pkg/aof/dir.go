@@ -213,6 +213,23 @@ func compression(head []byte) string {
 	return ""
 }
 
+// DirLayout names the files of a fresh multi-part AOF folder as Redis 7 does
+// after a rewrite: the base "<appendFilename>.1.base.rdb" (".aof" for a RESP
+// base), an empty "<appendFilename>.1.incr.aof", and the manifest
+// "<appendFilename>.manifest", whose content m lists both.
+func DirLayout(appendFilename string, rdbBase bool) (base, incr, manifest string, m *Manifest) {
+	base = appendFilename + ".1.base.aof"
+	if rdbBase {
+		base = appendFilename + ".1.base.rdb"
+	}
+	incr = appendFilename + ".1.incr.aof"
+	m = &Manifest{
+		Base: &ManifestFile{Name: base, Seq: 1, Type: TypeBase},
+		Incr: []ManifestFile{{Name: incr, Seq: 1, Type: TypeIncr}},
+	}
+	return base, incr, appendFilename + ".manifest", m
+}
+
 // LoadOrder returns the files a server loads, in order.
 func (d *Dir) LoadOrder() []DirFile {
 	var out []DirFile
