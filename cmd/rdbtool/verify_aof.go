@@ -21,7 +21,7 @@ type aofFileResult struct {
 	Type   string           `json:"type,omitempty"` // base, incr (multi-part AOF)
 	Format string           `json:"format"`         // resp, rdb (+ resp tail), empty, missing
 	Keys   int64            `json:"keys,omitempty"` // RDB part
-	Check  *aof.CheckResult `json:"check,omitempty"`
+	Check  *aof.CheckResult `json:"-"`              // as "check" in verify's schema (verify_check_json.go)
 }
 
 // rdbError turns a pkg/aof error into the rdb error forms the CLI classifies and
