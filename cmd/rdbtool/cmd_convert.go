@@ -406,7 +406,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 // manifest or data folder), and every path the command reads: the ones that
 // outputs must keep clear of.
 func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err error) {
-	files, err = convert.AOFFiles(inPath)
+	files, err = aofFiles(inPath)
 	if err != nil {
 		return nil, nil, newFileError(inPath, nil, err)
 	}
@@ -418,6 +418,29 @@ func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err erro
 		inputs = append(inputs, f.Path)
 	}
 	return files, inputs, nil
+}
+
+// aofFiles is convert.AOFFiles of a path of the operating system: the
+// files' paths are too (a single file's is path as given, which may be a
+// FIFO such as <(zcat ...): replayOpener opens that one as it is).
+func aofFiles(path string) ([]convert.AOFFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	root, name := path, "."
+	if !st.IsDir() {
+		root, name = filepath.Dir(path), filepath.Base(path)
+	}
+	files, err := convert.AOFFiles(os.DirFS(root), name)
+	for i, f := range files {
+		if f.Path == name {
+			files[i].Path = path
+		} else {
+			files[i].Path = filepath.Join(root, filepath.FromSlash(f.Path))
+		}
+	}
+	return files, err
 }
 
 // replayForCLI replays IN (aofInput, replayFiles) and returns the files it
@@ -438,12 +461,14 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
 	var st convert.ReplayStats
 	open := replayOpener(c.Context, inPath)
-	srv := convert.DetectServer(files, open)
+	var srv convert.Server
 	if v := c.String("server-version"); v != "" {
 		var err error
 		if srv, err = convert.ParseServer(v); err != nil {
 			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version: %v", err)
 		}
+	} else if s, err := convert.DetectServer(files, open); err == nil {
+		srv = s // else the replay reports what is wrong with the file
 	}
 	e := engine.New(engine.Options{Version: srv.Version, Valkey: srv.Valkey, Clock: replayClock(c)})
 	st, err := replayWithProgress(c, files, e, convert.ReplayOptions{

@@ -435,12 +435,12 @@ func mayHaveFieldTTLs(t rdb.Type) bool {
 // openAOFSource replays an AOF (file, folder, data folder) and streams the
 // dataset as an RDB of the target's version.
 func openAOFSource(c *cli.Context, src *restoreSource, path string, filter convert.Filter, so sourceOptions) (*restoreSource, error) {
-	files, err := convert.AOFFiles(path)
+	files, err := aofFiles(path)
 	if err != nil {
 		return nil, newFileError(path, nil, rdbError(err, ""))
 	}
 	open := replayOpener(c.Context, path)
-	srv := convert.DetectServer(files, open)
+	srv, _ := convert.DetectServer(files, open) // a file it cannot read fails the replay
 	if v := so.serverVersion; v != "" && (srv.Version == 0 || so.explicitServer) {
 		if srv, err = convert.ParseServer(v); err != nil {
 			return nil, usagef(c.Command.Name, "--server-version: %v", err)
