@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
-	"github.com/rdbtool/rdbtool/pkg/convert"
-	"github.com/rdbtool/rdbtool/pkg/rdb"
+	"github.com/rdbtool/rdbtool/internal/canon/canonjson"
 )
 
 // aofForms are the shapes an AOF input takes, each with the dataset (under a
@@ -64,7 +62,10 @@ func TestDumpAOF(t *testing.T) {
 				if !strings.Contains(errOut, "rdbtool: replayed ") {
 					t.Errorf("dump: no replay summary on stderr: %q", errOut)
 				}
-				got := canonFromDump(t, []byte(out))
+				got, err := canonjson.FromDump(strings.NewReader(out), false)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if d := canon.Diff(want, got); d != "" {
 					t.Fatalf("dump of the %s differs from what the server loaded:\n%s", f.name, d)
 				}
@@ -205,41 +206,4 @@ func TestDumpAOFOptions(t *testing.T) {
 	if code, _, errOut := runCLI(t, nil, "dump", filepath.Join(dir, "dump.rdb")); code != exitInvalid {
 		t.Errorf("dump of an empty dump.rdb: exit %d, want %d: %s", code, exitInvalid, errOut)
 	}
-}
-
-// canonFromDump decodes the JSON Lines of dump into the corpus's canonical
-// lines.
-func canonFromDump(t *testing.T, data []byte) []string {
-	t.Helper()
-	jr := convert.NewJSONReader(bytes.NewReader(data), 1<<30)
-	var lines []string
-	var funcs canon.Set
-	for {
-		rec, err := jr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case rec.Value != nil:
-			exp := rec.Entry.ExpireAtMs
-			if !rec.Entry.HasExpire {
-				exp = 0
-			}
-			l, err := canon.KeyLine(rec.Entry.DB, rec.Entry.Key, exp, rec.Value, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, canon.Marshal(l))
-		case rec.Entry != nil && rec.Entry.Kind == rdb.EntryFunction:
-			funcs = append(funcs, rec.Entry.Function)
-		}
-	}
-	if len(funcs) > 0 {
-		lines = append(lines, canon.Marshal(canon.Functions{Libraries: funcs}))
-	}
-	canon.Sort(lines)
-	return lines
 }
