@@ -195,6 +195,10 @@ func TestDumpAOFOptions(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "give its PATH") {
 		t.Errorf("dump - < AOF: exit %d: %s", code, errOut)
 	}
+	// An AOF does not convert to an AOF: rewrite does that.
+	if code, _, errOut := runCLI(t, nil, "convert", "--to", "aof", aofPath, filepath.Join(dir, "out.aof")); code != exitUsage || !strings.Contains(errOut, "rdbtool rewrite") {
+		t.Errorf("convert AOF --to aof: exit %d: %s", code, errOut)
+	}
 	// An empty file named as an AOF is an empty AOF; under another name it
 	// is a failed snapshot, never an empty dataset.
 	empty := filepath.Join(dir, "empty.aof")
