@@ -37,6 +37,7 @@ const convertDescription = `Converts between RDB files of any version, rdbtool's
                   loading it would, and saves the dataset; --until T,
                   --until-offset N and --until-command FLUSHALL stop early
                   (point-in-time recovery)
+   aof  -> json   the same replay, written as "rdbtool dump" writes it
 
 The input format is detected from its first bytes; the output format is --to,
 or else OUT's extension (.rdb, .jsonl or .ndjson, .json, .aof): any other name
@@ -78,7 +79,7 @@ Examples:
 func convertCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "convert",
-		Usage:       "convert RDB <-> RDB of another version <-> JSON, and RDB -> AOF",
+		Usage:       "convert RDB <-> RDB of another version <-> JSON, RDB -> AOF, and AOF -> RDB or JSON",
 		UsageText:   "rdbtool convert [--to rdb|json|jsonl|aof] [--rdb-version N | --target SERVER] [options] IN OUT",
 		Description: convertDescription,
 		ArgsUsage:   "IN OUT",
@@ -94,14 +95,9 @@ func convertCommand() *cli.Command {
 			&cli.BoolFlag{Name: "drop-idmp", Usage: "leave out Redis 8.6 stream idempotency state"},
 			&cli.BoolFlag{Name: "drop-modules", Usage: "leave out module values and module aux data the target cannot hold"},
 			&cli.BoolFlag{Name: "drop-key-meta", Usage: "leave out Redis 8.6 per-key module metadata"},
-			&cli.Int64Flag{Name: "until", Usage: "AOF input: stop at the first #TS: annotation later than `T` (Unix seconds)"},
-			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
-			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command (e.g. FLUSHALL)"},
-			serverVersionFlag(),
-			strictRepliesFlag(),
 			outputFlags()[1],
 			noProgressFlag(),
-		}, filterFlags()...),
+		}, append(replayFlags(), filterFlags()...)...),
 		Action: runConvert,
 	}
 }
@@ -128,60 +124,56 @@ func runConvert(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if dirOrManifest(inPath) {
-		if to != "rdb" {
-			return usagef("convert", "an AOF folder converts to rdb only")
-		}
-		return convertAOF(c, inPath, outPath, filter)
-	}
-	in, err := openInput(c.Context, inPath, c.App.Reader)
+	in, isAOF, err := openDataset(c, inPath)
 	if err != nil {
-		return newFileError(inPath, nil, err)
+		return err
 	}
-	defer in.Close()
-	head, err := in.Peek(9)
-	if err != nil && err != io.EOF {
-		return newFileError(in.Name, in, err)
-	}
-	inFormat := sniffFormat(head)
-	if inFormat == "rdb" && to == "rdb" && namedAOF(inPath) {
-		inFormat = "aof" // an AOF with an RDB preamble: replay it whole
+	inFormat := convert.InputAOF
+	if !isAOF {
+		defer in.Close()
+		head, err := in.Peek(9)
+		if err != nil && err != io.EOF {
+			return newFileError(in.Name, in, err)
+		}
+		inFormat = convert.SniffInput(head, inputName(inPath))
 	}
 	switch {
-	case inFormat == "aof":
-		if to != "rdb" {
-			return usagef("convert", "AOF input converts to rdb only")
-		}
-		if inPath == "-" {
-			return usagef("convert", "AOF input must be a file or folder, not standard input")
-		}
+	case inFormat == convert.InputAOF && to == "aof":
+		return usagef("convert", "AOF input converts to rdb, jsonl or json (\"rdbtool rewrite\" compacts an AOF)")
+	case inFormat == convert.InputAOF && to == "rdb":
 		return convertAOF(c, inPath, outPath, filter)
-	case inFormat == "json" && to != "rdb":
+	case inFormat == convert.InputJSON && (to != "rdb" || c.Bool("aof-dir")):
 		return usagef("convert", "JSON input converts to rdb only")
-	case inFormat == "json" && c.Bool("aof-dir"):
-		return usagef("convert", "JSON input converts to rdb only")
-	case inFormat == "":
+	case inFormat != convert.InputRDB && inFormat != convert.InputJSON && inFormat != convert.InputAOF:
 		return newFileError(in.Name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
-			Detail: "neither an RDB file (REDIS/VALKEY magic) nor rdbtool JSON"})
+			Detail: "neither an RDB file (REDIS/VALKEY magic), an AOF, nor rdbtool JSON"})
 	}
 
 	if c.Bool("aof-dir") {
 		return convertToAOFDir(c, in, outPath, filter)
 	}
-	out, err := createOutput(c, outPath, inPath)
+	out, err := createOutput(c, outPath, readPaths(inPath)...)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
 	bw := bufio.NewWriterSize(out, 256<<10)
 
+	var replay convert.ReplayStats
+	if inFormat == convert.InputAOF { // to JSON: the dataset the replay reaches
+		if in, replay, err = replayDataset(c, inPath, false); err != nil {
+			return err
+		}
+		defer in.Close()
+		defer writeGC()()
+	}
 	var r *rdb.Reader
-	if inFormat == "rdb" {
+	if inFormat != convert.InputJSON {
 		var stop func()
 		r, stop = openRDB(in, readerOptions(c))
 		defer stop()
 	}
-	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	prog := startProgress(!c.Bool("no-progress") && inFormat != convert.InputAOF, c.App.ErrWriter, in.Name, in.Size, progressOf(in))
 	defer prog.Stop()
 
 	var drops []rdb.DropCount // of an AOF output; an RDB writer reports its own
@@ -195,7 +187,7 @@ func runConvert(c *cli.Context) error {
 			st, err = convert.RDBToAOF(r, aof.NewWriter(bw), ao)
 			drops = st.Dropped
 		}
-	case inFormat == "rdb":
+	case inFormat == convert.InputRDB:
 		err = rdbToRDB(c, r, bw, filter)
 	default:
 		err = jsonToRDB(c, in, bw, filter)
@@ -211,6 +203,9 @@ func runConvert(c *cli.Context) error {
 		return err
 	}
 	reportDrops(c, drops)
+	if inFormat == convert.InputAOF {
+		fmt.Fprintln(c.App.ErrWriter, "rdbtool: "+replayMessage(replay))
+	}
 	return nil
 }
 
@@ -249,30 +244,6 @@ func outputFormat(to, out string, aofDir bool) (string, error) {
 	return "", fmt.Errorf("cannot tell the output format: %s %s; name it .rdb, .jsonl, .json or .aof, or give --to rdb|jsonl|json|aof", out, what)
 }
 
-// namedAOF reports whether a file's name says it is an AOF (appendonly.aof,
-// appendonly.aof.gz), which tells an RDB-preamble AOF from an RDB file.
-func namedAOF(path string) bool {
-	name := strings.ToLower(filepath.Base(path))
-	for _, z := range []string{".gz", ".zst", ".zstd"} {
-		name = strings.TrimSuffix(name, z)
-	}
-	return strings.HasSuffix(name, ".aof")
-}
-
-// sniffFormat tells an RDB file, rdbtool JSON and RESP apart by their first bytes.
-func sniffFormat(head []byte) string {
-	t := bytes.TrimLeft(head, " \t\r\n")
-	switch {
-	case bytes.HasPrefix(head, []byte("REDIS")) || bytes.HasPrefix(head, []byte("VALKEY")):
-		return "rdb"
-	case len(t) > 0 && (t[0] == '{' || t[0] == '['):
-		return "json"
-	case len(head) > 0 && (head[0] == '*' || head[0] == '#'):
-		return "aof"
-	}
-	return ""
-}
-
 // readerOptions reads the RDB input of a conversion. With --restore the
 // values travel as DUMP payloads, which RESTORE checks as deeply as a server
 // loading a file (consumer and group PELs, element order, empty values): the
@@ -309,6 +280,8 @@ func writerOptions(c *cli.Context, def rdb.Header) (rdb.WriterOptions, error) {
 // reportDropped says on standard error what the target could not hold.
 func reportDropped(c *cli.Context, w *rdb.Writer) { reportDrops(c, w.Dropped()) }
 
+// rdbToRDB writes r at the version of --rdb-version or --target (default:
+// r's own).
 func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filter) error {
 	h, err := r.Header()
 	if err != nil {
@@ -319,55 +292,7 @@ func rdbToRDB(c *cli.Context, r *rdb.Reader, out io.Writer, filter convert.Filte
 		return err
 	}
 	w := rdb.NewWriter(out, o)
-	var libs convert.LibraryCheck // a library Redis refuses to load is refused
-	for n := 0; ; n++ {
-		if n%4096 == 0 {
-			if err := interrupted(c.Context); err != nil { // a mapped input reads nothing that would notice
-				return err
-			}
-		}
-		e, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if e.Kind != rdb.EntryKey {
-			if err := libs.Check(e); err != nil {
-				return err
-			}
-			if err := w.WriteEntry(e); err != nil {
-				return err
-			}
-			continue
-		}
-		if !filter.Match(e) {
-			if _, err := r.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := w.StartKey(e, e.Type.Kind(), rdb.UnknownCount); err != nil {
-			return err
-		}
-		for {
-			el, err := r.NextElem()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if err := w.WriteElem(el); err != nil {
-				return err
-			}
-		}
-		if err := w.EndKey(); err != nil {
-			return err
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := convert.CopyRDB(r, w, convert.CopyOptions{Filter: filter, Context: c.Context}); err != nil {
 		return err
 	}
 	reportDropped(c, w)
@@ -401,7 +326,7 @@ func convertToAOFDir(c *cli.Context, in *input, outPath string, filter convert.F
 		return err
 	}
 	defer out.Abort()
-	base, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", false)
+	base, incr, manifest, m := aof.DirLayout("appendonly.aof", false)
 	f, err := out.Create(base)
 	if err != nil {
 		return err
@@ -473,14 +398,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 		return err
 	}
 	reportDropped(c, w)
-	msg := fmt.Sprintf("replayed %d files: %d keys from RDB parts, %d commands", st.Files, st.RDBKeys, st.Commands)
-	if st.Stopped != "" {
-		msg += "; stopped " + st.Stopped
-	}
-	if st.TornTail {
-		msg += fmt.Sprintf("; a torn tail at offset %d of the last file was dropped, as Redis does", st.TornOffset)
-	}
-	fmt.Fprintln(c.App.ErrWriter, "rdbtool: "+msg)
+	fmt.Fprintln(c.App.ErrWriter, "rdbtool: "+replayMessage(st))
 	return nil
 }
 
@@ -488,7 +406,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 // manifest or data folder), and every path the command reads: the ones that
 // outputs must keep clear of.
 func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err error) {
-	files, err = convert.AOFFiles(inPath)
+	files, err = aofFiles(inPath)
 	if err != nil {
 		return nil, nil, newFileError(inPath, nil, err)
 	}
@@ -500,6 +418,29 @@ func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err erro
 		inputs = append(inputs, f.Path)
 	}
 	return files, inputs, nil
+}
+
+// aofFiles is convert.AOFFiles of a path of the operating system: the
+// files' paths are too (a single file's is path as given, which may be a
+// FIFO such as <(zcat ...): replayOpener opens that one as it is).
+func aofFiles(path string) ([]convert.AOFFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	root, name := path, "."
+	if !st.IsDir() {
+		root, name = filepath.Dir(path), filepath.Base(path)
+	}
+	files, err := convert.AOFFiles(os.DirFS(root), name)
+	for i, f := range files {
+		if f.Path == name {
+			files[i].Path = path
+		} else {
+			files[i].Path = filepath.Join(root, filepath.FromSlash(f.Path))
+		}
+	}
+	return files, err
 }
 
 // replayForCLI replays IN (aofInput, replayFiles) and returns the files it
@@ -520,12 +461,14 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
 	var st convert.ReplayStats
 	open := replayOpener(c.Context, inPath)
-	srv := convert.DetectServer(files, open)
+	var srv convert.Server
 	if v := c.String("server-version"); v != "" {
 		var err error
 		if srv, err = convert.ParseServer(v); err != nil {
 			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version: %v", err)
 		}
+	} else if s, err := convert.DetectServer(files, open); err == nil {
+		srv = s // else the replay reports what is wrong with the file
 	}
 	e := engine.New(engine.Options{Version: srv.Version, Valkey: srv.Valkey, Clock: replayClock(c)})
 	st, err := replayWithProgress(c, files, e, convert.ReplayOptions{

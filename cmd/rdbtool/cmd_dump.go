@@ -39,17 +39,25 @@ Memory stays bounded whatever the size of a key: big values are written as
 they are read; a sorted set stored highest-first, or a hash, is held up to
 --spool-mb and then spilled to a temporary file to be put in order.
 
+PATH may also be an AOF: a file (one with an RDB preamble when its name ends in
+.aof), an AOF folder or its manifest, or a Redis data folder. It is replayed
+offline as a server loading it would (the --until* options stop early, as in
+"rdbtool convert"), and the dataset is dumped as the RDB file that server would
+save: keys database by database in the order they were last written. A time the
+replay makes (a stream consumer's seen time) is --now.
+
 Examples:
    rdbtool dump dump.rdb > keys.jsonl
    rdbtool dump --db 0 --key 'user:*' --type hash dump.rdb
    rdbtool dump --format csv -o memory.csv dump.rdb.gz
-   rdbtool dump --expired exclude --format json -o live.json dump.rdb`
+   rdbtool dump --expired exclude --format json -o live.json dump.rdb
+   rdbtool dump --until-command FLUSHALL /var/lib/redis/appendonlydir`
 
 func dumpCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "dump",
-		Usage:       "write the keys of an RDB file as JSON Lines, JSON or a CSV memory report",
-		UsageText:   "rdbtool dump [--format jsonl|json|csv] [-o OUT] [filters] PATH",
+		Usage:       "write the keys of an RDB file or AOF as JSON Lines, JSON or a CSV memory report",
+		UsageText:   "rdbtool dump [--format jsonl|json|csv] [-o OUT] [filters] [--until* ...] PATH",
 		Description: dumpDescription,
 		ArgsUsage:   "PATH",
 		Flags: append([]cli.Flag{
@@ -58,7 +66,7 @@ func dumpCommand() *cli.Command {
 			&cli.IntFlag{Name: "spool-mb", Value: 8, Usage: "memory one key may use while it is put in order, in `MiB`, before spilling to a temporary file"},
 			&cli.IntFlag{Name: "workers", Value: runtime.GOMAXPROCS(0), Usage: "goroutines rendering JSON beside the parser for a local file (0: all on one; the output is the same)"},
 			noProgressFlag(),
-		}, filterFlags()...),
+		}, append(filterFlags(), replayFlags()...)...),
 		Action: runDump,
 	}
 }
@@ -138,24 +146,34 @@ func runDump(c *cli.Context) error {
 		return usagef("dump", "--workers must be 0 or more")
 	}
 	path := c.Args().First()
-	in, err := openInput(c.Context, path, c.App.Reader)
+	in, isAOF, err := openDataset(c, path)
 	if err != nil {
-		return newFileError(path, nil, err)
+		return err
 	}
-	defer in.Close()
-	if err := sniffRDB(in); err != nil {
-		return newFileError(in.Name, in, err)
+	if in != nil {
+		defer in.Close()
+		if err := sniffRDB(in); err != nil {
+			return newFileError(in.Name, in, err)
+		}
 	}
-	r, stop := openRDB(in, rdb.ReaderOptions{})
-	defer stop()
-	prog := startProgress(!c.Bool("no-progress"), c.App.ErrWriter, in.Name, in.Size, progressOf(in))
-	defer prog.Stop()
-
-	out, err := createOutput(c, c.String("output"), path)
+	out, err := createOutput(c, c.String("output"), readPaths(path)...)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
+	var replay convert.ReplayStats
+	if isAOF {
+		if in, replay, err = replayDataset(c, path, false); err != nil {
+			return err
+		}
+		defer in.Close()
+		defer writeGC()()
+	}
+	r, stop := openRDB(in, rdb.ReaderOptions{})
+	defer stop()
+	prog := startProgress(!c.Bool("no-progress") && !isAOF, c.App.ErrWriter, in.Name, in.Size, progressOf(in))
+	defer prog.Stop()
+
 	switch format {
 	case "csv":
 		_, err = convert.DumpCSV(r, out, filter)
@@ -168,6 +186,9 @@ func runDump(c *cli.Context) error {
 	prog.Stop()
 	if err := out.Commit(); err != nil {
 		return fmt.Errorf("writing %s: %w", c.String("output"), err)
+	}
+	if isAOF {
+		fmt.Fprintln(c.App.ErrWriter, "rdbtool: "+replayMessage(replay))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/urfave/cli/v2"
 )
@@ -29,6 +30,12 @@ The serialized size of a key is every byte of its record: expiry and LRU/LFU
 prefixes, type byte, name and value. Elements are list elements, set and
 sorted-set members, hash fields, stream entries; a string counts 1.
 
+PATH may also be an AOF: a file (one with an RDB preamble when its name ends in
+.aof), an AOF folder or its manifest, or a Redis data folder. It is replayed
+offline as a server loading it would (the --until* options stop early, as in
+"rdbtool convert"), and the report is of the RDB file that server would save,
+with a "replayed" line (JSON: "replay") saying what the replay applied.
+
 Memory stays bounded whatever the number of keys: only the top N keys are
 kept. Keys are shown as is when printable and Go-quoted otherwise. JSON output
 is one document whose layout is documented in docs/cli.md; it depends only on
@@ -38,16 +45,17 @@ Examples:
    rdbtool inspect dump.rdb
    rdbtool inspect --top 25 dump.rdb.zst
    rdbtool inspect --format json dump.rdb | jq '.top.by_bytes[0]'
-   cat dump.rdb | rdbtool inspect --format text -`
+   cat dump.rdb | rdbtool inspect --format text -
+   rdbtool inspect /var/lib/redis/appendonlydir`
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:        "inspect",
-		Usage:       "summarize an RDB file: header, aux fields, key counts per type and encoding, biggest keys",
-		UsageText:   "rdbtool inspect [--format table|text|json] [--top N] [--no-progress] PATH",
+		Usage:       "summarize an RDB file or AOF: header, aux fields, key counts per type and encoding, biggest keys",
+		UsageText:   "rdbtool inspect [--format table|text|json] [--top N] [--no-progress] [--until* ...] PATH",
 		Description: inspectDescription,
 		ArgsUsage:   "PATH",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			formatFlag("table", "table", "text", "json"),
 			&cli.IntFlag{
 				Name:  "top",
@@ -55,7 +63,7 @@ func inspectCommand() *cli.Command {
 				Usage: "list the `N` biggest keys by serialized size and by element count (0: none)",
 			},
 			noProgressFlag(),
-		},
+		}, replayFlags()...),
 		Action: runInspect,
 	}
 }
@@ -66,6 +74,7 @@ type inspectReport struct {
 	Path            string     `json:"path"`
 	Compression     string     `json:"compression"`
 	CompressedBytes int64      `json:"compressed_bytes,omitempty"`
+	Replay          *replayed  `json:"replay,omitempty"` // an AOF input: the report is of the RDB a server would save after loading it
 	Header          string     `json:"header"`
 	Magic           string     `json:"magic"`
 	RDBVersion      int        `json:"rdb_version"`
@@ -84,6 +93,24 @@ type inspectReport struct {
 	Top             topReport  `json:"top"`
 
 	name string
+}
+
+// replayed says what the replay of an AOF input applied.
+type replayed struct {
+	Files          int    `json:"files"`
+	RDBKeys        int64  `json:"rdb_keys"`
+	Commands       int64  `json:"commands"`
+	ErrorReplies   int64  `json:"error_replies"`
+	Stopped        string `json:"stopped,omitempty"`
+	TornTailOffset *int64 `json:"torn_tail_offset,omitempty"`
+}
+
+func replayedOf(st convert.ReplayStats) *replayed {
+	r := &replayed{Files: st.Files, RDBKeys: st.RDBKeys, Commands: st.Commands, ErrorReplies: st.ErrorReplies, Stopped: st.Stopped}
+	if st.TornTail {
+		r.TornTailOffset = &st.TornOffset
+	}
+	return r
 }
 
 type auxField struct {
@@ -191,13 +218,21 @@ func inspectFile(c *cli.Context, path string, topN int) (*inspectReport, error) 
 	if path == "-" {
 		rep.name = "<stdin>"
 	}
-	in, err := openInput(c.Context, path, c.App.Reader)
+	in, isAOF, err := openDataset(c, path)
 	if err != nil {
-		return nil, newFileError(rep.name, nil, err)
+		return nil, err
+	}
+	if isAOF {
+		var st convert.ReplayStats
+		if in, st, err = replayDataset(c, path, true); err != nil {
+			return nil, err
+		}
+		rep.Replay = replayedOf(st)
+		defer writeGC()()
 	}
 	defer in.Close()
 	fail := func(err error) (*inspectReport, error) { return nil, newFileError(rep.name, in, err) }
-	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, in.Name, in.Size, in.Done)
+	prog := startProgress(!c.Bool("no-progress") && !isAOF && isTerminal(c.App.ErrWriter), c.App.ErrWriter, in.Name, in.Size, in.Done)
 	defer prog.Stop()
 
 	if err := sniffRDB(in); err != nil {
@@ -471,6 +506,22 @@ func (rep *inspectReport) sections() []section {
 		{"header", rep.Header},
 		{"size", sizeText(rep.Bytes)},
 	}}
+	if r := rep.Replay; r != nil {
+		// An AOF: the rest describes the RDB file a server would save after
+		// loading it.
+		file.KV[1][1] += " (the RDB a server would save after loading the AOF)"
+		what := fmt.Sprintf("%s: %d keys from RDB parts, %d commands", plural(int64(r.Files), "file", "files"), r.RDBKeys, r.Commands)
+		if r.ErrorReplies > 0 {
+			what += fmt.Sprintf(", %d skipped (error replies)", r.ErrorReplies)
+		}
+		if r.Stopped != "" {
+			what += ", stopped " + r.Stopped
+		}
+		if r.TornTailOffset != nil {
+			what += fmt.Sprintf(", a torn tail at offset %d of the last file dropped", *r.TornTailOffset)
+		}
+		file.KV = append(file.KV, [2]string{"replayed", what})
+	}
 	if rep.Compression != "none" {
 		file.KV = append(file.KV, [2]string{"compression", rep.Compression + ", " + humanBytes(rep.CompressedBytes) + " stored"})
 	}

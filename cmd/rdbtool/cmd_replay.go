@@ -57,16 +57,11 @@ func replayCommand() *cli.Command {
 		UsageText:   "rdbtool replay [--exec CMD]... [--now MS] [--until T] [--until-offset N] [--until-command NAME] [--server-version SERVER] [--strict] PATH",
 		Description: replayDescription,
 		ArgsUsage:   "PATH",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "exec", Usage: "answer the read-only command `CMD` (repeatable), e.g. --exec 'HGETALL user:1'"},
 			&cli.Int64Flag{Name: "now", Usage: "evaluate expiry times at Unix `MS` (default: now)"},
-			&cli.Int64Flag{Name: "until", Usage: "AOF input: stop at the first #TS: annotation later than `T`"},
-			&cli.Int64Flag{Name: "until-offset", Usage: "AOF input: stop before the command at or after byte `N` of the last file"},
-			&cli.StringFlag{Name: "until-command", Usage: "AOF input: stop just before the first `NAME` command"},
 			noProgressFlag(),
-			serverVersionFlag(),
-			strictRepliesFlag(),
-		},
+		}, replayFlags()...),
 		Action: runReplay,
 	}
 }

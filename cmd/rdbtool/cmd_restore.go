@@ -312,18 +312,16 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 		return nil, newFileError(path, nil, err)
 	}
 	head, _ := in.Peek(9)
-	kind := sniffFormat(head)
-	if kind == "rdb" && strings.HasSuffix(strings.ToLower(path), ".aof") {
-		kind = "aof"
-	}
-	switch kind {
-	case "aof":
+	format := convert.SniffInput(head, inputName(path))
+	kind := format.String()
+	switch format {
+	case convert.InputAOF:
 		in.Close()
 		if path == "-" {
 			return nil, usagef(c.Command.Name, "an AOF source must be a file or folder, not standard input")
 		}
 		return openAOFSource(c, src, path, filter, so)
-	case "":
+	case convert.InputUnknown, convert.InputEmpty:
 		in.Close()
 		return nil, newFileError(src.name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
 			Detail: "neither an RDB file (REDIS/VALKEY magic), an AOF, nor rdbtool JSON"})
@@ -437,12 +435,12 @@ func mayHaveFieldTTLs(t rdb.Type) bool {
 // openAOFSource replays an AOF (file, folder, data folder) and streams the
 // dataset as an RDB of the target's version.
 func openAOFSource(c *cli.Context, src *restoreSource, path string, filter convert.Filter, so sourceOptions) (*restoreSource, error) {
-	files, err := convert.AOFFiles(path)
+	files, err := aofFiles(path)
 	if err != nil {
 		return nil, newFileError(path, nil, rdbError(err, ""))
 	}
 	open := replayOpener(c.Context, path)
-	srv := convert.DetectServer(files, open)
+	srv, _ := convert.DetectServer(files, open) // a file it cannot read fails the replay
 	if v := so.serverVersion; v != "" && (srv.Version == 0 || so.explicitServer) {
 		if srv, err = convert.ParseServer(v); err != nil {
 			return nil, usagef(c.Command.Name, "--server-version: %v", err)

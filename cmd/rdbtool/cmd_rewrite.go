@@ -110,7 +110,7 @@ func runRewrite(c *cli.Context) error {
 		return err
 	}
 
-	baseName, incr, manifest, m := convert.AOFDirLayout("appendonly.aof", base == "rdb")
+	baseName, incr, manifest, m := aof.DirLayout("appendonly.aof", base == "rdb")
 	var baseOut io.Writer = outF
 	var baseFile *dirFile
 	if outD != nil {

@@ -310,7 +310,7 @@ func verifyFile(ctx context.Context, path string, o verifyOptions) (res verifyRe
 	}
 	defer in.Close()
 	res.Compression, res.offsetNote = in.Compression, in.offsetNote()
-	if head, _ := in.Peek(1); isAOFText(head) {
+	if head, _ := in.Peek(9); convert.SniffInput(head, "") == convert.InputAOF {
 		return res, verifyRESPFile(in, &res)
 	}
 	if in.Size == 0 && path != "-" && !strings.HasSuffix(path, ".rdb") {
@@ -394,7 +394,7 @@ func verifyRDBStream(in *input, o verifyOptions, res *verifyResult, inAOF bool) 
 	res.Bytes = end
 
 	rest := bufio.NewReader(r.Rest())
-	if head, _ := rest.Peek(1); isAOFText(head) {
+	if head, _ := rest.Peek(9); convert.SniffInput(head, "") == convert.InputAOF {
 		// An AOF with an RDB preamble (Redis 4-6), or an RDB base followed by
 		// commands: check the RESP tail.
 		if !inAOF {

@@ -24,7 +24,6 @@ func TestExitCodeEveryPackage(t *testing.T) {
 		{"aof corrupt", &aof.ParseError{Offset: 3, Op: "record", Err: aof.ErrCorrupt}, exitInvalid},
 		{"aof truncated", wrap(&aof.ParseError{Offset: 3, Op: "argument", Err: aof.ErrTruncated}), exitInvalid},
 		{"aof too large", &aof.ParseError{Err: aof.ErrArgTooLarge}, exitUnsupported},
-		{"aof unsupported", &aof.UnsupportedError{What: "x"}, exitUnsupported},
 		{"manifest", wrap(&aof.ManifestError{Line: 2, Err: aof.ErrCorrupt, Detail: "bad line"}), exitInvalid},
 		{"manifest I/O", &aof.ManifestError{Err: fmt.Errorf("read: input/output error")}, exitFailure},
 		{"engine unsupported", wrap(&engine.UnsupportedError{What: "x"}), exitUnsupported},

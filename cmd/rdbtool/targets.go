@@ -142,7 +142,7 @@ func fileMayNeed(path string, open aofOpener) (fieldTTLs, streams bool) {
 	}
 	defer in.Close()
 	br := bufio.NewReaderSize(in, 1<<20)
-	if head, _ := br.Peek(5); string(head) == "REDIS" || string(head) == "VALKE" {
+	if head, _ := br.Peek(9); aof.SniffFormat(head) == aof.FormatRDB {
 		return false, false // an RDB base or preamble: its version says
 	}
 	r := aof.NewReader(br, aof.ReaderOptions{})

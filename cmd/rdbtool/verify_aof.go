@@ -21,7 +21,7 @@ type aofFileResult struct {
 	Type   string           `json:"type,omitempty"` // base, incr (multi-part AOF)
 	Format string           `json:"format"`         // resp, rdb (+ resp tail), empty, missing
 	Keys   int64            `json:"keys,omitempty"` // RDB part
-	Check  *aof.CheckResult `json:"check,omitempty"`
+	Check  *aof.CheckResult `json:"-"`              // as "check" in verify's schema (verify_check_json.go)
 }
 
 // rdbError turns a pkg/aof error into the rdb error forms the CLI classifies and
@@ -219,11 +219,6 @@ func verifyOneFile(ctx context.Context, path string, o verifyOptions, res *verif
 	}
 	res.Files = append(res.Files, fr)
 	return err
-}
-
-// isAOFText reports whether data after an RDB trailer looks like RESP commands.
-func isAOFText(head []byte) bool {
-	return len(head) > 0 && (head[0] == '*' || head[0] == '#')
 }
 
 // dirOrManifest reports whether path names an AOF folder, a data folder or a

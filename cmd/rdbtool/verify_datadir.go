@@ -31,13 +31,13 @@ type dataDirLoad struct {
 // a legacy single file it would upgrade; loaded with appendonly yes). Each
 // is verified in full; the folder is OK only if every one is.
 func verifyDataDir(ctx context.Context, dir string, o verifyOptions, res *verifyResult) error {
-	dd, err := aof.InspectDataDir(dir, o.dataDir)
+	dd, err := inspectDataDir(dir, o.dataDir)
 	if err != nil {
 		return err
 	}
 	res.Format = "data-dir"
 	res.Source = dd.Source.String()
-	res.Warnings = append(res.Warnings, dd.Notes...)
+	res.Warnings = append(res.Warnings, dataDirNotes(dd)...)
 	dbFile, appendFile, appendDir := dataDirNames(o.dataDir)
 	if dd.AOFDirErr != nil {
 		return withPrefix(rdbError(dd.AOFDirErr, "redis-server refuses to start with appendonly yes"), "appendonly yes: "+appendDir)
@@ -99,6 +99,64 @@ func verifyDataDir(ctx context.Context, dir string, o verifyOptions, res *verify
 		res.Loads = append(res.Loads, load)
 	}
 	return worstErr
+}
+
+// inspectDataDir is aof.InspectDataDir of the folder dir, with its paths
+// made paths of the operating system (dir joined with each).
+func inspectDataDir(dir string, opts aof.DataDirOptions) (*aof.DataDir, error) {
+	dd, err := aof.InspectDataDir(os.DirFS(dir), opts)
+	if err != nil {
+		return nil, err
+	}
+	join := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return filepath.Join(dir, filepath.FromSlash(name))
+	}
+	dd.RDB, dd.LegacyAOF = join(dd.RDB), join(dd.LegacyAOF)
+	for i := range dd.Files {
+		dd.Files[i] = join(dd.Files[i])
+	}
+	if d := dd.AOFDir; d != nil {
+		d.Path = join(d.Path)
+		for i := range d.Files {
+			d.Files[i].Path = join(d.Files[i].Path)
+		}
+	}
+	return dd, nil
+}
+
+// dataDirNotes explains, one sentence each, what a server makes of a data
+// folder beyond what it loads: verify's warnings.
+func dataDirNotes(dd *aof.DataDir) []string {
+	var notes []string
+	n := dd.Names
+	manifest := n.AppendFilename + ".manifest"
+	switch {
+	case dd.ManifestErr:
+		notes = append(notes, "the manifest "+manifest+" cannot be used ("+dd.AOFDirErr.Error()+"): redis-server refuses to start with appendonly yes")
+	case dd.NoManifest:
+		notes = append(notes, n.AppendDirname+"/ has no "+manifest)
+	}
+	switch {
+	case dd.Source == aof.SourceLegacyAOF:
+		notes = append(notes, "with appendonly yes Redis 7+ moves "+n.AppendFilename+" into "+n.AppendDirname+"/ as the base and loads it")
+	case dd.LegacyIgnored:
+		notes = append(notes, n.AppendFilename+" is ignored: the manifest in "+n.AppendDirname+"/ takes precedence")
+	}
+	if dd.Invalid != nil {
+		notes = append(notes, dd.Invalid.Error()+": redis-server refuses to start")
+	}
+	switch {
+	case (dd.Source == aof.SourceMultiPart || dd.Source == aof.SourceLegacyAOF) && dd.RDB != "":
+		notes = append(notes, "with appendonly no the server loads "+n.DBFilename+" instead")
+	case dd.Source == aof.SourceRDB && dd.AOFDir != nil:
+		notes = append(notes, "with appendonly yes the server loads nothing (the manifest lists no file) and ignores "+n.DBFilename)
+	case dd.Source == aof.SourceNone && dd.AOFDirErr == nil:
+		notes = append(notes, "no AOF and no RDB file: the server starts empty")
+	}
+	return notes
 }
 
 // withPrefix names the part of a data folder a *rdb.ParseError is about.

@@ -26,86 +26,86 @@ type CheckOptions struct {
 	Command CommandCheck
 }
 
-// CheckResult is what Check found. It is meant to be printed (String) and
-// JSON-encoded as it is; every offset counts from the start of the file.
+// CheckResult is what Check found; every offset counts from the start of the
+// file. (rdbtool verify's JSON form of it is the command line's own.)
 type CheckResult struct {
-	OK    bool  `json:"ok"`
-	Start int64 `json:"start"` // offset of the stream's first byte (CheckOptions.BaseOffset)
-	End   int64 `json:"end"`   // offset after its last byte: the file size when read to the end
+	OK    bool
+	Start int64 // offset of the stream's first byte (CheckOptions.BaseOffset)
+	End   int64 // offset after its last byte: the file size when read to the end
 
-	Commands     int64 `json:"commands"`     // complete commands before any problem
-	Annotations  int64 `json:"annotations"`  // '#' lines before any problem
-	Timestamps   int64 `json:"timestamps"`   // of which "#TS:<unix>" annotations
-	Transactions int64 `json:"transactions"` // complete MULTI ... EXEC blocks
+	Commands     int64 // complete commands before any problem
+	Annotations  int64 // '#' lines before any problem
+	Timestamps   int64 // of which "#TS:<unix>" annotations
+	Transactions int64 // complete MULTI ... EXEC blocks
 	// FirstTimestamp and LastTimestamp are the Unix times of the first and last
 	// "#TS:" annotations, 0 when there are none.
-	FirstTimestamp int64 `json:"first_timestamp,omitempty"`
-	LastTimestamp  int64 `json:"last_timestamp,omitempty"`
+	FirstTimestamp int64
+	LastTimestamp  int64
 	// MultiBalanced is false when a MULTI is left open at the end, nested, or an
 	// EXEC has no MULTI.
-	MultiBalanced bool `json:"multi_balanced"`
+	MultiBalanced bool
 
 	// LastCommandEnd is the end of the last complete command.
-	LastCommandEnd int64 `json:"last_command_end"`
+	LastCommandEnd int64
 	// RepairOffset is where the stream can be cut so that what remains is
 	// valid: End when OK, otherwise where redis-check-aof --fix truncates
 	// (its ok_up_to): before an open MULTI, else at the start of the record
 	// that failed. One exception: redis-check-aof reads an argument count
 	// below one ("*0\r\n") as a command without arguments and cuts later,
 	// keeping a record redis-server refuses; RepairOffset cuts before it.
-	RepairOffset int64 `json:"repair_offset"`
+	RepairOffset int64
 
 	// Problem is the first problem, nil when OK.
-	Problem *CheckProblem `json:"problem,omitempty"`
+	Problem *CheckProblem
 	// TimestampCut is set when CheckOptions.ToTimestamp is and an annotation
 	// later than it exists before any problem.
-	TimestampCut *TimestampCut `json:"timestamp_cut,omitempty"`
+	TimestampCut *TimestampCut
 }
 
 // CheckProblem describes the first problem in a stream.
 type CheckProblem struct {
-	Offset int64  `json:"offset"` // where the offending item starts
-	Record int64  `json:"record"` // start of the record it belongs to
-	Kind   string `json:"kind"`   // "truncated", "corrupt", "too-large" or "io"
-	Op     string `json:"op"`     // what was being read
-	Detail string `json:"detail"` // what was expected and found
+	Offset int64  // where the offending item starts
+	Record int64  // start of the record it belongs to
+	Kind   string // "truncated", "corrupt", "too-large" or "io"
+	Op     string // what was being read
+	Detail string // what was expected and found
 	// TornTail is true when the input ends inside a command or inside an open
 	// MULTI: what a crash during a write leaves. redis-server cuts it off at
 	// ServerTruncateOffset (aof-load-truncated yes, the last file only);
 	// redis-check-aof --fix at the result's RepairOffset. Any other problem
 	// makes redis-server refuse the file.
-	TornTail             bool  `json:"torn_tail"`
-	ServerTruncateOffset int64 `json:"server_truncate_offset,omitempty"`
+	TornTail             bool
+	ServerTruncateOffset int64
 	// MultiStart is the offset of the MULTI still open at the problem, -1 if none.
-	MultiStart int64 `json:"multi_start"`
+	MultiStart int64
 	// LostBytes is how many bytes cutting at RepairOffset removes, and
 	// LostCommands how many complete commands among them before the problem
 	// (those of the open transaction).
-	LostBytes    int64 `json:"lost_bytes"`
-	LostCommands int64 `json:"lost_commands"`
+	LostBytes    int64
+	LostCommands int64
 	// CommandsAfter is how many well-formed commands follow the problem,
 	// found by resynchronizing at the next line that starts one: what a cut
 	// at RepairOffset loses besides LostCommands. A flipped byte in the middle
 	// of a file makes this most of the file; a torn tail makes it 0.
-	CommandsAfter int64 `json:"commands_after,omitempty"`
+	CommandsAfter int64
 
-	Err error `json:"-"` // the *ParseError, for errors.Is
+	Err error // the *ParseError, for errors.Is
 }
 
 // TimestampCut locates the first "#TS:" annotation later than
 // CheckOptions.ToTimestamp, where redis-check-aof --truncate-to-timestamp cuts.
 type TimestampCut struct {
-	ToTimestamp int64 `json:"to_timestamp"`
-	Offset      int64 `json:"offset"`    // the annotation's '#': the file is cut here
-	Timestamp   int64 `json:"timestamp"` // its time
+	ToTimestamp int64
+	Offset      int64 // the annotation's '#': the file is cut here
+	Timestamp   int64 // its time
 	// CommandsBefore is the number of complete commands kept by the cut; 0
 	// makes redis-check-aof refuse ("has nothing before timestamp") when the
 	// cut is at the file's start.
-	CommandsBefore int64 `json:"commands_before"`
+	CommandsBefore int64
 	// InsideMulti is set when the cut falls inside a transaction, which the
 	// cut leaves open (redis-server then also drops the transaction's start).
-	InsideMulti bool  `json:"inside_multi"`
-	LostBytes   int64 `json:"lost_bytes"`
+	InsideMulti bool
+	LostBytes   int64
 }
 
 // Check walks one RESP stream (a single-file AOF, a RESP base or an incr file,

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -188,11 +187,10 @@ func dumpText(input []byte, opts ReaderOptions) string {
 	}
 	res, err := Check(bytes.NewReader(input), CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
 	res2, err2 := CheckBytes(input, CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
-	j, _ := json.Marshal(res)
-	j2, _ := json.Marshal(res2)
-	out += "check " + string(j) + "\n"
-	if string(j) != string(j2) || fmt.Sprint(err) != fmt.Sprint(err2) {
-		out += "MISMATCH CheckBytes: " + string(j2) + "\n"
+	j, j2 := checkLine(res), checkLine(res2)
+	out += "check " + j + "\n"
+	if j != j2 || fmt.Sprint(err) != fmt.Sprint(err2) {
+		out += "MISMATCH CheckBytes: " + j2 + "\n"
 	}
 	return out
 }

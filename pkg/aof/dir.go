@@ -213,6 +213,23 @@ func compression(head []byte) string {
 	return ""
 }
 
+// DirLayout names the files of a fresh multi-part AOF folder as Redis 7 does
+// after a rewrite: the base "<appendFilename>.1.base.rdb" (".aof" for a RESP
+// base), an empty "<appendFilename>.1.incr.aof", and the manifest
+// "<appendFilename>.manifest", whose content m lists both.
+func DirLayout(appendFilename string, rdbBase bool) (base, incr, manifest string, m *Manifest) {
+	base = appendFilename + ".1.base.aof"
+	if rdbBase {
+		base = appendFilename + ".1.base.rdb"
+	}
+	incr = appendFilename + ".1.incr.aof"
+	m = &Manifest{
+		Base: &ManifestFile{Name: base, Seq: 1, Type: TypeBase},
+		Incr: []ManifestFile{{Name: incr, Seq: 1, Type: TypeIncr}},
+	}
+	return base, incr, appendFilename + ".manifest", m
+}
+
 // LoadOrder returns the files a server loads, in order.
 func (d *Dir) LoadOrder() []DirFile {
 	var out []DirFile
@@ -294,13 +311,18 @@ func (s Source) String() string {
 	return "Source(" + strconv.Itoa(int(s)) + ")"
 }
 
-// DataDir describes a Redis data directory (the server's "dir").
+// DataDir describes a Redis data directory (the server's "dir"). Its paths
+// are names in the file system InspectDataDir was given.
 type DataDir struct {
-	Path      string
-	AOFDir    *Dir   // the multi-part AOF, nil when absent or unreadable
-	AOFDirErr error  // why the append directory could not be read, if it exists
-	LegacyAOF string // path of a single-file AOF in the directory, "" if none
-	RDB       string // path of the RDB snapshot, "" if none
+	Names     DataDirOptions // the names looked for, defaults filled in
+	AOFDir    *Dir           // the multi-part AOF, nil when absent or unreadable
+	AOFDirErr error          // why the append directory could not be read, if it exists
+	// ManifestErr says that AOFDirErr is about the manifest itself: it is
+	// there but cannot be used, and redis-server refuses to start with
+	// appendonly yes.
+	ManifestErr bool
+	LegacyAOF   string // path of a single-file AOF in the directory, "" if none
+	RDB         string // path of the RDB snapshot, "" if none
 
 	// Source is what a server started on this directory loads when appendonly
 	// is on, if any AOF file exists; otherwise what it loads with appendonly
@@ -314,16 +336,27 @@ type DataDir struct {
 	// upgrades) and never the RDB, SourceNone when there is no AOF (it then
 	// starts empty); with no the RDB, or SourceNone.
 	AppendOnlyYes, AppendOnlyNo Source
-	// Notes explain the choice and anything odd, one sentence each.
-	Notes []string
+
+	// What else a server does with the directory:
+	NoManifest bool // the append directory exists but holds no manifest of the expected name
+	// LegacyIgnored is set when a single-file AOF is there but the manifest
+	// takes precedence, so a server never reads it. (When it does not,
+	// Source is SourceLegacyAOF: with appendonly yes Redis 7+ moves it into
+	// the append directory as the base and loads it.)
+	LegacyIgnored bool
+	// Invalid is why a server refuses to start on the multi-part AOF it
+	// would load (Dir.Validate), nil when it does not.
+	Invalid error
 }
 
-// InspectDataDir looks at a Redis data directory and reports what a server
-// would load from it at startup, following loadDataFromDisk and
-// loadAppendOnlyFiles of Redis 7: the multi-part AOF when its manifest lists
-// files; a single-file AOF left by Redis <= 6.2 when the directory or its
-// manifest is missing (Redis moves it in as the base); otherwise the RDB.
-func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
+// InspectDataDir looks at a Redis data directory, the root of fsys, and
+// reports what a server would load from it at startup, following
+// loadDataFromDisk and loadAppendOnlyFiles of Redis 7: the multi-part AOF
+// when its manifest lists files; a single-file AOF left by Redis <= 6.2 when
+// the directory or its manifest is missing (Redis moves it in as the base);
+// otherwise the RDB. Files are judged with fs.Stat, which follows symbolic
+// links as a server does; only regular files count.
+func InspectDataDir(fsys fs.FS, opts DataDirOptions) (*DataDir, error) {
 	if opts.AppendFilename == "" {
 		opts.AppendFilename = "appendonly.aof"
 	}
@@ -333,41 +366,42 @@ func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
 	if opts.DBFilename == "" {
 		opts.DBFilename = "dump.rdb"
 	}
-	fi, err := os.Stat(dir)
+	fi, err := fs.Stat(fsys, ".")
 	if err != nil {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return nil, &fs.PathError{Op: "inspect", Path: dir, Err: errors.New("not a directory")}
+		return nil, &fs.PathError{Op: "inspect", Path: ".", Err: errors.New("not a directory")}
 	}
-	d := &DataDir{Path: dir}
-	regular := func(p string) bool {
-		fi, err := os.Stat(p)
+	d := &DataDir{Names: opts}
+	regular := func(name string) bool {
+		fi, err := fs.Stat(fsys, name)
 		return err == nil && fi.Mode().IsRegular()
 	}
-	if p := filepath.Join(dir, opts.DBFilename); regular(p) {
-		d.RDB = p
+	if regular(opts.DBFilename) {
+		d.RDB = opts.DBFilename
 	}
-	if p := filepath.Join(dir, opts.AppendFilename); regular(p) {
-		d.LegacyAOF = p
+	if regular(opts.AppendFilename) {
+		d.LegacyAOF = opts.AppendFilename
 	}
-	aofDir := filepath.Join(dir, opts.AppendDirname)
+	aofDir := opts.AppendDirname
 	manifestName := opts.AppendFilename + ".manifest"
 	var m *Manifest // nil when there is no manifest (or it is invalid)
-	if fi, err := os.Stat(aofDir); err == nil && fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(aofDir, manifestName)); err == nil {
-			d.AOFDir, d.AOFDirErr = openDir(os.DirFS(aofDir), manifestName)
-			if d.AOFDirErr != nil {
-				d.Notes = append(d.Notes, "the manifest "+manifestName+" cannot be used ("+d.AOFDirErr.Error()+"): redis-server refuses to start with appendonly yes")
-			} else {
+	if fi, err := fs.Stat(fsys, aofDir); err == nil && fi.IsDir() {
+		if _, err := fs.Stat(fsys, path.Join(aofDir, manifestName)); err == nil {
+			sub, err := fs.Sub(fsys, aofDir)
+			if err == nil {
+				d.AOFDir, err = openDir(sub, manifestName)
+			}
+			if d.AOFDirErr, d.ManifestErr = err, err != nil; err == nil {
 				m = d.AOFDir.Manifest
 				d.AOFDir.Path = aofDir
 				for i := range d.AOFDir.Files {
-					d.AOFDir.Files[i].Path = filepath.Join(aofDir, d.AOFDir.Files[i].Name)
+					d.AOFDir.Files[i].Path = path.Join(aofDir, d.AOFDir.Files[i].Name)
 				}
 			}
 		} else if errors.Is(err, fs.ErrNotExist) {
-			d.Notes = append(d.Notes, opts.AppendDirname+"/ has no "+manifestName)
+			d.NoManifest = true
 		} else {
 			d.AOFDirErr = err
 		}
@@ -377,12 +411,11 @@ func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
 	if d.LegacyAOF != "" && d.AOFDirErr == nil {
 		upgrade := m == nil ||
 			m.Base == nil && len(m.Incr) == 0 ||
-			m.Base != nil && len(m.Incr) == 0 && m.Base.Name == opts.AppendFilename && !regular(filepath.Join(aofDir, opts.AppendFilename))
+			m.Base != nil && len(m.Incr) == 0 && m.Base.Name == opts.AppendFilename && !regular(path.Join(aofDir, opts.AppendFilename))
 		if upgrade {
 			d.Source, d.Files = SourceLegacyAOF, []string{d.LegacyAOF}
-			d.Notes = append(d.Notes, "with appendonly yes Redis 7+ moves "+opts.AppendFilename+" into "+opts.AppendDirname+"/ as the base and loads it")
 		} else {
-			d.Notes = append(d.Notes, opts.AppendFilename+" is ignored: the manifest in "+opts.AppendDirname+"/ takes precedence")
+			d.LegacyIgnored = true
 		}
 	}
 	if d.Source == SourceNone && d.AOFDir != nil && len(d.AOFDir.LoadOrder()) > 0 {
@@ -390,39 +423,14 @@ func InspectDataDir(dir string, opts DataDirOptions) (*DataDir, error) {
 		for _, f := range d.AOFDir.LoadOrder() {
 			d.Files = append(d.Files, f.Path)
 		}
-		if err := d.AOFDir.Validate(); err != nil {
-			d.Notes = append(d.Notes, err.Error()+": redis-server refuses to start")
-		}
+		d.Invalid = d.AOFDir.Validate()
 	}
 	d.AppendOnlyYes = d.Source
 	if d.RDB != "" {
 		d.AppendOnlyNo = SourceRDB
 	}
-	switch {
-	case d.Source != SourceNone:
-		if d.RDB != "" {
-			d.Notes = append(d.Notes, "with appendonly no the server loads "+opts.DBFilename+" instead")
-		}
-	case d.RDB != "":
+	if d.Source == SourceNone && d.RDB != "" {
 		d.Source, d.Files = SourceRDB, []string{d.RDB}
-		if d.AOFDir != nil {
-			d.Notes = append(d.Notes, "with appendonly yes the server loads nothing (the manifest lists no file) and ignores "+opts.DBFilename)
-		}
-	case d.AOFDirErr == nil:
-		d.Notes = append(d.Notes, "no AOF and no RDB file: the server starts empty")
 	}
 	return d, nil
-}
-
-// String describes the directory in a few lines for a person.
-func (d *DataDir) String() string {
-	var b strings.Builder
-	b.WriteString(d.Path + ": loads " + d.Source.String())
-	for _, f := range d.Files {
-		b.WriteString("\n  " + f)
-	}
-	for _, n := range d.Notes {
-		b.WriteString("\n  note: " + n)
-	}
-	return b.String()
 }

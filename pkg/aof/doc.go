@@ -21,9 +21,10 @@
 // redis-check-aof's rules (CRLF everywhere, balanced MULTI/EXEC); otherwise
 // the reader accepts what redis-server's loader accepts. Writer writes what
 // Reader reads. ParseManifest and Manifest.WriteTo follow Redis's manifest
-// grammar and quoting exactly; OpenDir lists a directory's files in load
+// grammar and quoting exactly; OpenDirFS lists a directory's files in load
 // order and tells RDB from RESP by content; InspectDataDir says what a server
-// would load from a data directory. Check walks a stream and reports counts,
+// would load from a data directory (an fs.FS), as facts for the caller to
+// word. Check walks a stream and reports counts,
 // the first problem, whether it is a torn tail, and where to cut to repair.
 //
 // # Ownership, memory and concurrency

@@ -34,18 +34,6 @@ var (
 	ErrRDBPreamble = errors.New("input starts with an RDB preamble")
 )
 
-// UnsupportedError reports valid input that this package does not handle. The
-// RESP grammar of an AOF has nothing of the kind today; the type exists so that
-// callers classify both packages' errors alike (exit code 4).
-type UnsupportedError struct {
-	What string
-}
-
-func (e *UnsupportedError) Error() string { return "unsupported: " + e.What }
-
-// Unwrap puts the error in the unsupported class (errclass.ErrUnsupported).
-func (e *UnsupportedError) Unwrap() error { return errclass.ErrUnsupported }
-
 // ParseError locates a failure in a RESP stream.
 type ParseError struct {
 	Offset int64  // byte offset of the offending item (a line, a payload, a CRLF)

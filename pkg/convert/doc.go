@@ -1,7 +1,8 @@
 // Package convert composes the rdb, aof and engine packages into the
 // pipelines behind rdbtool's commands. Each takes readers and writers of those
-// packages (never paths, except AOFFiles, which resolves what a server would
-// load) and never prints:
+// packages, never paths (AOFFiles resolves what a server would load in an
+// fs.FS, and a replay opens the files there or through the caller's opener),
+// and never prints:
 //
 //	rdb.Reader -> DumpJSON / DumpCSV        lossless JSON lines (docs/json.md), CSV report
 //	JSONReader -> rdb.Writer                 the dump's JSON back into an RDB

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
+	"github.com/rdbtool/rdbtool/internal/canon/canonjson"
 	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -67,7 +68,10 @@ func TestDumpIsLossless(t *testing.T) {
 			if again := dump(t, data, convert.DumpOptions{}); !bytes.Equal(out, again) {
 				t.Fatal("two dumps of the same file differ")
 			}
-			got := linesFromJSON(t, bytes.NewReader(out))
+			got, err := canonjson.FromDump(bytes.NewReader(out), true)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want, err := canon.ReadFile(p[1])
 			if err != nil {
 				t.Fatal(err)
@@ -86,42 +90,6 @@ func TestDumpIsLossless(t *testing.T) {
 			}
 		})
 	}
-}
-
-// linesFromJSON decodes dump output into canonical lines.
-func linesFromJSON(t *testing.T, r io.Reader) []string {
-	t.Helper()
-	jr := convert.NewJSONReader(r, 1<<30)
-	var lines []string
-	var funcs canon.Set
-	for {
-		rec, err := jr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case rec.Value != nil:
-			exp := rec.Entry.ExpireAtMs
-			if !rec.Entry.HasExpire {
-				exp = 0
-			}
-			l, err := canon.KeyLine(rec.Entry.DB, rec.Entry.Key, exp, rec.Value, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lines = append(lines, canon.Marshal(l))
-		case rec.Entry != nil && rec.Entry.Kind == rdb.EntryFunction:
-			funcs = append(funcs, rec.Entry.Function)
-		}
-	}
-	if len(funcs) > 0 {
-		lines = append(lines, canon.Marshal(canon.Functions{Libraries: funcs}))
-	}
-	canon.Sort(lines)
-	return lines
 }
 
 // TestDumpCorpusIsJSON: every RDB file of the corpus dumps to valid JSON lines

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
+	"path"
 	"strings"
 	"sync/atomic"
 
@@ -29,11 +30,12 @@ type ReplayOptions struct {
 	// Strict makes a command that returns an error reply fatal; by default
 	// it is counted and skipped, as Redis does while loading an AOF.
 	Strict bool
-	// Open opens a file of the AOF; nil means os.Open. A caller passes its
-	// own to read compressed files, and to stop a replay: once Open's reader
-	// fails (say, with context.Canceled after an interrupt), the replay
-	// applies the commands already parsed, at most a few batches, and returns
-	// that error.
+	// Open opens a file of the AOF by its AOFFile.Path; nil opens it in the
+	// fs.FS AOFFiles listed it from. A caller passes its own to read
+	// compressed files, to check what a file is before opening it, and to
+	// stop a replay: once Open's reader fails (say, with context.Canceled
+	// after an interrupt), the replay applies the commands already parsed, at
+	// most a few batches, and returns that error.
 	Open func(path string) (io.ReadCloser, error)
 	// Context, when set, stops the replay once it is done: it is checked
 	// before each batch of commands (at most a few thousand) or keys, and
@@ -68,40 +70,58 @@ type ReplayStats struct {
 
 // AOFFile is one file of an AOF in load order.
 type AOFFile struct {
-	Path string
-	Last bool // the last file: a torn tail is tolerated here only
+	Path string // its name in the file system AOFFiles was given, for ReplayOptions.Open
+	Last bool   // the last file: a torn tail is tolerated here only
+
+	fsys fs.FS // the file system AOFFiles listed it from
 }
 
-// AOFFiles lists what a server would load for path: an AOF folder (or its
-// manifest), a Redis data folder, or a single AOF file.
-func AOFFiles(path string) ([]AOFFile, error) {
-	st, err := os.Stat(path)
+// open opens f with open, or else in the file system it was listed from.
+func (f AOFFile) open(open func(path string) (io.ReadCloser, error)) (io.ReadCloser, error) {
+	switch {
+	case open != nil:
+		return open(f.Path)
+	case f.fsys != nil:
+		return f.fsys.Open(f.Path)
+	}
+	return nil, errNoOpener
+}
+
+// AOFFiles lists what a server would load for name in fsys: an AOF folder
+// (or its manifest), a Redis data folder ("." for the root of fsys), or a
+// single AOF file, in load order.
+func AOFFiles(fsys fs.FS, name string) ([]AOFFile, error) {
+	st, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, err
 	}
 	var paths []string
 	switch {
-	case !st.IsDir() && !strings.HasSuffix(path, ".manifest"):
-		paths = []string{path}
+	case !st.IsDir() && !strings.HasSuffix(name, ".manifest"):
+		paths = []string{name}
 	default:
-		dir := path
+		dir := name
 		if !st.IsDir() {
-			dir = dirOf(path)
+			dir = path.Dir(name)
 		}
-		d, err := aof.OpenDir(dir)
+		sub, err := fs.Sub(fsys, dir)
+		if err != nil {
+			return nil, err
+		}
+		d, err := aof.OpenDirFS(sub)
 		if err == nil {
 			if err := d.Validate(); err != nil {
 				return nil, err
 			}
 			for _, f := range d.LoadOrder() {
-				paths = append(paths, f.Path)
+				paths = append(paths, path.Join(dir, f.Name))
 			}
 			break
 		}
 		if errors.Is(err, aof.ErrCorrupt) {
 			return nil, err // a manifest a server rejects
 		}
-		dd, err := aof.InspectDataDir(dir, aof.DataDirOptions{})
+		dd, err := aof.InspectDataDir(sub, aof.DataDirOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -109,26 +129,24 @@ func AOFFiles(path string) ([]AOFFile, error) {
 			return nil, dd.AOFDirErr
 		}
 		if dd.Source == aof.SourceNone {
-			return nil, fmt.Errorf("%s: no AOF to replay (no manifest, no appendonly.aof)", path)
+			return nil, errors.New("no AOF to replay (no manifest, no appendonly.aof)")
 		}
-		paths = dd.Files
+		for _, f := range dd.Files {
+			paths = append(paths, path.Join(dir, f))
+		}
 	}
 	files := make([]AOFFile, len(paths))
 	for i, p := range paths {
-		files[i] = AOFFile{Path: p, Last: i == len(paths)-1}
+		files[i] = AOFFile{Path: p, Last: i == len(paths)-1, fsys: fsys}
 	}
 	return files, nil
 }
 
-func dirOf(p string) string {
-	if i := strings.LastIndexAny(p, "/\\"); i >= 0 {
-		return p[:i]
-	}
-	return "."
-}
-
 // errStop ends a replay early at a point-in-time limit.
 var errStop = errors.New("stop")
+
+// errNoOpener is the error of a replay without ReplayOptions.Open.
+var errNoOpener = errors.New("convert: no opener for an AOFFile not listed by AOFFiles (set ReplayOptions.Open)")
 
 // ReplayAOF applies the files of an AOF, in order, to e: RDB parts (a preamble
 // or an RDB base) are loaded key by key, RESP commands applied as Redis would
@@ -150,11 +168,7 @@ func ReplayAOF(files []AOFFile, e *engine.Engine, o ReplayOptions) (ReplayStats,
 }
 
 func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
-	open := o.Open
-	if open == nil {
-		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
-	}
-	file, err := open(f.Path)
+	file, err := f.open(o.Open)
 	if err != nil {
 		return err
 	}
@@ -236,29 +250,39 @@ func (s Server) String() string {
 // DetectServer guesses which server wrote an AOF from the redis-ver or
 // valkey-ver aux field of its RDB base or preamble (Valkey 7.2 and 8 also
 // write redis-ver 7.2.4: valkey-ver wins); the zero Server (the newest
-// Redis) when there is none, as in a RESP-only AOF.
+// Redis) when there is none, as in a RESP-only AOF or an RDB part without
+// either field.
 //
-// It reads the files through open (nil: os.Open), as ReplayOptions.Open does:
-// a compressed AOF file is judged by what it holds.
-func DetectServer(files []AOFFile, open func(path string) (io.ReadCloser, error)) Server {
+// It reads the first file through open, as ReplayOptions.Open does (a
+// compressed AOF file is judged by what it holds; nil: in the fs.FS of
+// AOFFiles). An error opening or reading it, up to the first key, is
+// returned: the replay would fail on it too.
+func DetectServer(files []AOFFile, open func(path string) (io.ReadCloser, error)) (Server, error) {
 	if len(files) == 0 {
-		return Server{}
+		return Server{}, nil
 	}
-	if open == nil {
-		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
-	}
-	f, err := open(files[0].Path)
+	f, err := files[0].open(open)
 	if err != nil {
-		return Server{}
+		return Server{}, err
 	}
 	defer f.Close()
-	r := rdb.NewReader(f, rdb.ReaderOptions{})
+	in := bufio.NewReader(f)
+	if head, err := in.Peek(9); aof.SniffFormat(head) != aof.FormatRDB {
+		if err == io.EOF {
+			err = nil // a short file: no RDB part
+		}
+		return Server{}, err // RESP commands: no server named
+	}
+	r := rdb.NewReader(in, rdb.ReaderOptions{})
 	defer r.Close()
 	var srv Server
 	for {
 		e, err := r.Next()
-		if err != nil || e.Kind == rdb.EntryKey {
-			return srv
+		if err == io.EOF || err == nil && e.Kind == rdb.EntryKey {
+			return srv, nil
+		}
+		if err != nil {
+			return srv, fmt.Errorf("%s: %w", files[0].Path, err)
 		}
 		if e.Kind != rdb.EntryAux {
 			continue

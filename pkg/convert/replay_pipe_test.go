@@ -34,7 +34,7 @@ func (a *respAOF) write(t *testing.T, data []byte) []convert.AOFFile {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files, err := convert.AOFFiles(p)
+	files, err := convert.AOFFiles(os.DirFS(filepath.Dir(p)), filepath.Base(p))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,16 @@ func TestAOFToRDBMatchesServers(t *testing.T) {
 		for _, src := range []string{"appendonlydir", "legacy.aof"} {
 			name, _ := filepath.Rel(root, filepath.Join(dir, src))
 			t.Run(name, func(t *testing.T) {
-				files, err := convert.AOFFiles(filepath.Join(dir, src))
+				files, err := convert.AOFFiles(os.DirFS(dir), src)
 				if err != nil {
 					t.Fatal(err)
 				}
 				// A RESP-only AOF does not say which server wrote it: the corpus
 				// folder's name does.
-				from := convert.DetectServer(files, nil)
+				from, err := convert.DetectServer(files, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if strings.Contains(dir, "redis-7.0") {
 					from = convert.Server{Version: 700}
 				}

@@ -88,24 +88,3 @@ func Split(r *rdb.Reader, owner func(slot int) int, parts []*rdb.Writer, o Split
 	}
 	return st, nil
 }
-
-// CopyValue writes the key e, which r.Next just returned, and its value,
-// element by element, to w.
-func CopyValue(r *rdb.Reader, w *rdb.Writer, e *rdb.Entry) error {
-	if err := w.StartKey(e, e.Type.Kind(), rdb.UnknownCount); err != nil {
-		return err
-	}
-	for {
-		el, err := r.NextElem()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := w.WriteElem(el); err != nil {
-			return err
-		}
-	}
-	return w.EndKey()
-}

@@ -435,11 +435,11 @@ func checkOwnFiles(t *testing.T, srv *redistest.Server, strict []string, dbs int
 			judge = normalizeForAOF(t, again.Snapshot(t, redistest.SnapshotOptions{}), false, false)
 			again.Stop()
 		}
-		files, err := convert.AOFFiles(aofDir)
+		files, err := convert.AOFFiles(os.DirFS(aofDir), ".")
 		if err != nil {
 			t.Fatal(err)
 		}
-		from := convert.DetectServer(files, nil)
+		from, _ := convert.DetectServer(files, nil) // a file it cannot read fails the replay
 		e := engine.New(engine.Options{Version: from.Version, Valkey: from.Valkey, Databases: dbs})
 		if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{}); err != nil {
 			t.Fatalf("replaying the server's own AOF (preamble %s): %v", preamble, err)

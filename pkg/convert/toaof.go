@@ -529,19 +529,3 @@ func (c *aofConverter) restore(e *rdb.Entry) error {
 	}
 	return c.cmd(args...)
 }
-
-// AOFDirLayout names the files of a fresh multi-part AOF folder as Redis 7
-// does after a rewrite: base `<name>.1.base.rdb` (or `.aof` for a RESP base),
-// an empty `<name>.1.incr.aof`, and the manifest `<name>.manifest` listing both.
-func AOFDirLayout(appendFilename string, rdbBase bool) (base, incr, manifest string, m *aof.Manifest) {
-	base = appendFilename + ".1.base.aof"
-	if rdbBase {
-		base = appendFilename + ".1.base.rdb"
-	}
-	incr = appendFilename + ".1.incr.aof"
-	m = &aof.Manifest{
-		Base: &aof.ManifestFile{Name: base, Seq: 1, Type: aof.TypeBase},
-		Incr: []aof.ManifestFile{{Name: incr, Seq: 1, Type: aof.TypeIncr}},
-	}
-	return base, incr, appendFilename + ".manifest", m
-}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
-	"github.com/rdbtool/rdbtool/pkg/convert"
+	"github.com/rdbtool/rdbtool/pkg/aof"
 )
 
 // normalizeForAOF removes from canonical lines what an AOF cannot carry:
@@ -79,7 +79,7 @@ func writeAOFDir(t *testing.T, base []byte) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	baseName, incrName, manifestName, m := convert.AOFDirLayout("appendonly.aof", false)
+	baseName, incrName, manifestName, m := aof.DirLayout("appendonly.aof", false)
 	var mf bytes.Buffer
 	if _, err := m.WriteTo(&mf); err != nil {
 		t.Fatal(err)
