@@ -372,7 +372,7 @@ func writeManifestFiles(out *outDir, m *aof.Manifest, incr, manifest string) err
 // convertAOF replays an AOF (file, folder or data folder) with the engine and
 // writes the dataset as an RDB file.
 func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) error {
-	files, inputs, err := aofInput(inPath)
+	files, inputs, err := aofInput(c.Command.Name, inPath)
 	if err != nil {
 		return err
 	}
@@ -405,7 +405,14 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 // aofInput lists the files a server would load for an AOF path (file, folder,
 // manifest or data folder), and every path the command reads: the ones that
 // outputs must keep clear of.
-func aofInput(inPath string) (files []convert.AOFFile, inputs []string, err error) {
+func aofInput(cmd, inPath string) (files []convert.AOFFile, inputs []string, err error) {
+	// A replay opens the file it is given more than once (to learn which
+	// server wrote it, then to apply it): a pipe would be used up by the
+	// first look and the replay would see a damaged stream.
+	if st, err := os.Stat(inPath); err == nil && !st.IsDir() && !st.Mode().IsRegular() {
+		return nil, nil, usagef(cmd, "%s is not a regular file: an AOF is read more than once, so it cannot come from a pipe; "+
+			"save it to a file first (gzip and zstd files are read as they are)", inPath)
+	}
 	files, err = aofFiles(inPath)
 	if err != nil {
 		return nil, nil, newFileError(inPath, nil, err)
@@ -446,7 +453,7 @@ func aofFiles(path string) ([]convert.AOFFile, error) {
 // replayForCLI replays IN (aofInput, replayFiles) and returns the files it
 // read too.
 func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.ReplayStats, []convert.AOFFile, rdb.WriterOptions, error) {
-	files, _, err := aofInput(inPath)
+	files, _, err := aofInput(c.Command.Name, inPath)
 	if err != nil {
 		return nil, convert.ReplayStats{}, nil, rdb.WriterOptions{}, err
 	}

@@ -84,7 +84,7 @@ func runRewrite(c *cli.Context) error {
 	if inPath == "-" || outPath == "-" {
 		return usagef("rewrite", "rewrite reads and writes files or folders, not standard streams")
 	}
-	files, inputs, err := aofInput(inPath)
+	files, inputs, err := aofInput("rewrite", inPath)
 	if err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ func readPaths(path string) []string {
 		return nil
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		if _, inputs, err := aofInput(path); err == nil {
+		if _, inputs, err := aofInput("", path); err == nil {
 			return inputs
 		}
 	}

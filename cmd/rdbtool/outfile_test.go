@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rdbtool/rdbtool/internal/canon"
 )
@@ -322,5 +323,34 @@ func TestOutIsInputSaysSo(t *testing.T) {
 	code, _, e := runCLI(t, nil, "convert", in, in)
 	if code != exitUsage || !strings.Contains(e, "input") || strings.Contains(e, "use --force") {
 		t.Errorf("convert IN IN: exit %d: %s", code, e)
+	}
+}
+
+// TestReplayRefusesPipes checks that an AOF given as a FIFO (a shell's
+// <(zcat ...)) is refused with a usage error instead of being read twice: the
+// first look would use up the pipe and the replay would see a damaged stream.
+func TestReplayRefusesPipes(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "in.aof")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"replay", fifo}, {"rewrite", fifo, filepath.Join(t.TempDir(), "out")}} {
+		type result struct {
+			code   int
+			stderr string
+		}
+		done := make(chan result, 1)
+		go func() {
+			code, _, e := runCLI(t, nil, args...)
+			done <- result{code, e}
+		}()
+		select {
+		case r := <-done:
+			if r.code != exitUsage || !strings.Contains(r.stderr, "not a regular file") {
+				t.Errorf("%v: exit %d, want %d with a reason: %s", args, r.code, exitUsage, r.stderr)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%v: still waiting on the FIFO after a minute (it opened it)", args)
+		}
 	}
 }
