@@ -1,56 +1,139 @@
 #!/usr/bin/env bash
-# bench/replay.sh: AOF -> RDB and AOF compaction, rdbtool against redis-server
-# itself, on the AOF bench/aof.sh makes (run that first).
-#   bench/replay.sh [--dir DIR]
-# redis-server is timed from start until it has loaded the AOF and saved an RDB
-# (SAVE) / rewritten its AOF (BGREWRITEAOF); its peak RSS is VmHWM.
+# bench/replay.sh: AOF -> RDB, AOF compaction and replay, rdbtool against
+# redis-server itself, side by side in one run, on two AOFs written by a real
+# Redis 7.0 (appendonly yes, no RDB preamble):
+#   strings  bench/gen's strings dataset (the AOF bench/aof.sh makes, 550 MiB
+#            of payload)
+#   mixed    bench/gen's mixed dataset: every type and encoding, four
+#            databases, streams with groups (455 MiB of payload, about 780 MB)
+#
+#   bench/replay.sh [--dir DIR] [--only strings|mixed] [--runs N]
+#
+# The AOFs are made once and kept in DIR. redis-server is timed from start
+# until it has loaded the AOF and saved an RDB (SAVE) / rewritten its AOF
+# (BGREWRITEAOF); its peak RSS is VmHWM. rdbtool's is /usr/bin/time's maximum
+# RSS. Each figure is the median of --runs runs (default 1); the machine's
+# load (uptime) is printed before and after each dataset.
 set -euo pipefail
 DIR=/tmp/rdbtool-bench
-[ "${1:-}" = --dir ] && DIR=$2
-AOF=$DIR/strings.aof
-[ -s "$AOF" ] || { echo "no $AOF: run bench/aof.sh first" >&2; exit 1; }
+ONLY=""
+RUNS=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--dir) DIR=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
+	*) echo "usage: bench/replay.sh [--dir DIR] [--only strings|mixed] [--runs N]" >&2; exit 2 ;;
+	esac
+done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-(cd "$ROOT" && go build -o "$DIR/bin/rdbtool" ./cmd/rdbtool)
-size=$(stat -c %s "$AOF")
-cat "$AOF" >/dev/null
+mkdir -p "$DIR/bin"
+(cd "$ROOT" && go build -o "$DIR/bin/rdbtool" ./cmd/rdbtool && go build -o "$DIR/bin/gen" ./bench/gen)
 W=$DIR/replay-work
-rm -rf "$W" && mkdir -p "$W"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
 
-measure() { # label cmd...: prints "label seconds rssMB"
-	local label=$1; shift
-	local out
-	/usr/bin/time -o "$W/time" -f '%e %M' "$@" >/dev/null 2>"$W/stderr" || { cat "$W/stderr" >&2; exit 1; }
-	out=$(tail -1 "$W/time")
-	echo "$label ${out% *} $(( ${out#* } / 1024 ))"
+start_redis() { # dir [args...]: starts redis-server in dir; sets PORT and PID
+	local dir=$1; shift
+	PORT=$((17000 + RANDOM % 3000))
+	redis-server --port "$PORT" --bind 127.0.0.1 --dir "$dir" --save '' --daemonize no --logfile "$dir/redis.log" "$@" &
+	PID=$!
+	PIDS+=("$PID")
 }
 
-server() { # mode (save|rewrite): starts redis on a copy of the AOF, times load+mode
-	local mode=$1 srv=$W/srv-$1 port=$((17000 + RANDOM % 3000)) t0 t1 pid hwm
-	rm -rf "$srv" && mkdir -p "$srv" && cp "$AOF" "$srv/appendonly.aof"
+wait_ready() {
+	until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.02; done
+}
+
+# make_aof NAME GENFLAGS: writes DIR/NAME.aof with a real redis-server.
+make_aof() {
+	local name=$1 flags=$2 aof=$DIR/$1.aof srv=$DIR/srv-make-$1
+	[ -s "$aof" ] && return
+	echo "making $aof (gen $flags)" >&2
+	rm -rf "$srv" && mkdir -p "$srv"
+	start_redis "$srv" --appendonly yes --aof-use-rdb-preamble no --appendfsync no --auto-aof-rewrite-percentage 0
+	wait_ready
+	# shellcheck disable=SC2086 # flags are words
+	"$DIR/bin/gen" $flags 2>"$srv/gen.log" | redis-cli -p "$PORT" --pipe --pipe-timeout 600 >"$srv/pipe.log"
+	grep -q '^errors: 0,' "$srv/pipe.log" || { echo "the server rejected commands: $(tail -1 "$srv/pipe.log")" >&2; exit 1; }
+	kill "$PID"; wait "$PID" 2>/dev/null || true
+	mv "$(ls "$srv"/appendonlydir/*.incr.aof | tail -1)" "$aof"
+	rm -rf "$srv"
+}
+
+# server MODE AOF: redis-server loads AOF, then SAVE or BGREWRITEAOF; prints "seconds rssMB"
+server() {
+	local mode=$1 aof=$2 srv=$W/srv t0 t1 hwm
+	rm -rf "$srv" && mkdir -p "$srv" && cp "$aof" "$srv/appendonly.aof"
+	cat "$srv/appendonly.aof" >/dev/null
 	t0=$(date +%s.%N)
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$srv" --appendonly yes --save '' \
-		--auto-aof-rewrite-percentage 0 --daemonize no --logfile "$srv/log" &
-	pid=$!
-	until redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; do sleep 0.05; done
+	start_redis "$srv" --appendonly yes --auto-aof-rewrite-percentage 0
+	wait_ready
 	if [ "$mode" = save ]; then
-		redis-cli -p "$port" save >/dev/null
+		redis-cli -p "$PORT" save >/dev/null
 	else
-		redis-cli -p "$port" bgrewriteaof >/dev/null
-		sleep 0.2
-		while redis-cli -p "$port" info persistence | grep -q 'aof_rewrite_in_progress:1'; do sleep 0.05; done
+		redis-cli -p "$PORT" bgrewriteaof >/dev/null
+		sleep 0.05
+		while redis-cli -p "$PORT" info persistence | grep -q 'aof_rewrite_in_progress:1'; do sleep 0.02; done
 	fi
 	t1=$(date +%s.%N)
-	hwm=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status)
-	kill $pid; wait $pid 2>/dev/null || true
-	echo "redis-server-$mode $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') $hwm"
+	hwm=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$PID/status")
+	kill "$PID"; wait "$PID" 2>/dev/null || true
+	rm -rf "$srv"
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') $hwm"
 }
 
-echo "AOF: $AOF, $((size >> 20)) MiB"
-echo "| task | tool | seconds | MB/s | peak RSS MB |"
-echo "| --- | --- | ---: | ---: | ---: |"
-row() { echo "| $1 | $2 | $3 | $(awk -v s="$size" -v t="$3" 'BEGIN{printf "%.0f", s/1048576/t}') | $4 |"; }
-read -r _ s r < <(server save);                                   row "AOF -> RDB" "redis-server (load + SAVE)" "$s" "$r"
-read -r _ s r < <(measure x "$DIR/bin/rdbtool" convert --force "$AOF" "$W/out.rdb"); row "AOF -> RDB" "rdbtool convert" "$s" "$r"
-read -r _ s r < <(server rewrite);                                row "compaction" "redis-server (load + BGREWRITEAOF)" "$s" "$r"
-read -r _ s r < <(measure x "$DIR/bin/rdbtool" rewrite --force "$AOF" "$W/out-dir"); row "compaction" "rdbtool rewrite" "$s" "$r"
-rm -rf "$W"
+# tool CMD...: runs rdbtool; prints "seconds rssMB"
+tool() {
+	local out
+	/usr/bin/time -o "$W/time" -f '%e %M' "$DIR/bin/rdbtool" "$@" >/dev/null 2>"$W/stderr" || { cat "$W/stderr" >&2; exit 1; }
+	out=$(tail -1 "$W/time")
+	echo "${out% *} $(( ${out#* } / 1024 ))"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# measure LABEL CMD...: runs CMD RUNS times; prints "seconds rssMB" (medians)
+measure() {
+	local s=() r=() x
+	for _ in $(seq "$RUNS"); do
+		x=$("$@")
+		s+=("${x% *}"); r+=("${x#* }")
+	done
+	echo "$(printf '%s\n' "${s[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
+}
+
+bench() { # NAME
+	local name=$1 aof=$DIR/$1.aof size rs rr ts tr ws wr rps rpr es er
+	size=$(stat -c %s "$aof")
+	rm -rf "$W" && mkdir -p "$W"
+	cat "$aof" >/dev/null
+	echo
+	echo "### $name: $aof, $((size >> 20)) MiB"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	read -r rs rr < <(measure server save "$aof")
+	read -r ts tr < <(measure tool convert --force --no-progress "$aof" "$W/out.rdb")
+	read -r ws wr < <(measure server rewrite "$aof")
+	read -r rps rpr < <(measure tool rewrite --force "$aof" "$W/out-dir")
+	read -r es er < <(measure tool replay --no-progress --exec DBSIZE --exec 'SCAN 0 COUNT 5' "$aof")
+	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| task | redis-server 7.0 | rdbtool | speed-up | peak RSS (server / rdbtool) |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	row() { awk -v t="$1" -v a="$2" -v ar="$3" -v b="$4" -v br="$5" 'BEGIN{printf "| %s | %.2f s | %.2f s | **%.1fx** | %d / %d MB |\n", t, a, b, a/b, ar, br}'; }
+	row "AOF -> RDB (load + SAVE vs convert)" "$rs" "$rr" "$ts" "$tr"
+	row "compaction (load + BGREWRITEAOF vs rewrite)" "$ws" "$wr" "$rps" "$rpr"
+	echo "| replay --exec (DBSIZE, SCAN) | | $es s | | $er MB ($(awk -v a="$er" -v b="$tr" 'BEGIN{printf "%+.0f%%", (a-b)*100/b}') of convert's) |"
+}
+
+make_aof strings "-dataset strings -target-mb 550 -seed 2"
+make_aof mixed "-dataset mixed -target-mb 455 -seed 1"
+for d in strings mixed; do
+	if [ -z "$ONLY" ] || [ "$ONLY" = "$d" ]; then
+		bench "$d"
+	fi
+done

@@ -16,6 +16,9 @@
 //	         bytes per type family, until -target-mb MiB.
 //	biglist  one list of -elems short elements (RPUSH, 1000 per command).
 //	bighash  one hash of -elems fields (HSET, 500 pairs per command).
+//	pages    -keys SET commands of compressible page fragments (HTML and
+//	         JSON, 100 B-2.4 KB, most stored LZF-compressed) and some opaque
+//	         tokens; 10% with a far-future PEXPIREAT.
 //
 // A summary (commands, keys, payload bytes per family) goes to standard error.
 package main
@@ -39,6 +42,7 @@ type config struct {
 	Dataset  string
 	TargetMB int   // strings, mixed: MiB of payload (keys, fields, values)
 	Elems    int64 // biglist, bighash: elements or fields
+	Keys     int64 // pages: keys
 	Seed     uint64
 	// PlainThreshold, when > 0, makes the mixed dataset start with
 	// DEBUG QUICKLIST-PACKED-THRESHOLD so that list elements at least this big
@@ -67,13 +71,14 @@ const (
 func main() {
 	var cfg config
 	var seed int64
-	flag.StringVar(&cfg.Dataset, "dataset", "strings", "dataset: strings, mixed, biglist or bighash")
+	flag.StringVar(&cfg.Dataset, "dataset", "strings", "dataset: strings, mixed, biglist, bighash or pages")
 	flag.IntVar(&cfg.TargetMB, "target-mb", 450, "strings, mixed: MiB of keys, fields and values to write")
 	flag.Int64Var(&cfg.Elems, "elems", 20_000_000, "biglist, bighash: number of list elements or hash fields")
+	flag.Int64Var(&cfg.Keys, "keys", 2_500_000, "pages: number of keys")
 	flag.Int64Var(&seed, "seed", 1, "seed of the pseudo-random generator; the output is a function of the flags")
 	flag.IntVar(&cfg.PlainThreshold, "plain-threshold", 0, "mixed: emit DEBUG QUICKLIST-PACKED-THRESHOLD N first (0: don't)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: gen [-dataset strings|mixed|biglist|bighash] [-target-mb N] [-elems N] [-seed N] > commands.resp\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: gen [-dataset strings|mixed|biglist|bighash|pages] [-target-mb N] [-elems N] [-keys N] [-seed N] > commands.resp\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -101,8 +106,8 @@ func main() {
 
 // generate writes the dataset's commands to out.
 func generate(out io.Writer, cfg config) (*stats, error) {
-	if cfg.TargetMB < 0 || cfg.Elems < 0 || cfg.PlainThreshold < 0 {
-		return nil, errors.New("-target-mb, -elems and -plain-threshold must not be negative")
+	if cfg.TargetMB < 0 || cfg.Elems < 0 || cfg.Keys < 0 || cfg.PlainThreshold < 0 {
+		return nil, errors.New("-target-mb, -elems, -keys and -plain-threshold must not be negative")
 	}
 	bw := bufio.NewWriterSize(out, 1<<20)
 	var seed [32]byte
@@ -124,8 +129,10 @@ func generate(out io.Writer, cfg config) (*stats, error) {
 		g.biglist(cfg.Elems)
 	case "bighash":
 		g.bighash(cfg.Elems)
+	case "pages":
+		g.pagesDataset(cfg.Keys)
 	default:
-		return nil, fmt.Errorf("unknown dataset %q (want strings, mixed, biglist or bighash)", cfg.Dataset)
+		return nil, fmt.Errorf("unknown dataset %q (want strings, mixed, biglist, bighash or pages)", cfg.Dataset)
 	}
 	if err := bw.Flush(); err != nil {
 		return nil, err
@@ -275,17 +282,23 @@ func (g *gen) stringsDataset(target int64) {
 		} else {
 			val = g.random(g.skewed(40, 200))
 		}
-		g.w.begin(3)
-		g.w.argString("SET")
-		g.w.arg(key)
-		g.w.arg(val)
-		g.newKey()
-		g.st.Payload += int64(len(key) + len(val))
-		if g.rng.IntN(100) == 0 {
-			g.pexpireat(key)
-		}
+		g.setString(key, val, 100)
 	}
 	g.st.ByFamily["string"] = g.st.Payload
+}
+
+// setString writes SET key val for a new key, and gives one key in
+// ttlOneIn a TTL.
+func (g *gen) setString(key, val []byte, ttlOneIn int) {
+	g.w.begin(3)
+	g.w.argString("SET")
+	g.w.arg(key)
+	g.w.arg(val)
+	g.newKey()
+	g.st.Payload += int64(len(key) + len(val))
+	if g.rng.IntN(ttlOneIn) == 0 {
+		g.pexpireat(key)
+	}
 }
 
 // biglist: one list of n short elements, 1000 per RPUSH.

@@ -203,3 +203,41 @@ func TestUnknownDataset(t *testing.T) {
 		t.Error("no error for an unknown dataset")
 	}
 }
+
+func TestPagesDataset(t *testing.T) {
+	cfg := config{Dataset: "pages", Keys: 3000, Seed: 3}
+	out, st := run(t, cfg)
+	p := parse(t, out)
+	checkCounts(t, p, st)
+	if st.Keys != 3000 || p.byName["SET"] != 3000 {
+		t.Errorf("%d keys and %d SETs, want 3000", st.Keys, p.byName["SET"])
+	}
+	if n := p.byName["PEXPIREAT"]; n < 200 || n > 400 {
+		t.Errorf("%d keys with a TTL, want about 10%% of 3000", n)
+	}
+	// Values between 100 B and 2.4 KB, most of them markup or JSON.
+	r := bufio.NewReader(bytes.NewReader(out))
+	var text int
+	for {
+		args, err := readCommand(r)
+		if err != nil {
+			break
+		}
+		if string(args[0]) != "SET" {
+			continue
+		}
+		v := args[2]
+		if len(v) < 100 || len(v) > 2400 {
+			t.Fatalf("value of %d bytes", len(v))
+		}
+		if v[0] == '<' || v[0] == '{' {
+			text++
+		}
+	}
+	if text < 2500 {
+		t.Errorf("%d of 3000 values are page text, want about 90%%", text)
+	}
+	if again, _ := run(t, cfg); !bytes.Equal(out, again) {
+		t.Error("same seed, different output")
+	}
+}

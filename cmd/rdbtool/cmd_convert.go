@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -514,26 +515,29 @@ func replayForCLI(c *cli.Context, inPath string) (*engine.Engine, convert.Replay
 
 // replayFiles replays files with the engine under the --until* flags and
 // returns the writer options of --target/--rdb-version (default: the version
-// the input needs, see replayTarget). A gzip or zstd file given on the command line is decompressed, and
-// an interrupt stops the replay.
+// the input needs, see replayTarget). A gzip or zstd file given on the command
+// line is decompressed, and an interrupt stops the replay.
 func replayFiles(c *cli.Context, inPath string, files []convert.AOFFile) (*engine.Engine, convert.ReplayStats, rdb.WriterOptions, error) {
 	var st convert.ReplayStats
 	open := replayOpener(c.Context, inPath)
-	ver := convert.ServerVersionFrom(files, open)
+	srv := convert.DetectServer(files, open)
 	if v := c.String("server-version"); v != "" {
-		if ver = convert.ParseServerVersion(v); ver == 0 {
-			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+		var err error
+		if srv, err = convert.ParseServer(v); err != nil {
+			return nil, st, rdb.WriterOptions{}, usagef(c.Command.Name, "--server-version: %v", err)
 		}
 	}
-	e := engine.New(engine.Options{Version: ver})
-	st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{
+	e := engine.New(engine.Options{Version: srv.Version, Valkey: srv.Valkey, Clock: replayClock(c)})
+	st, err := replayWithProgress(c, files, e, convert.ReplayOptions{
 		UntilTimestamp: c.Int64("until"), UntilOffset: c.Int64("until-offset"), UntilCommand: c.String("until-command"),
-		Strict: c.Bool("strict"), Open: open, Context: c.Context})
+		Strict: c.Bool("strict"), Open: open, Context: c.Context}) // cmd_replay.go
 	if err != nil {
 		return nil, st, rdb.WriterOptions{}, newFileError(inPath, nil, err)
 	}
 	reportErrorReplies(c, st)
 	o, err := writerOptions(c, replayTarget(files, e, open))
+	o.CompressWorkers = runtime.GOMAXPROCS(0) // same bytes, the LZF work on every core
+	o.UniqueElements = true                   // the engine's values never repeat an element
 	return e, st, o, err
 }
 
@@ -565,5 +569,5 @@ func writeGC() func() {
 }
 
 func serverVersionFlag() cli.Flag {
-	return &cli.StringFlag{Name: "server-version", Usage: "AOF input: replay as Redis `X.Y` does where releases differ (default: from the RDB base's redis-ver, else the newest)"}
+	return &cli.StringFlag{Name: "server-version", Usage: "AOF input: replay as that server does where releases differ: `X.Y` or redis:X.Y for Redis, valkey:X.Y for Valkey (default: from the RDB base's redis-ver or valkey-ver, else the newest Redis)"}
 }

@@ -20,11 +20,15 @@ func TestReplayCommand(t *testing.T) {
 		return out
 	}
 	out := run(filepath.Join(root, "fixtures", "types-7.0.rdb"),
-		"GET str:int:0", "LRANGE list:small 0 2", "TYPE nope", "DBSIZE", "SELECT 15", "TYPE nope", "SET a b")
+		"GET str:int:0", "LRANGE list:small 0 2", "TYPE nope", "DBSIZE", "OBJECT ENCODING list:small",
+		`XRANGE "stream:basic" - + COUNT 1`, "ZRANGE zset:small 0 0 WITHSCORES", "FOO", "SELECT 15", "TYPE nope", "SET a b")
 	for _, want := range []string{
-		"db0: 75 keys", "0> GET str:int:0\n\"0\"\n", "0> LRANGE list:small 0 2\n1) \"a\"\n2) \"b\"\n3) \"c\"\n",
-		"0> TYPE nope\nnone\n", "0> DBSIZE\n(integer) 75\n", "15> TYPE nope\nnone\n",
-		"(error) ERR replay answers read commands only",
+		"replayed 1 file: 84 keys from RDB parts, 0 commands\n",
+		"db0: 75 keys (hash 5, list 5, set 8, stream 8, string 44, zset 5), 8 with a TTL\n",
+		"0> GET str:int:0\n\"0\"\n", "0> LRANGE list:small 0 2\n1) \"a\"\n2) \"b\"\n3) \"c\"\n",
+		"0> TYPE nope\nnone\n", "0> DBSIZE\n(integer) 75\n", "0> OBJECT ENCODING list:small\n\"quicklist\"\n",
+		"0> FOO\n(error) ERR unknown command 'FOO'", "15> TYPE nope\nnone\n",
+		"15> SET a b\n(error) ERR 'set' changes the dataset: only read-only commands are answered\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)

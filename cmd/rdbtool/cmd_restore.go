@@ -168,7 +168,7 @@ func runRestore(c *cli.Context) error {
 	// target would replay it.
 	serverVersion := c.String("server-version")
 	if serverVersion == "" && convert.ParseServerVersion(probe.Version) != 0 {
-		serverVersion = probe.Version
+		serverVersion = probe.Family + ":" + probe.Version
 	}
 	src, err := openRestoreSource(c, srcPath, filter, sourceOptions{
 		version: targetVersion, check: !c.Bool("no-check"), dropFieldTTLs: c.Bool("drop-field-ttls"),
@@ -442,13 +442,13 @@ func openAOFSource(c *cli.Context, src *restoreSource, path string, filter conve
 		return nil, newFileError(path, nil, rdbError(err, ""))
 	}
 	open := replayOpener(c.Context, path)
-	ver := convert.ServerVersionFrom(files, open)
-	if v := so.serverVersion; v != "" && (ver == 0 || so.explicitServer) {
-		if ver = convert.ParseServerVersion(v); ver == 0 {
-			return nil, usagef(c.Command.Name, "--server-version wants MAJOR.MINOR such as 7.0, not %q", v)
+	srv := convert.DetectServer(files, open)
+	if v := so.serverVersion; v != "" && (srv.Version == 0 || so.explicitServer) {
+		if srv, err = convert.ParseServer(v); err != nil {
+			return nil, usagef(c.Command.Name, "--server-version: %v", err)
 		}
 	}
-	e := engine.New(engine.Options{Version: ver})
+	e := engine.New(engine.Options{Version: srv.Version, Valkey: srv.Valkey})
 	if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{Open: open, Context: c.Context}); err != nil {
 		return nil, newFileError(path, nil, err)
 	}

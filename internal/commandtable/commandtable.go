@@ -45,7 +45,7 @@ func (s Server) String() string {
 var Servers = []Server{Redis70, Redis74, Valkey80}
 
 // ForVersion picks the table for an engine version number (major*100+minor,
-// as convert.ServerVersion returns; 0 is the newest): Redis 7.0 and 7.1 use
+// as convert.DetectServer finds; 0 is the newest): Redis 7.0 and 7.1 use
 // Redis70, later ones Redis74. Valkey is told apart by its aux field, not by
 // a number: use Valkey80 directly.
 func ForVersion(v int) Server {

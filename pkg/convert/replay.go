@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/engine"
@@ -38,6 +39,9 @@ type ReplayOptions struct {
 	// before each batch of commands (at most a few thousand) or keys, and
 	// its error returned.
 	Context context.Context
+	// Progress, when set, counts the bytes read from the files so far (for a
+	// progress bar on another goroutine).
+	Progress *atomic.Int64
 }
 
 // interrupted returns the error of a done Context.
@@ -156,7 +160,11 @@ func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) e
 	}
 	defer file.Close()
 	// Reads of 64 KiB and more go around the buffer: it only serves the peek.
-	in := bufio.NewReaderSize(file, 64<<10)
+	var src io.Reader = file
+	if o.Progress != nil {
+		src = &countingReader{r: file, n: o.Progress}
+	}
+	in := bufio.NewReaderSize(src, 64<<10)
 	var rest io.Reader = in
 	var base int64
 	head, err := in.Peek(9)
@@ -173,6 +181,18 @@ func replayFile(f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) e
 	}
 	ar := aof.NewReader(rest, aof.ReaderOptions{BaseOffset: base})
 	return applyCommands(ar, f, e, o, st)
+}
+
+// countingReader adds what it reads to n.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n.Add(int64(k))
+	return k, err
 }
 
 // WriteEngine saves the dataset of e (the keys f selects) as an RDB file
@@ -195,48 +215,88 @@ func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 	return w.Close()
 }
 
-// ServerVersion guesses which server wrote an AOF, as an engine.Options.Version
-// number (700 for Redis 7.0), from the redis-ver or valkey-ver aux field of its
-// RDB base or preamble; 0 when there is none (a RESP-only AOF). Replays follow
-// that server's behaviour where releases differ.
-func ServerVersion(files []AOFFile) int { return ServerVersionFrom(files, nil) }
+// Server is the server whose behaviour a replay follows where releases
+// differ: engine.Options's Version and Valkey.
+type Server struct {
+	Valkey  bool
+	Version int // major*100+minor; 0: the newest known
+}
 
-// ServerVersionFrom is ServerVersion reading the files through open (nil:
-// os.Open), as ReplayOptions.Open does: a compressed AOF file is judged by
-// what it holds.
-func ServerVersionFrom(files []AOFFile, open func(path string) (io.ReadCloser, error)) int {
+func (s Server) String() string {
+	name := "redis"
+	if s.Valkey {
+		name = "valkey"
+	}
+	if s.Version == 0 {
+		return name + " (newest)"
+	}
+	return fmt.Sprintf("%s:%d.%d", name, s.Version/100, s.Version%100)
+}
+
+// DetectServer guesses which server wrote an AOF from the redis-ver or
+// valkey-ver aux field of its RDB base or preamble (Valkey 7.2 and 8 also
+// write redis-ver 7.2.4: valkey-ver wins); the zero Server (the newest
+// Redis) when there is none, as in a RESP-only AOF.
+//
+// It reads the files through open (nil: os.Open), as ReplayOptions.Open does:
+// a compressed AOF file is judged by what it holds.
+func DetectServer(files []AOFFile, open func(path string) (io.ReadCloser, error)) Server {
 	if len(files) == 0 {
-		return 0
+		return Server{}
 	}
 	if open == nil {
 		open = func(p string) (io.ReadCloser, error) { return os.Open(p) }
 	}
 	f, err := open(files[0].Path)
 	if err != nil {
-		return 0
+		return Server{}
 	}
 	defer f.Close()
 	r := rdb.NewReader(f, rdb.ReaderOptions{})
 	defer r.Close()
+	var srv Server
 	for {
 		e, err := r.Next()
 		if err != nil || e.Kind == rdb.EntryKey {
-			return 0
+			return srv
 		}
 		if e.Kind != rdb.EntryAux {
 			continue
 		}
 		switch string(e.AuxName) {
 		case "redis-ver":
-			return ParseServerVersion(string(e.AuxValue))
+			if !srv.Valkey {
+				srv.Version = ParseServerVersion(string(e.AuxValue))
+			}
 		case "valkey-ver":
-			return 720 // Valkey forked from Redis 7.2 and keeps its behaviour
+			srv = Server{Valkey: true, Version: ParseServerVersion(string(e.AuxValue))}
 		}
 	}
 }
 
-// ParseServerVersion turns "7.0.15" into 700; 0 for anything else (test
-// builds report 255.255.255 and behave like the newest release).
+// ParseServer parses --server-version: "7.0" or "redis:7.0" for Redis,
+// "valkey:8.0" for Valkey.
+func ParseServer(s string) (Server, error) {
+	family, ver, found := strings.Cut(s, ":")
+	if !found {
+		family, ver = "redis", s
+	}
+	var srv Server
+	switch strings.ToLower(family) {
+	case "redis":
+	case "valkey":
+		srv.Valkey = true
+	default:
+		return srv, fmt.Errorf("unknown server %q (want redis or valkey)", family)
+	}
+	if srv.Version = ParseServerVersion(ver); srv.Version == 0 {
+		return srv, fmt.Errorf("want MAJOR.MINOR such as 7.0, not %q", ver)
+	}
+	return srv, nil
+}
+
+// ParseServerVersion turns "7.0.15" into 700; 0 for anything else (test builds
+// report 255.255.255 and behave like the newest release).
 func ParseServerVersion(s string) int {
 	var major, minor int
 	if _, err := fmt.Sscanf(s, "%d.%d", &major, &minor); err != nil || major > 99 || minor > 99 {

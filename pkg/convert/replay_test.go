@@ -49,11 +49,11 @@ func TestAOFToRDBMatchesServers(t *testing.T) {
 				}
 				// A RESP-only AOF does not say which server wrote it: the corpus
 				// folder's name does.
-				ver := convert.ServerVersion(files)
+				from := convert.DetectServer(files, nil)
 				if strings.Contains(dir, "redis-7.0") {
-					ver = 700
+					from = convert.Server{Version: 700}
 				}
-				e := engine.New(engine.Options{Version: ver})
+				e := engine.New(engine.Options{Version: from.Version, Valkey: from.Valkey})
 				st, err := convert.ReplayAOF(files, e, convert.ReplayOptions{})
 				if err != nil {
 					t.Fatal(err)

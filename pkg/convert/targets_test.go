@@ -439,7 +439,8 @@ func checkOwnFiles(t *testing.T, srv *redistest.Server, strict []string, dbs int
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := engine.New(engine.Options{Version: convert.ServerVersion(files), Databases: dbs})
+		from := convert.DetectServer(files, nil)
+		e := engine.New(engine.Options{Version: from.Version, Valkey: from.Valkey, Databases: dbs})
 		if _, err := convert.ReplayAOF(files, e, convert.ReplayOptions{}); err != nil {
 			t.Fatalf("replaying the server's own AOF (preamble %s): %v", preamble, err)
 		}

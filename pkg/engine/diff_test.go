@@ -48,14 +48,35 @@ func seedCount() int {
 }
 
 func TestDifferential(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
+	differential(t, seedCount(), false, redistest.Options{}, engine.Options{Version: 700})
+}
+
+// TestDifferentialLarge is TestDifferential with collections that cross
+// the thresholds between packed and large encodings, in both directions
+// (bulk adds, then removals, DUMP/RESTORE and the STORE commands, which
+// build new values). ENGINE_DIFF_SEEDS sets its seeds too (a quarter of them).
+func TestDifferentialLarge(t *testing.T) {
+	differential(t, max(1, seedCount()/4), true, redistest.Options{}, engine.Options{Version: 700})
+}
+
+// TestDifferentialValkey runs the differential test, small and large
+// collections, against the Valkey 8 build of ../shared/servers with the
+// engine emulating Valkey (Options.Valkey).
+func TestDifferentialValkey(t *testing.T) {
+	bin := redistest.RequireNewer(t, redistest.Valkey8)
+	n := max(1, seedCount()/2)
+	differential(t, n, false, redistest.Options{Binaries: bin}, engine.Options{Valkey: true, Version: 800})
+	differential(t, n, true, redistest.Options{Binaries: bin}, engine.Options{Valkey: true, Version: 800})
+}
+
+func differential(t *testing.T, n int, big bool, srvOpts redistest.Options, engOpts engine.Options) {
+	srv := redistest.Start(t, srvOpts)
 	c := srv.Client(t)
 	start := time.Now()
-	n := seedCount()
 	cmds := 0
 	var st stats
 	for seed := *diffFirst; seed < *diffFirst+n; seed++ {
-		cmds += runSeed(t, srv, c, uint64(seed), *diffOps, &st)
+		cmds += runSeed(t, srv, c, uint64(seed), *diffOps, big, engOpts, &st)
 		if t.Failed() {
 			t.Fatalf("seed %d diverged (rerun with -diff.first %d -diff.seeds 1)", seed, seed)
 		}
@@ -66,16 +87,17 @@ func TestDifferential(t *testing.T) {
 
 type stats struct{ ok, errs, lines, streams int }
 
-func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint64, ops int, st *stats) int {
+func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint64, ops int, big bool, opts engine.Options, st *stats) int {
 	t.Helper()
 	for _, cmd := range [][]any{{"SELECT", 0}, {"FLUSHALL"}, {"FUNCTION", "FLUSH"}} {
 		if _, err := c.Do(cmd...); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eng := engine.New(engine.Options{Mode: engine.ModeLive, Expired: engine.ExpiredDrop, Version: 700,
-		Clock: func() int64 { return time.Now().UnixMilli() }})
-	g := &gen{r: rand.New(rand.NewPCG(seed, seed*7919))}
+	opts.Mode, opts.Expired = engine.ModeLive, engine.ExpiredDrop
+	opts.Clock = func() int64 { return time.Now().UnixMilli() }
+	eng := engine.New(opts)
+	g := &gen{r: rand.New(rand.NewPCG(seed, seed*7919)), big: big}
 	var history []string
 	count := 0
 	for i := 0; i < ops; i++ {
@@ -139,8 +161,48 @@ func runSeed(t *testing.T, srv *redistest.Server, c *redistest.Client, seed uint
 	}
 	if d := diffLines(want, got); d != "" {
 		t.Errorf("seed %d: datasets differ (- redis, + engine):\n%s\nlast commands:\n%s", seed, d, tail(history, *diffTail))
+		return count
+	}
+	if d := compareEncodings(t, c, eng, []int{0, 1, 2}, opts.Valkey || opts.Version >= 702); d != "" {
+		t.Errorf("seed %d: encodings differ: %s\nlast commands:\n%s", seed, d, tail(history, *diffTail))
 	}
 	return count
+}
+
+// compareEncodings compares OBJECT ENCODING of every key of the databases
+// (strings excepted: their encoding depends on how they were built; lists too
+// from Redis 7.2 on, whose listpack/quicklist choice depends on quicklist node
+// boundaries the engine does not keep).
+func compareEncodings(t *testing.T, c *redistest.Client, eng *engine.Engine, dbs []int, skipLists bool) string {
+	t.Helper()
+	defer c.Do("SELECT", 0)
+	var diffs []string
+	for _, db := range dbs {
+		if _, err := c.Do("SELECT", db); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := redistest.ToBytesList(c.Do("KEYS", "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			typ, err := redistest.ToString(c.Do("TYPE", k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ == "string" || typ == "list" && skipLists {
+				continue
+			}
+			want, err := redistest.ToString(c.Do("OBJECT", "ENCODING", k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := engine.ObjectEncoding(eng, db, k); got != want {
+				diffs = append(diffs, fmt.Sprintf("db %d %s %q: redis %s, engine %s", db, typ, k, want, got))
+			}
+		}
+	}
+	return strings.Join(diffs, "; ")
 }
 
 // resetErrno puts a ZADD XX of a missing key before each SORT. SORT's
@@ -311,6 +373,10 @@ type gen struct {
 	r      *rand.Rand
 	prefix string // key prefix of the current command's family
 	xms    uint64 // stream ID clock
+	// big draws members from a large pool, some of them long, and adds bulk
+	// commands, so that collections cross the thresholds between their
+	// packed and large encodings (both ways).
+	big bool
 }
 
 func (g *gen) pick(s ...string) string { return s[g.r.IntN(len(s))] }
@@ -327,6 +393,16 @@ func (g *gen) key() string {
 }
 
 func (g *gen) member() string {
+	if g.big {
+		switch g.r.IntN(12) {
+		case 0:
+			return "long-" + strings.Repeat("x", 60+g.r.IntN(10)) + strconv.Itoa(g.r.IntN(20))
+		case 1, 2, 3, 4:
+			return strconv.Itoa(g.r.IntN(700) - 100)
+		case 5, 6, 7, 8:
+			return "m" + strconv.Itoa(g.r.IntN(700))
+		}
+	}
 	return g.pick("a", "b", "c", "d", "1", "2", "10", "-1", "3.5", "", "x\x00y", "héllo", "e")
 }
 
@@ -406,7 +482,52 @@ func (g *gen) next() [][][]byte {
 	return [][][]byte{bs(g.command()...)}
 }
 
+// bulkCommand adds or removes many members at once (big mode).
+func (g *gen) bulkCommand() []string {
+	g.prefix = g.pick("s", "l", "z", "h")
+	k := g.key()
+	n := 50 + g.r.IntN(600)
+	var args []string
+	switch g.prefix {
+	case "s":
+		cmd := g.pick("SADD", "SADD", "SREM")
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat(cmd, k, args)
+	case "l":
+		if g.r.IntN(3) == 0 {
+			return cat("LTRIM", k, strconv.Itoa(g.r.IntN(40)), strconv.Itoa(-1-g.r.IntN(40)))
+		}
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat(g.pick("RPUSH", "LPUSH"), k, args)
+	case "z":
+		if g.r.IntN(3) == 0 {
+			return cat("ZREMRANGEBYRANK", k, strconv.Itoa(g.r.IntN(40)), strconv.Itoa(-1-g.r.IntN(40)))
+		}
+		for range n / 4 {
+			args = append(args, g.pick(g.floatArg(), "1", "2", strconv.Itoa(g.r.IntN(1000))), g.member())
+		}
+		return cat("ZADD", k, args)
+	}
+	if g.r.IntN(3) == 0 {
+		for range n {
+			args = append(args, g.member())
+		}
+		return cat("HDEL", k, args)
+	}
+	for range n {
+		args = append(args, g.member(), g.member())
+	}
+	return cat("HSET", k, args)
+}
+
 func (g *gen) command() []string {
+	if g.big && g.r.IntN(8) == 0 {
+		return g.bulkCommand()
+	}
 	fam := g.r.IntN(20)
 	g.prefix = [...]string{"k", "s", "s", "l", "l", "t", "t", "z", "z", "h", "h", "x", "x", "k", "p", "p", "l", "z", "g", "g"}[fam]
 	k := g.key()
@@ -529,6 +650,9 @@ func (g *gen) command() []string {
 		case 3:
 			return cat("SMOVE", k, g.key(), g.member())
 		case 4:
+			if g.big { // a count smaller than the set picks at random on the server
+				return cat("SPOP", k, g.pick("0", "100000", "-1", "x"))
+			}
 			return cat("SPOP", k, g.pick("0", "100", "-1", "x"))
 		case 5:
 			return cat(g.pick("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"), k, g.key(), g.pickS([]string{}, []string{g.key()}))

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/rdbtool/rdbtool/internal/lualib"
@@ -71,8 +72,15 @@ type Options struct {
 	// Version selects the behaviour where Redis versions differ, as
 	// major*100+minor (700 = Redis 7.0). 0 means the newest known (7.4).
 	// Differences: 7.0's XCLAIM creates the consumer only when it claims an
-	// entry, 7.2+ always.
+	// entry, 7.2+ always; 7.2 added listpack-encoded sets and small lists
+	// and formats doubles in replies in their shortest form; 7.4 checks
+	// XSETID against the max deleted ID and has hash-field expiry.
 	Version int
+	// Valkey makes the engine emulate Valkey: Version is then Valkey's (800
+	// for 8.0; 0 the newest known). Valkey forked from Redis 7.2.4 and
+	// behaves like it but where noted (a new sorted set's encoding follows
+	// the longest member of the whole ZADD, not the first).
+	Valkey bool
 }
 
 // Engine is an in-memory Redis keyspace that applies write commands.
@@ -86,7 +94,9 @@ type Engine struct {
 	multi   *multiState
 	libs    lualib.Set // function libraries (functions.go)
 	skipped int
-	sink    uint64 // Prefetch adds what it reads here, so that the reads are kept
+	sink    uint64     // Prefetch adds what it reads here, so that the reads are kept
+	scratch *argIndex  // see argIndex
+	rng     *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
 }
 
 // object is a key's value and expiry.
@@ -94,10 +104,13 @@ type object struct {
 	kind     rdb.Kind
 	expireAt int64 // absolute Unix ms, valid when hasTTL
 	hasTTL   bool
+	// rawStr: a string a command has changed in place (APPEND, SETRANGE,
+	// SETBIT...), which Redis keeps in the raw encoding.
+	rawStr bool
 
 	str    []byte
-	list   *deque
-	set    map[string]struct{}
+	list   *qlist
+	set    *set
 	zset   *zset
 	hash   *hash
 	stream *stream
@@ -137,12 +150,20 @@ func (e *Engine) Skipped() int { return e.skipped }
 // applied. Redis drops such a transaction at the end of an AOF.
 func (e *Engine) InMulti() bool { return e.multi != nil }
 
+// version is the Redis release whose behaviour the engine follows: Valkey
+// behaves as the Redis 7.2 it forked from.
 func (e *Engine) version() int {
-	if e.opts.Version == 0 {
+	switch {
+	case e.opts.Valkey:
+		return 702
+	case e.opts.Version == 0:
 		return 704
 	}
 	return e.opts.Version
 }
+
+// valkey reports whether the emulated server is Valkey.
+func (e *Engine) valkey() bool { return e.opts.Valkey }
 
 func (e *Engine) live() bool { return e.opts.Mode == ModeLive }
 
@@ -356,9 +377,12 @@ func (e *Engine) Apply(args [][]byte) error {
 		return err
 	}
 	if e.multi != nil && !c.control {
+		// One copy of the arguments, back to back, rather than one each.
 		q := make([][]byte, len(args))
+		buf := make([]byte, 0, argBytes(args))
 		for i, a := range args {
-			q[i] = append([]byte(nil), a...)
+			buf = append(buf, a...)
+			q[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
 		}
 		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: q})
 		return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
@@ -21,10 +22,12 @@ import (
 //
 // The Entry and Value are freshly built for each call and describe the key as
 // pkg/rdb does (Entry.Kind EntryKey, DB, Key, HasExpire/ExpireAtMs; a Value of
-// the key's Kind with list elements head to tail, set members, zset members
-// and hash fields in bytewise order, hash field TTLs in HashField.ExpireAtMs,
-// and a stream's entries, counters, groups, PELs and consumers in ID/name
-// order), so that fn can hand them to rdb.Writer.WriteKey. Their slices alias
+// the key's Kind with list elements head to tail, zset members by score, set
+// members and hash fields in the order of the value's form (a listpack's
+// insertion order, an intset's ascending order, a dict's order of last
+// writing), hash field TTLs in HashField.ExpireAtMs, and a stream's entries,
+// counters, groups, PELs and consumers in ID/name order), so that fn can hand
+// them to rdb.Writer.WriteKey. Their slices alias
 // the engine's memory: fn must not modify them, and must copy what it keeps
 // after the next Apply.
 //
@@ -52,6 +55,10 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 	}
 	var sharedEnt rdb.Entry
 	var sharedVal rdb.Value
+	var buf *fillBuf
+	if reuse {
+		buf = &fillBuf{}
+	}
 	for dbi, db := range e.dbs {
 		for _, c := range db.chunks {
 			for off := 0; off < len(c); {
@@ -76,7 +83,7 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 				if o == nil {
 					val := en.val()
 					*v = rdb.Value{Kind: rdb.KindString, String: val, Encoded: rdb.TypeString, Elems: 1, Size: int64(len(val))}
-				} else if !o.fill(v, drop, now) {
+				} else if !o.fill(v, drop, now, buf) {
 					continue
 				}
 				key := en.key()
@@ -91,62 +98,122 @@ func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v 
 	return nil
 }
 
+// fillBuf keeps the slices EachReused hands out from key to key.
+type fillBuf struct {
+	elems   [][]byte
+	digits  []byte // an intset's members, formatted
+	scratch [20]byte
+	zset    []rdb.ZMember
+	hash    []rdb.HashField
+	stream  rdb.Stream
+	fields  [][]byte
+}
+
 // fill sets *v to the rdb.Value of o; false when a hash has only dropped
-// fields.
-func (o *object) fill(v *rdb.Value, drop bool, now int64) bool {
+// fields. With buf, the slices are buf's (reused from call to call).
+func (o *object) fill(v *rdb.Value, drop bool, now int64, buf *fillBuf) bool {
+	if buf == nil {
+		buf = &fillBuf{}
+	}
 	*v = rdb.Value{Kind: o.kind}
 	switch o.kind {
 	case rdb.KindString:
 		v.String, v.Encoded, v.Elems = o.str, rdb.TypeString, 1
 		v.Size = int64(len(o.str))
 	case rdb.KindList:
-		v.List, v.Encoded = o.list.slice(), rdb.TypeListQuicklist2
+		buf.elems = buf.elems[:0]
+		o.list.each(0, func(el []byte) bool {
+			buf.elems = append(buf.elems, el)
+			return true
+		})
+		v.List, v.Encoded = buf.elems, rdb.TypeListQuicklist2
 		v.Elems = len(v.List)
 	case rdb.KindSet:
-		v.Set, v.Encoded = setMembers(o.set), rdb.TypeSet
+		buf.elems = buf.elems[:0]
+		if o.set.enc == setIntset {
+			// Format every member into one buffer first: it may move as it
+			// grows, so the slices are cut afterwards.
+			buf.digits = buf.digits[:0]
+			for i := 0; i < o.set.n; i++ {
+				buf.digits = strconv.AppendInt(buf.digits, o.set.intAt(i), 10)
+				buf.elems = append(buf.elems, buf.digits[len(buf.digits):])
+			}
+			start := 0
+			for i := range buf.elems {
+				end := start + len(strconv.AppendInt(buf.scratch[:0], o.set.intAt(i), 10))
+				buf.elems[i] = buf.digits[start:end:end]
+				start = end
+			}
+		} else {
+			o.set.each(func(m []byte) bool {
+				buf.elems = append(buf.elems, m)
+				return true
+			})
+		}
+		v.Set, v.Encoded = buf.elems, rdb.TypeSet
 		v.Elems = len(v.Set)
 	case rdb.KindZSet:
 		v.Encoded = rdb.TypeZSet2
-		for _, x := range o.zset.nodes(false) {
-			v.ZSet = append(v.ZSet, rdb.ZMember{Member: x.member, Score: x.score})
-		}
+		v.ZSet = buf.zset[:0]
+		defer func() { buf.zset = v.ZSet }()
+		o.zset.o.each(0, func(el zel) bool {
+			v.ZSet = append(v.ZSet, rdb.ZMember{Member: el.member, Score: el.score})
+			return true
+		})
 		v.Elems = len(v.ZSet)
 	case rdb.KindHash:
 		v.Encoded = rdb.TypeHash
-		for _, f := range o.hash.sortedFields() {
-			hf := o.hash.fields[f]
-			if drop && hf.expireAt != 0 && hf.expireAt <= now {
-				continue
+		v.Hash = buf.hash[:0]
+		defer func() { buf.hash = v.Hash }()
+		o.hash.each(func(f, val []byte, ttl int64) bool {
+			if drop && ttl != 0 && ttl <= now {
+				return true
 			}
-			if hf.expireAt != 0 {
+			if ttl != 0 {
 				v.Encoded = rdb.TypeHashMetadata
 			}
-			v.Hash = append(v.Hash, rdb.HashField{Field: []byte(f), Value: hf.value, ExpireAtMs: hf.expireAt})
-		}
+			v.Hash = append(v.Hash, rdb.HashField{Field: f, Value: val, ExpireAtMs: ttl})
+			return true
+		})
 		if len(v.Hash) == 0 {
 			return false
 		}
 		v.Elems = len(v.Hash)
 	case rdb.KindStream:
 		v.Encoded = rdb.TypeStreamListpacks3
-		v.Stream = o.stream.export()
+		v.Stream = o.stream.export(buf)
 		v.Elems = len(v.Stream.Entries)
 	}
 	return true
 }
 
-func (s *stream) export() *rdb.Stream {
-	out := &rdb.Stream{StreamMeta: rdb.StreamMeta{
-		Length:       uint64(len(s.entries)),
+func (s *stream) export(buf *fillBuf) *rdb.Stream {
+	if buf == nil {
+		buf = &fillBuf{}
+	}
+	out := &buf.stream
+	*out = rdb.Stream{Entries: out.Entries[:0], StreamMeta: rdb.StreamMeta{
+		Length:       uint64(s.log.len()),
 		LastID:       s.lastID,
 		FirstID:      s.firstID(),
 		MaxDeletedID: s.maxDeleted,
 		EntriesAdded: s.entriesAdded,
 		GroupCount:   uint64(len(s.groups)),
 	}}
-	out.Entries = make([]rdb.StreamEntry, len(s.entries))
-	for i, en := range s.entries {
-		out.Entries[i] = rdb.StreamEntry{ID: en.id, Fields: en.fields}
+	// The fields of all entries go into one slice, cut afterwards as it may
+	// move while it grows.
+	buf.fields = buf.fields[:0]
+	s.log.each(rdb.StreamID{}, func(en sentry, b *sblock) bool {
+		buf.fields = b.appendFields(buf.fields, en)
+		// Fields for now only says how many (it is cut again below).
+		out.Entries = append(out.Entries, rdb.StreamEntry{ID: en.id, Fields: buf.fields[len(buf.fields)-en.nf:]})
+		return true
+	})
+	at := 0
+	for i := range out.Entries {
+		n := len(out.Entries[i].Fields)
+		out.Entries[i].Fields = buf.fields[at : at+n : at+n]
+		at += n
 	}
 	names := make([]string, 0, len(s.groups))
 	for n := range s.groups {
@@ -199,7 +266,7 @@ func (e *Engine) Load(db int, ent *rdb.Entry, v *rdb.Value) error {
 		d.putString(slot, h, ok, ent.Key, v.String, ent.HasExpire, ent.ExpireAtMs)
 		return nil
 	}
-	o, err := objectOf(ent.Key, v)
+	o, err := e.objectOf(ent.Key, v)
 	if err != nil {
 		return err
 	}
@@ -209,7 +276,7 @@ func (e *Engine) Load(db int, ent *rdb.Entry, v *rdb.Value) error {
 }
 
 // objectOf builds the object of a value read by pkg/rdb, copying it.
-func objectOf(key []byte, v *rdb.Value) (*object, error) {
+func (e *Engine) objectOf(key []byte, v *rdb.Value) (*object, error) {
 	var o *object
 	switch v.Kind {
 	case rdb.KindString:
@@ -217,23 +284,28 @@ func objectOf(key []byte, v *rdb.Value) (*object, error) {
 	case rdb.KindList:
 		o = newList()
 		for _, el := range v.List {
-			o.list.pushBack(clone(el))
+			o.list.pushBack(el)
 		}
+		e.listLoaded(o.list)
 	case rdb.KindSet:
-		o = newSet()
-		for _, m := range v.Set {
-			o.set[string(m)] = struct{}{}
-		}
+		o = newSetObject(e.setFromValue(v))
 	case rdb.KindZSet:
+		// rdbLoadObject keeps a listpack as it is (converting it only when it
+		// has too many members); it builds a skiplist from the other types,
+		// then converts it when it fits a listpack.
 		o = newZSet()
+		packed := v.Encoded == rdb.TypeZSetListpack || v.Encoded == rdb.TypeZSetZiplist
+		if !packed || len(v.ZSet) > zsetListpackEntries {
+			o.zset.toSkiplist()
+		}
 		for _, m := range v.ZSet {
 			o.zset.set(m.Member, m.Score)
 		}
-	case rdb.KindHash:
-		o = newHash()
-		for _, f := range v.Hash {
-			o.hash.fields[string(f.Field)] = &hfield{value: clone(f.Value), expireAt: f.ExpireAtMs}
+		if !packed && o.zset.fitsListpack() {
+			o.zset.toListpack()
 		}
+	case rdb.KindHash:
+		o = &object{kind: rdb.KindHash, hash: hashFromFields(v.Hash)}
 	case rdb.KindStream:
 		if v.Stream == nil {
 			return nil, errors.New("engine: load: stream value without Stream")
@@ -247,14 +319,14 @@ func objectOf(key []byte, v *rdb.Value) (*object, error) {
 
 func importStream(rs *rdb.Stream) *stream {
 	s := &stream{lastID: rs.LastID, entriesAdded: rs.EntriesAdded, maxDeleted: rs.MaxDeletedID, groups: map[string]*cgroup{}}
-	for _, en := range rs.Entries {
-		f := make([][]byte, len(en.Fields))
-		for i, b := range en.Fields {
-			f[i] = clone(b)
-		}
-		s.entries = append(s.entries, streamEntry{id: en.ID, fields: f})
+	entries := rs.Entries
+	if !slices.IsSortedFunc(entries, func(a, b rdb.StreamEntry) int { return cmpID(a.ID, b.ID) }) {
+		entries = slices.Clone(entries)
+		slices.SortFunc(entries, func(a, b rdb.StreamEntry) int { return cmpID(a.ID, b.ID) })
 	}
-	slices.SortFunc(s.entries, func(a, b streamEntry) int { return cmpID(a.id, b.id) })
+	for _, en := range entries {
+		s.log.add(en.ID, en.Fields)
+	}
 	for _, rg := range rs.Groups {
 		g := &cgroup{name: clone(rg.Name), lastID: rg.LastDelivered, entriesRead: rg.EntriesRead,
 			pel: map[rdb.StreamID]*nack{}, consumers: map[string]*consumer{}}

@@ -160,7 +160,7 @@ func (s *geoShape) distance(a [][]byte) (err error) {
 }
 
 func (s *geoShape) fromMember(o *object, m []byte) error {
-	score, ok := o.zset.dict[string(m)]
+	score, ok := o.zset.score(m)
 	if !ok {
 		return &Error{"ERR could not decode requested zset member"}
 	}
@@ -297,15 +297,16 @@ func (e *Engine) geoRadius(a [][]byte, src int, flags int) error {
 		dist   float64
 	}
 	var pts []point
-	for x := o.zset.zsl.first(); x != nil; x = x.level[0].forward {
+	o.zset.o.each(0, func(x zel) bool {
 		if !(x.score >= 0 && x.score < 1<<(2*geoStep)) {
-			continue // outside every geohash box
+			return true // outside every geohash box
 		}
 		lon, lat := geoDecode(x.score)
 		if d, ok := shape.within(lon, lat); ok {
 			pts = append(pts, point{x.member, x.score, d})
 		}
-	}
+		return true
+	})
 	if withAny && int64(len(pts)) > count {
 		return &UnsupportedError{What: "GEO search COUNT ANY matching more members than COUNT (Redis keeps the first found in its geohash box order)"}
 	}
@@ -333,13 +334,19 @@ func (e *Engine) geoRadius(a [][]byte, src int, flags int) error {
 		e.del(db, store)
 		return nil
 	}
+	// georadiusGeneric builds a skiplist, then converts it when it fits a
+	// listpack.
 	out := newZSet()
+	out.zset.toSkiplist()
 	for _, p := range pts {
 		score := p.score
 		if storeDist {
 			score = p.dist / shape.conversion
 		}
 		out.zset.set(p.member, score)
+	}
+	if out.zset.fitsListpack() {
+		out.zset.toListpack()
 	}
 	e.setKey(db, store, out, false)
 	return nil

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"maps"
 	"math"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -218,7 +217,7 @@ func (o *object) dup() *object {
 	case rdb.KindList:
 		n.list = o.list.dup()
 	case rdb.KindSet:
-		n.set = maps.Clone(o.set)
+		n.set = o.set.dup()
 	case rdb.KindZSet:
 		n.zset = o.zset.dup()
 	case rdb.KindHash:

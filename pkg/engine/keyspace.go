@@ -82,7 +82,7 @@ const (
 	hashBits  = 64 - locBits // bits of a slot that are the top of the key's hash
 	maxChunks = 1<<(locBits-offBits) - 1
 	minChunk  = 4 << 10
-	maxChunk  = 8 << 20 // <= maxEntryOffset
+	maxChunk  = 2 << 20 // <= maxEntryOffset; the last chunk of a database is partly empty
 	// An entry of bigEntry bytes or more gets a chunk of its own (at offset 0).
 	bigEntry = maxChunk / 4
 	// maxInline is the longest string stored in the arena; longer ones are

@@ -11,83 +11,46 @@ import (
 // LREM, LTRIM, LPOP, RPOP, RPOPLPUSH, LMOVE, LMPOP and the blocking forms,
 // which a replay executes like the non-blocking ones (Redis logs them so).
 
-// deque is a ring buffer of elements: O(1) push and pop at both ends and
-// O(1) indexing, so that huge lists replay in linear time.
-type deque struct {
-	buf  [][]byte
-	head int
-	n    int
+func newList() *object { return &object{kind: rdb.KindList, list: newQlist()} }
+
+// newListFor is a new list as Redis 7.2+ creates one for a push: a listpack.
+func (e *Engine) newListFor() *object {
+	o := newList()
+	o.list.packed = e.version() >= 702
+	return o
 }
 
-func (d *deque) len() int { return d.n }
-
-func (d *deque) at(i int) []byte { return d.buf[(d.head+i)%len(d.buf)] }
-
-func (d *deque) set(i int, v []byte) { d.buf[(d.head+i)%len(d.buf)] = v }
-
-func (d *deque) grow() {
-	if d.n < len(d.buf) {
+// listGrowing is listTypeTryConversionAppend: a listpack-encoded list about
+// to take args becomes a quicklist when its listpack would pass 8 KiB
+// (list-max-listpack-size -2), counting the arguments' raw lengths.
+func (e *Engine) listGrowing(l *qlist, args ...[]byte) {
+	if !l.packed {
 		return
 	}
-	nb := make([][]byte, max(8, 2*len(d.buf)))
-	for i := 0; i < d.n; i++ {
-		nb[i] = d.at(i)
+	add := 0
+	for _, a := range args {
+		add += len(a)
 	}
-	d.buf, d.head = nb, 0
-}
-
-func (d *deque) pushBack(v []byte) {
-	d.grow()
-	d.buf[(d.head+d.n)%len(d.buf)] = v
-	d.n++
-}
-
-func (d *deque) pushFront(v []byte) {
-	d.grow()
-	d.head = (d.head - 1 + len(d.buf)) % len(d.buf)
-	d.buf[d.head] = v
-	d.n++
-}
-
-func (d *deque) popFront() []byte {
-	v := d.buf[d.head]
-	d.buf[d.head] = nil
-	d.head = (d.head + 1) % len(d.buf)
-	d.n--
-	return v
-}
-
-func (d *deque) popBack() []byte {
-	i := (d.head + d.n - 1) % len(d.buf)
-	v := d.buf[i]
-	d.buf[i] = nil
-	d.n--
-	return v
-}
-
-// slice returns the elements head to tail (shared, not copied).
-func (d *deque) slice() [][]byte {
-	out := make([][]byte, d.n)
-	for i := range out {
-		out[i] = d.at(i)
+	if l.lpBytes+add > lpNodeLimit {
+		l.packed = false
 	}
-	return out
 }
 
-// reset replaces the contents with elems.
-func (d *deque) reset(elems [][]byte) {
-	d.buf, d.head, d.n = elems, 0, len(elems)
-}
-
-func (d *deque) dup() *deque {
-	s := d.slice()
-	for i, v := range s {
-		s[i] = clone(v)
+// listShrinking is listTypeTryConversion(LIST_CONV_SHRINKING) on Redis 7.2+:
+// a quicklist that has shrunk to half a node becomes a listpack again. (Redis
+// requires its quicklist to be one node then; the engine does not keep
+// Redis's node boundaries and assumes so.)
+func (e *Engine) listShrinking(l *qlist) {
+	if e.version() >= 702 && !l.packed && l.lpBytes <= lpNodeLimit/2 {
+		l.packed = true
 	}
-	return &deque{buf: s, n: len(s)}
 }
 
-func newList() *object { return &object{kind: rdb.KindList, list: &deque{}} }
+// listLoaded is the encoding Redis 7.2+ gives a list it builds as a quicklist
+// (loading, SORT ... STORE): a listpack when it fits one node.
+func (e *Engine) listLoaded(l *qlist) {
+	l.packed = e.version() >= 702 && l.lpBytes <= lpNodeLimit
+}
 
 func registerLists() {
 	register("lpush", -3, func(e *Engine, a [][]byte) error { return e.push(a, true, false) })
@@ -120,14 +83,18 @@ func (e *Engine) push(a [][]byte, head, xx bool) error {
 		if xx {
 			return nil
 		}
-		o = newList()
+		o = e.newListFor()
 		db.add(a[1], o)
+	}
+	e.listGrowing(o.list, a[2:]...)
+	if !head && len(a) > 3 {
+		o.list.reserve(argBytes(a[2:]) + len(a))
 	}
 	for _, v := range a[2:] {
 		if head {
-			o.list.pushFront(clone(v))
+			o.list.pushFront(v)
 		} else {
-			o.list.pushBack(clone(v))
+			o.list.pushBack(v)
 		}
 	}
 	return nil
@@ -147,18 +114,23 @@ func cmdLInsert(e *Engine, a [][]byte) error {
 		return err
 	}
 	l := o.list
-	for i := 0; i < l.len(); i++ {
-		if bytes.Equal(l.at(i), a[3]) {
-			pos := i
-			if after {
-				pos++
-			}
-			s := l.slice()
-			s = append(s[:pos], append([][]byte{clone(a[4])}, s[pos:]...)...)
-			l.reset(s)
-			return nil
+	pos, i := -1, 0
+	l.each(0, func(el []byte) bool {
+		if bytes.Equal(el, a[3]) {
+			pos = i
+			return false
 		}
+		i++
+		return true
+	})
+	if pos < 0 {
+		return nil
 	}
+	if after {
+		pos++
+	}
+	e.listGrowing(l, a[4])
+	l.insert(pos, a[4])
 	return nil
 }
 
@@ -182,7 +154,9 @@ func cmdLSet(e *Engine, a [][]byte) error {
 	if idx < 0 || idx >= n {
 		return ErrOutOfRange
 	}
-	o.list.set(int(idx), clone(a[3]))
+	e.listGrowing(o.list, a[3])
+	o.list.set(int(idx), a[3])
+	e.listShrinking(o.list)
 	return nil
 }
 
@@ -214,13 +188,10 @@ func cmdLRem(e *Engine, a [][]byte) error {
 		}
 		removed++
 	}
-	out := s[:0]
-	for i, v := range s {
-		if keep[i] {
-			out = append(out, v)
-		}
+	if removed > 0 {
+		o.list.keep(func(i int, _ []byte) bool { return keep[i] })
+		e.listShrinking(o.list)
 	}
-	o.list.reset(out)
 	if o.list.len() == 0 {
 		db.remove(a[1])
 	}
@@ -260,12 +231,9 @@ func cmdLTrim(e *Engine, a [][]byte) error {
 		}
 		ltrim, rtrim = start, llen-end-1
 	}
-	for ; ltrim > 0; ltrim-- {
-		o.list.popFront()
-	}
-	for ; rtrim > 0; rtrim-- {
-		o.list.popBack()
-	}
+	o.list.drop(true, int(ltrim))
+	o.list.drop(false, int(rtrim))
+	e.listShrinking(o.list)
 	if o.list.len() == 0 {
 		db.remove(a[1])
 	}
@@ -299,13 +267,8 @@ func (e *Engine) pop(a [][]byte, head bool) error {
 // popN removes up to count elements from one end and deletes the key when
 // the list becomes empty.
 func (e *Engine) popN(db *DB, key []byte, o *object, head bool, count int64) {
-	for ; count > 0 && o.list.len() > 0; count-- {
-		if head {
-			o.list.popFront()
-		} else {
-			o.list.popBack()
-		}
-	}
+	o.list.drop(head, int(min(count, int64(o.list.len()))))
+	e.listShrinking(o.list)
 	if o.list.len() == 0 {
 		db.remove(key)
 	}
@@ -345,16 +308,13 @@ func (e *Engine) lmove(src, dst []byte, fromHead, toHead bool) error {
 	if err != nil {
 		return err
 	}
-	var v []byte
-	if fromHead {
-		v = so.list.popFront()
-	} else {
-		v = so.list.popBack()
-	}
+	v := so.list.pop(fromHead)
+	e.listShrinking(so.list)
 	if do == nil {
-		do = newList()
+		do = e.newListFor()
 		db.add(dst, do)
 	}
+	e.listGrowing(do.list, v)
 	if toHead {
 		do.list.pushFront(v)
 	} else {

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Argument parsing with Redis's exact acceptance rules (util.c string2ll,
@@ -149,6 +150,21 @@ func cFloatSyntax(s string) (string, bool) {
 // parseFloat is strtod as getDoubleFromObject uses it: the whole string must
 // parse, NaN is refused, and so are overflow and underflow to zero.
 func parseFloat(b []byte) (float64, bool) {
+	if v, ok := parseInt(b); ok && v > -1<<53 && v < 1<<53 {
+		return float64(v), true // exact: the common case, without strconv
+	}
+	if plainDecimal(b) {
+		// The other common case, where strtod and strconv agree: no copy of
+		// b (strconv keeps nothing of it), none of cFloatSyntax's checks.
+		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(b), len(b)), 64)
+		if err != nil {
+			return 0, false // ERANGE overflow
+		}
+		if f == 0 && hasNonZeroMantissa(string(b)) {
+			return 0, false // ERANGE underflow to zero
+		}
+		return f, true
+	}
 	s, ok := cFloatSyntax(string(b))
 	if !ok {
 		return 0, false
@@ -161,6 +177,41 @@ func parseFloat(b []byte) (float64, bool) {
 		return 0, false // ERANGE underflow to zero
 	}
 	return f, true
+}
+
+// plainDecimal reports whether b is [+-]digits[.digits][(e|E)[+-]digits]
+// with a digit before or after the point: a float literal that C's strtod
+// and strconv.ParseFloat read alike.
+func plainDecimal(b []byte) bool {
+	i := 0
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		exp := i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		}
+		if i == exp {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 // hasNonZeroMantissa reports whether a float literal has a non-zero digit

@@ -84,7 +84,7 @@ func cmdRestore(e *Engine, a [][]byte) error {
 	if err != nil {
 		return err
 	}
-	o, err := objectOf(key, v)
+	o, err := e.objectOf(key, v)
 	if err != nil {
 		return err
 	}

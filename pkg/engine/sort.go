@@ -77,7 +77,7 @@ func cmdSort(e *Engine, a [][]byte) error {
 		dontsort, alpha, sortby = false, true, nil
 	}
 	if kind == rdb.KindZSet {
-		o.zset.skiplist = true // sort.c converts the zset it sorts, for good
+		o.zset.toSkiplist() // sort.c converts the zset it sorts, for good
 	}
 	var elems [][]byte
 	if o != nil {
@@ -85,11 +85,12 @@ func cmdSort(e *Engine, a [][]byte) error {
 		case rdb.KindList:
 			elems = o.list.slice()
 		case rdb.KindSet:
-			elems = setMembers(o.set)
+			elems = o.set.sortedMembers()
 		case rdb.KindZSet:
-			for _, x := range o.zset.nodes(false) {
+			o.zset.o.each(0, func(x zel) bool {
 				elems = append(elems, x.member)
-			}
+				return true
+			})
 		}
 	}
 	n := int64(len(elems))
@@ -189,15 +190,16 @@ func cmdSort(e *Engine, a [][]byte) error {
 	for j := start; j <= end; j++ {
 		el := items[j].obj
 		if len(gets) == 0 {
-			out.list.pushBack(clone(el))
+			out.list.pushBack(el)
 			continue
 		}
 		for _, g := range gets {
 			v, _ := e.sortLookup(db, g, el)
-			out.list.pushBack(clone(v))
+			out.list.pushBack(v)
 		}
 	}
 	if out.list.len() > 0 {
+		e.listLoaded(out.list)
 		e.setKey(db, store, out, false)
 	} else {
 		e.del(db, store)
@@ -247,11 +249,11 @@ func (e *Engine) sortLookup(db *DB, pattern, subst []byte) ([]byte, bool) {
 		if o.kind != rdb.KindHash {
 			return nil, false
 		}
-		hf := o.hash.fields[string(field)]
-		if hf == nil || (e.live() && hf.expireAt != 0 && hf.expireAt <= e.now()) {
+		v, ttl, ok := o.hash.get(field)
+		if !ok || (e.live() && ttl != 0 && ttl <= e.now()) {
 			return nil, false
 		}
-		return hf.value, true
+		return v, true
 	}
 	if o.kind != rdb.KindString {
 		return nil, false

@@ -20,11 +20,6 @@ import (
 // applies "~" only when it would remove nothing and otherwise returns an
 // *UnsupportedError.
 
-type streamEntry struct {
-	id     rdb.StreamID
-	fields [][]byte
-}
-
 type nack struct {
 	deliveryTime int64
 	count        uint64
@@ -47,7 +42,7 @@ type cgroup struct {
 }
 
 type stream struct {
-	entries      []streamEntry // ascending IDs
+	log          slog // the entries, ascending IDs
 	lastID       rdb.StreamID
 	entriesAdded uint64
 	maxDeleted   rdb.StreamID
@@ -70,33 +65,13 @@ func cmpID(a, b rdb.StreamID) int {
 
 var maxID = rdb.StreamID{Ms: math.MaxUint64, Seq: math.MaxUint64}
 
-// find returns the index of id, or where it would be inserted.
-func (s *stream) find(id rdb.StreamID) (int, bool) {
-	return slices.BinarySearchFunc(s.entries, id, func(e streamEntry, id rdb.StreamID) int { return cmpID(e.id, id) })
-}
+func (s *stream) exists(id rdb.StreamID) bool { return s.log.exists(id) }
 
-func (s *stream) exists(id rdb.StreamID) bool {
-	_, ok := s.find(id)
-	return ok
-}
-
-func (s *stream) firstID() rdb.StreamID {
-	if len(s.entries) == 0 {
-		return rdb.StreamID{}
-	}
-	return s.entries[0].id
-}
+func (s *stream) firstID() rdb.StreamID { return s.log.firstID() }
 
 func (s *stream) dup() *stream {
 	n := &stream{lastID: s.lastID, entriesAdded: s.entriesAdded, maxDeleted: s.maxDeleted, groups: map[string]*cgroup{}}
-	n.entries = make([]streamEntry, len(s.entries))
-	for i, en := range s.entries {
-		f := make([][]byte, len(en.fields))
-		for j, b := range en.fields {
-			f[j] = clone(b)
-		}
-		n.entries[i] = streamEntry{id: en.id, fields: f}
-	}
+	n.log = s.log.dup()
 	for name, g := range s.groups {
 		ng := &cgroup{name: clone(g.name), lastID: g.lastID, entriesRead: g.entriesRead,
 			pel: map[rdb.StreamID]*nack{}, consumers: map[string]*consumer{}}
@@ -131,6 +106,8 @@ func registerStreams() {
 	registerSub("xgroup", "createconsumer", 5, cmdXGroup)
 	registerSub("xgroup", "delconsumer", 5, cmdXGroup)
 }
+
+var errApproxTrim = &UnsupportedError{What: "approximate stream trimming (MAXLEN ~ / MINID ~) that removes entries: it depends on Redis's listpack node layout"}
 
 var errBadID = &Error{"ERR Invalid stream ID specified as stream command argument"}
 
@@ -304,16 +281,24 @@ done:
 	return t, i, nil
 }
 
-// trimCount is how many entries an exact trim removes from the head.
-func (s *stream) trimCount(t trimArgs) int {
+// trimCount is how many entries an exact trim removes from the head; extra
+// counts one more entry, of ID next, as if it were appended.
+func (s *stream) trimCount(t trimArgs, extra bool, next rdb.StreamID) int {
+	n := s.log.len()
+	if extra {
+		n++
+	}
 	switch t.strategy {
 	case trimMaxLen:
-		if int64(len(s.entries)) > t.maxlen {
-			return len(s.entries) - int(t.maxlen)
+		if int64(n) > t.maxlen {
+			return n - int(t.maxlen)
 		}
 	case trimMinID:
-		i, _ := s.find(t.minid)
-		return i
+		c := s.log.countBefore(t.minid)
+		if extra && next.Less(t.minid) {
+			c++
+		}
+		return c
 	}
 	return 0
 }
@@ -321,15 +306,14 @@ func (s *stream) trimCount(t trimArgs) int {
 // trim applies t; approximate trims that would remove something are refused
 // (see the package comment above).
 func (s *stream) trim(t trimArgs) error {
-	n := s.trimCount(t)
+	n := s.trimCount(t, false, rdb.StreamID{})
 	if n == 0 {
 		return nil
 	}
 	if t.approx {
-		return &UnsupportedError{What: "approximate stream trimming (MAXLEN ~ / MINID ~) that removes entries: it depends on Redis's listpack node layout"}
+		return errApproxTrim
 	}
-	clear(s.entries[:n])
-	s.entries = s.entries[n:]
+	s.log.trimHead(n)
 	return nil
 }
 
@@ -389,20 +373,14 @@ func cmdXAdd(e *Engine, a [][]byte) error {
 	}
 	if t.approx && t.strategy != trimNone {
 		// Refuse before changing anything.
-		probe := *s
-		probe.entries = append(s.entries[:len(s.entries):len(s.entries)], streamEntry{id: id})
-		if probe.trimCount(t) > 0 {
-			return probe.trim(t)
+		if s.trimCount(t, true, id) > 0 {
+			return errApproxTrim
 		}
-	}
-	fields := make([][]byte, len(a)-fieldPos)
-	for i, f := range a[fieldPos:] {
-		fields[i] = clone(f)
 	}
 	if created {
 		db.add(a[1], o)
 	}
-	s.entries = append(s.entries, streamEntry{id: id, fields: fields})
+	s.log.add(id, a[fieldPos:])
 	s.lastID = id
 	s.entriesAdded++
 	return s.trim(t)
@@ -443,11 +421,9 @@ func cmdXDel(e *Engine, a [][]byte) error {
 	}
 	s := o.stream
 	for _, id := range ids {
-		i, ok := s.find(id)
-		if !ok {
+		if !s.log.remove(id) {
 			continue
 		}
-		s.entries = slices.Delete(s.entries, i, i+1)
 		if cmpID(id, s.maxDeleted) > 0 {
 			s.maxDeleted = id
 		}
@@ -494,11 +470,11 @@ func cmdXSetID(e *Engine, a [][]byte) error {
 	if e.version() >= 704 && cmpID(id, s.maxDeleted) < 0 {
 		return &Error{"ERR The ID specified in XSETID is smaller than current max_deleted_entry_id"}
 	}
-	if len(s.entries) > 0 {
-		if cmpID(id, s.entries[len(s.entries)-1].id) < 0 {
+	if s.log.len() > 0 {
+		if cmpID(id, s.log.lastEntryID()) < 0 {
 			return &Error{"ERR The ID specified in XSETID is smaller than the target stream top item"}
 		}
-		if entriesAdded != -1 && int64(len(s.entries)) > entriesAdded {
+		if entriesAdded != -1 && int64(s.log.len()) > entriesAdded {
 			return &Error{"ERR The entries_added specified in XSETID is smaller than the target stream length"}
 		}
 	}
@@ -879,7 +855,7 @@ func (s *stream) estimateEntriesRead(id rdb.StreamID) int64 {
 	if s.entriesAdded == 0 {
 		return 0
 	}
-	length := uint64(len(s.entries))
+	length := uint64(s.log.len())
 	if length == 0 && cmpID(id, s.lastID) < 1 {
 		return int64(s.entriesAdded)
 	}
@@ -903,7 +879,7 @@ func (s *stream) estimateEntriesRead(id rdb.StreamID) int64 {
 
 // hasTombstones is streamRangeHasTombstones(s, start, NULL).
 func (s *stream) hasTombstones(start rdb.StreamID) bool {
-	if len(s.entries) == 0 || s.maxDeleted.IsZero() {
+	if s.log.len() == 0 || s.maxDeleted.IsZero() {
 		return false
 	}
 	if cmpID(s.firstID(), s.maxDeleted) > 0 {
@@ -997,7 +973,7 @@ func cmdXReadGroup(e *Engine, a [][]byte) error {
 	for _, t := range targets {
 		// 7.0 creates the consumer only when it serves the stream now: a
 		// history read, or new entries past the group's last ID; 7.2+ always.
-		serve := !t.new || len(t.s.entries) > 0 && cmpID(t.s.entries[len(t.s.entries)-1].id, t.g.lastID) > 0
+		serve := !t.new || t.s.log.len() > 0 && cmpID(t.s.log.lastEntryID(), t.g.lastID) > 0
 		c := t.g.consumers[string(cname)]
 		if c == nil {
 			if !serve && e.version() < 702 {
@@ -1035,12 +1011,18 @@ func cmdXReadGroup(e *Engine, a [][]byte) error {
 			}
 			continue
 		}
-		i, found := t.s.find(t.g.lastID)
-		if found {
-			i++
-		}
-		for ; i < len(t.s.entries) && (count == 0 || served < count); i++ {
-			id := t.s.entries[i].id
+		var ids []rdb.StreamID
+		t.s.log.each(t.g.lastID, func(en sentry, _ *sblock) bool {
+			if en.id == t.g.lastID {
+				return true
+			}
+			if count != 0 && int64(len(ids)) == count {
+				return false
+			}
+			ids = append(ids, en.id)
+			return true
+		})
+		for _, id := range ids {
 			if t.g.entriesRead != -1 && !t.s.hasTombstones(id) {
 				t.g.entriesRead++
 			} else if t.s.entriesAdded != 0 {

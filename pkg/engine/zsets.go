@@ -17,85 +17,7 @@ import (
 // ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms, ZUNIONSTORE,
 // ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, GEOADD.
 
-// zset is a member->score map plus a skiplist in (score, member) order.
-type zset struct {
-	dict map[string]float64
-	zsl  *zskiplist
-	// skiplist is set once Redis would hold the zset skiplist-encoded: when it
-	// outgrows zset-max-listpack-entries (128) or -value (64 bytes), or
-	// after SORT converted it. Only then does a score of -0 stay -0.
-	skiplist bool
-}
-
-// Redis's default zset-max-listpack-entries and zset-max-listpack-value.
-const (
-	zsetListpackEntries = 128
-	zsetListpackValue   = 64
-)
-
-func newZSetValue() *zset { return &zset{dict: map[string]float64{}, zsl: newSkiplist()} }
-
 func newZSet() *object { return &object{kind: rdb.KindZSet, zset: newZSetValue()} }
-
-func (z *zset) len() int { return len(z.dict) }
-
-// set adds member or moves it to score. A score of -0 is stored as 0: a
-// listpack-encoded zset (every small one) keeps scores as text, and Redis
-// prints -0 there as "0", so that is what a server holds and saves; a
-// skiplist-encoded one keeps -0. A new member that does not fit a listpack
-// converts the zset first (zsetAdd).
-func (z *zset) set(member []byte, score float64) {
-	old, ok := z.dict[string(member)]
-	if !ok && !z.skiplist && (len(z.dict)+1 > zsetListpackEntries || len(member) > zsetListpackValue) {
-		z.skiplist = true
-	}
-	if score == 0 && !z.skiplist {
-		score = 0
-	}
-	if ok {
-		if old == score {
-			return
-		}
-		z.zsl.delete(old, member)
-	}
-	m := clone(member)
-	z.dict[string(m)] = score
-	z.zsl.insert(score, m)
-}
-
-func (z *zset) remove(member []byte) bool {
-	s, ok := z.dict[string(member)]
-	if !ok {
-		return false
-	}
-	delete(z.dict, string(member))
-	z.zsl.delete(s, member)
-	return true
-}
-
-func (z *zset) dup() *zset {
-	n := newZSetValue()
-	n.skiplist = z.skiplist
-	for x := z.zsl.first(); x != nil; x = x.level[0].forward {
-		n.set(x.member, x.score)
-	}
-	return n
-}
-
-// nodes returns the members in order, or reversed.
-func (z *zset) nodes(rev bool) []*zslNode {
-	out := make([]*zslNode, 0, z.len())
-	if rev {
-		for x := z.zsl.tail; x != nil; x = x.backward {
-			out = append(out, x)
-		}
-	} else {
-		for x := z.zsl.first(); x != nil; x = x.level[0].forward {
-			out = append(out, x)
-		}
-	}
-	return out
-}
 
 func registerZSets() {
 	register("zadd", -4, func(e *Engine, a [][]byte) error { return e.zadd(a, false) })
@@ -168,17 +90,48 @@ parsed:
 	if err != nil {
 		return err
 	}
+	maxLen := 0
+	for j := range scores {
+		maxLen = max(maxLen, len(a[idx+2*j+1]))
+	}
 	if o == nil {
 		if xx {
 			return nil
 		}
+		skiplist := e.newZSetSkiplist(elements, len(a[idx+1]), maxLen)
+		if !incr && elements > 1 {
+			if z := buildZSet(a[idx:], scores, skiplist, nx, gt, lt, e.argIndex(elements)); z.len() > 0 {
+				db.add(a[1], &object{kind: rdb.KindZSet, zset: z})
+			}
+			return nil
+		}
 		o = newZSet()
+		if skiplist {
+			o.zset.toSkiplist()
+		}
 		db.add(a[1], o)
+	} else if e.zsetMustConvert(elements, maxLen) {
+		o.zset.toSkiplist()
 	}
 	z := o.zset
+	if z.d != nil && elements > 1 {
+		size := 0
+		for j := range scores {
+			size += 11 + len(a[idx+2*j+1])
+		}
+		z.d.reserve(elements, size)
+		if !nx && !xx && !gt && !lt && !incr && elements >= 32 && elements*8 >= z.len() {
+			members := make([][]byte, elements)
+			for j := range members {
+				members[j] = a[idx+2*j+1]
+			}
+			z.addMany(members, scores, e.argIndex(elements))
+			return nil
+		}
+	}
 	for j, score := range scores {
 		m := a[idx+2*j+1]
-		cur, exists := z.dict[string(m)]
+		cur, exists := z.score(m)
 		if exists {
 			if nx {
 				continue
@@ -201,6 +154,92 @@ parsed:
 		db.remove(a[1])
 	}
 	return nil
+}
+
+// buildZSet is ZADD of several pairs (score, member alternating in pairs,
+// scores parsed) to a new key, without INCR: the members are applied in
+// order as zsetAdd would apply them (duplicates, NX/GT/LT, the conversion to
+// a skiplist at the member that needs it, and -0 stored as 0 before it), then
+// sorted once, rather than inserted one by one into the order.
+func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index *argIndex) *zset {
+	els := make([]zel, 0, len(scores))
+	for j, score := range scores {
+		m := pairs[2*j+1]
+		if i := index.lookup(m); i >= 0 {
+			cur := els[i].score
+			if nx || lt && score >= cur || gt && score <= cur {
+				continue
+			}
+			if score == 0 && !skiplist {
+				score = 0
+			}
+			els[i].score = score
+			continue
+		}
+		if !skiplist && (len(els)+1 > zsetListpackEntries || len(m) > zsetListpackValue) {
+			skiplist = true
+		}
+		if score == 0 && !skiplist {
+			score = 0
+		}
+		index.add(m)
+		els = append(els, zel{score, m})
+	}
+	slices.SortFunc(els, cmpZel)
+	z := newZSetValue()
+	if skiplist {
+		z.d = newDict(len(els))
+		size := 0
+		for _, el := range els {
+			size += 11 + len(el.member)
+		}
+		z.d.reserve(0, size)
+	} else {
+		size := 0
+		for _, el := range els {
+			size += 8 + elemSize(len(el.member))
+		}
+		z.o.blocks = []zblock{{data: make([]byte, 0, size)}}
+	}
+	for _, el := range els {
+		if skiplist {
+			z.o.insertLast(el.score, el.member)
+			z.d.set(el.member, scoreBytes(el.score), 0)
+		} else {
+			b := &z.o.blocks[0]
+			b.data = appendZel(b.data, el.score, el.member)
+			b.n++
+			z.o.n++
+		}
+	}
+	return z
+}
+
+// newZSetSkiplist is how ZADD creates a zset of elements members, the first
+// firstLen bytes long, the longest maxLen: skiplist-encoded when Redis 7.0
+// finds the first member too long for a listpack, when 7.2 also finds the
+// command has too many members, or when Valkey finds any member too long
+// (zsetTypeCreate).
+func (e *Engine) newZSetSkiplist(elements, firstLen, maxLen int) bool {
+	switch {
+	case e.valkey():
+		return elements > zsetListpackEntries || maxLen > zsetListpackValue
+	case e.version() >= 702:
+		return elements > zsetListpackEntries || firstLen > zsetListpackValue
+	}
+	return firstLen > zsetListpackValue
+}
+
+// zsetMustConvert is zsetTypeMaybeConvert (7.2+): ZADD of elements members,
+// the longest maxLen, converts a listpack that cannot hold them first.
+func (e *Engine) zsetMustConvert(elements, maxLen int) bool {
+	switch {
+	case e.valkey():
+		return elements > zsetListpackEntries || maxLen > zsetListpackValue
+	case e.version() >= 702:
+		return elements > zsetListpackEntries
+	}
+	return false
 }
 
 func cmdZRem(e *Engine, a [][]byte) error {
@@ -362,45 +401,57 @@ var (
 	errLexRange   = &Error{"ERR min or max not valid string range item"}
 )
 
-// inScore returns the nodes within a score range, ascending.
-func (z *zset) inScore(r scoreRange) []*zslNode {
-	var out []*zslNode
-	for x := z.zsl.firstWhere(func(n *zslNode) bool { return !r.gteMin(n.score) }); x != nil && r.lteMax(x.score); x = x.level[0].forward {
-		out = append(out, x)
-	}
-	return out
+// inScore returns the ranks [from, to) of the elements within a score range.
+func (z *zset) inScore(r scoreRange) (int, int) {
+	from := z.o.firstRank(func(el zel) bool { return !r.gteMin(el.score) })
+	to := from
+	z.o.each(from, func(el zel) bool {
+		if !r.lteMax(el.score) {
+			return false
+		}
+		to++
+		return true
+	})
+	return from, to
 }
 
-// inLex returns the nodes within a lex range, ascending, or descending when
-// rev. Lex ranges assume that all scores are equal; when they are not, the
-// answer depends on the encoding, and this is the listpack's (every small
-// zset): the range is empty unless the last member is >= min and the first
-// <= max, then the walk starts at the first member (from the chosen end)
-// inside the range and stops at the first one outside it.
-func (z *zset) inLex(r lexRange, rev bool) []*zslNode {
-	head, tail := z.zsl.first(), z.zsl.tail
-	if head == nil || !r.gteMin(tail.member) || !r.lteMax(head.member) {
-		return nil
+// inLex returns the ranks [from, to) of the elements within a lex range,
+// walked ascending, or descending when rev. Lex ranges assume that all
+// scores are equal; when they are not, the answer depends on the encoding,
+// and this is the listpack's (every small zset): the range is empty unless
+// the last member is >= min and the first <= max, then the walk starts at the
+// first member (from the chosen end) inside the range and stops at the first
+// one outside it.
+func (z *zset) inLex(r lexRange, rev bool) (int, int) {
+	n := z.len()
+	if n == 0 || !r.gteMin(z.o.at(n-1).member) || !r.lteMax(z.o.at(0).member) {
+		return 0, 0
 	}
-	var out []*zslNode
 	if rev {
-		x := tail
-		for x != nil && !r.lteMax(x.member) {
-			x = x.backward
+		els := z.elems(true)
+		i := 0
+		for i < n && !r.lteMax(els[i].member) {
+			i++
 		}
-		for ; x != nil && r.gteMin(x.member); x = x.backward {
-			out = append(out, x)
+		j := i
+		for j < n && r.gteMin(els[j].member) {
+			j++
 		}
-		return out
+		return n - j, n - i
 	}
-	x := head
-	for x != nil && !r.gteMin(x.member) {
-		x = x.level[0].forward
+	from := 0
+	for from < n && !r.gteMin(z.o.at(from).member) {
+		from++
 	}
-	for ; x != nil && r.lteMax(x.member); x = x.level[0].forward {
-		out = append(out, x)
-	}
-	return out
+	to := from
+	z.o.each(from, func(el zel) bool {
+		if !r.lteMax(el.member) {
+			return false
+		}
+		to++
+		return true
+	})
+	return from, to
 }
 
 // rankRange normalizes start/end as Redis does; ok false means empty.
@@ -452,39 +503,41 @@ func (e *Engine) zremRange(a [][]byte, kind int) error {
 		return err
 	}
 	z := o.zset
-	var victims []*zslNode
+	var from, to int
 	switch kind {
 	case rangeRank:
 		s, en, ok := rankRange(start, end, int64(z.len()))
 		if !ok {
 			return nil
 		}
-		for x := z.zsl.byRank(int(s) + 1); x != nil && s <= en; x, s = x.level[0].forward, s+1 {
-			victims = append(victims, x)
-		}
+		from, to = int(s), int(en)+1
 	case rangeScore:
-		victims = z.inScore(sr)
+		from, to = z.inScore(sr)
 	case rangeLex:
-		victims = z.inLex(lr, false)
+		from, to = z.inLex(lr, false)
 	}
-	for _, x := range victims {
-		z.remove(x.member)
-	}
+	z.removeRange(from, to)
 	if z.len() == 0 {
 		db.remove(a[1])
 	}
 	return nil
 }
 
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
 // zpop removes up to count members from the low (min) or high end.
 func (e *Engine) zpop(db *DB, key []byte, o *object, min bool, count int64) {
 	z := o.zset
-	for ; count > 0 && z.len() > 0; count-- {
-		x := z.zsl.tail
-		if min {
-			x = z.zsl.first()
-		}
-		z.remove(x.member)
+	k := int(min64(count, int64(z.len())))
+	if min {
+		z.removeRange(0, k)
+	} else {
+		z.removeRange(z.len()-k, z.len())
 	}
 	if z.len() == 0 {
 		db.remove(key)
@@ -543,27 +596,43 @@ func (e *Engine) zmpop(a [][]byte, numkeysIdx int) error {
 
 // zsetOpStore is zunionInterDiffGenericCommand with a destination key.
 func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
-	setnum, err := argLong(a[2])
+	db := e.db()
+	res, err := e.zsetOp(a[2:], op, name, func(k []byte) *object { return e.view(db, k) })
 	if err != nil {
 		return err
 	}
-	if setnum < 1 {
-		return errorf("ERR at least 1 input key is needed for '%s' command", name)
+	if res == nil {
+		e.del(db, a[1])
+		return nil
 	}
-	if setnum > int64(len(a)-3) {
-		return ErrSyntax
+	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
+	return nil
+}
+
+// zsetOp computes ZUNION, ZINTER or ZDIFF of a (numkeys, the keys, then
+// WEIGHTS and AGGREGATE), the sources found by lookup: nil when the result is
+// empty.
+func (e *Engine) zsetOp(a [][]byte, op int, name string, lookup func([]byte) *object) (*zset, error) {
+	setnum, err := argLong(a[0])
+	if err != nil {
+		return nil, err
+	}
+	if setnum < 1 {
+		return nil, errorf("ERR at least 1 input key is needed for '%s' command", name)
+	}
+	if setnum > int64(len(a)-1) {
+		return nil, ErrSyntax
 	}
 	type src struct {
 		z      *zset
-		set    map[string]struct{}
+		set    *set
 		weight float64
 		id     *object
 	}
-	db := e.db()
 	srcs := make([]src, setnum)
 	for i := range srcs {
 		srcs[i].weight = 1
-		o := e.view(db, a[3+i])
+		o := lookup(a[1+i])
 		if o == nil {
 			continue
 		}
@@ -573,7 +642,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		case rdb.KindSet:
 			srcs[i].set = o.set
 		default:
-			return ErrWrongType
+			return nil, ErrWrongType
 		}
 		srcs[i].id = o
 	}
@@ -583,7 +652,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		aggMax
 	)
 	agg := aggSum
-	for j := 3 + int(setnum); j < len(a); {
+	for j := 1 + int(setnum); j < len(a); {
 		rem := len(a) - j
 		switch {
 		case op != setDiff && rem >= int(setnum)+1 && is(a[j], "WEIGHTS"):
@@ -591,7 +660,7 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			for i := range srcs {
 				w, ok := parseFloat(a[j])
 				if !ok {
-					return &Error{"ERR weight value is not a float"}
+					return nil, &Error{"ERR weight value is not a float"}
 				}
 				srcs[i].weight = w
 				j++
@@ -606,27 +675,28 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 			case is(a[j], "MAX"):
 				agg = aggMax
 			default:
-				return ErrSyntax
+				return nil, ErrSyntax
 			}
 			j++
 		default:
-			return ErrSyntax
+			return nil, ErrSyntax
 		}
 	}
 	length := func(s src) int {
 		if s.z != nil {
 			return s.z.len()
 		}
-		return len(s.set)
+		if s.set != nil {
+			return s.set.len()
+		}
+		return 0
 	}
 	find := func(s src, m string) (float64, bool) {
 		if s.z != nil {
-			v, ok := s.z.dict[m]
-			return v, ok
+			return s.z.score([]byte(m))
 		}
 		if s.set != nil {
-			_, ok := s.set[m]
-			return 1, ok
+			return 1, s.set.has([]byte(m))
 		}
 		return 0, false
 	}
@@ -634,13 +704,17 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	// result (aggregation follows the source order, not the member order).
 	each := func(s src, fn func(m string, score float64)) {
 		if s.z != nil {
-			for x := s.z.zsl.first(); x != nil; x = x.level[0].forward {
+			s.z.o.each(0, func(x zel) bool {
 				fn(string(x.member), x.score)
-			}
+				return true
+			})
 			return
 		}
-		for _, m := range setMembers(s.set) {
-			fn(string(m), 1)
+		if s.set != nil {
+			s.set.each(func(m []byte) bool {
+				fn(string(m), 1)
+				return true
+			})
 		}
 	}
 	aggregate := func(target *float64, v float64) {
@@ -663,7 +737,10 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 	if op != setDiff {
 		sort.SliceStable(srcs, func(i, j int) bool { return length(srcs[i]) < length(srcs[j]) })
 	}
+	// zunionInterDiffGenericCommand builds a skiplist, then converts it when
+	// it fits a listpack.
 	res := newZSetValue()
+	res.toSkiplist()
 	switch op {
 	case setInter:
 		if length(srcs[0]) > 0 {
@@ -718,112 +795,152 @@ func (e *Engine) zsetOpStore(a [][]byte, op int, name string) error {
 		}
 	}
 	if res.len() == 0 {
-		e.del(db, a[1])
+		return nil, nil
+	}
+	if res.fitsListpack() {
+		res.toListpack()
+	}
+	return res, nil
+}
+
+// zrangeSpec is what zrangeGenericCommand parses: the range (by rank,
+// score or lex), its direction, LIMIT and WITHSCORES.
+type zrangeSpec struct {
+	kind          int
+	rev           bool
+	offset, limit int64
+	withScores    bool
+	start, end    int64
+	sr            scoreRange
+	lr            lexRange
+}
+
+// parseZRange parses a ZRANGE-like command whose min is a[at] (ZRANGE,
+// ZRANGESTORE); kind is the range kind the command name implies (-1 for
+// ZRANGE itself, which takes BYSCORE and BYLEX), rev its direction, and
+// scores whether WITHSCORES is allowed.
+func parseZRange(a [][]byte, at, kind int, rev, scores bool) (zrangeSpec, error) {
+	sp := zrangeSpec{kind: kind, rev: rev, limit: -1}
+	named := kind != -1
+	for j := at + 2; j < len(a); j++ {
+		left := len(a) - j - 1
+		switch {
+		case scores && is(a[j], "WITHSCORES"):
+			sp.withScores = true
+		case is(a[j], "LIMIT") && left >= 2:
+			var err error
+			if sp.offset, err = argLong(a[j+1]); err != nil {
+				return sp, err
+			}
+			if sp.limit, err = argLong(a[j+2]); err != nil {
+				return sp, err
+			}
+			j += 2
+		case !named && !sp.rev && is(a[j], "REV"):
+			sp.rev = true
+		case !named && sp.kind == -1 && is(a[j], "BYLEX"):
+			sp.kind = rangeLex
+		case !named && sp.kind == -1 && is(a[j], "BYSCORE"):
+			sp.kind = rangeScore
+		default:
+			return sp, ErrSyntax
+		}
+	}
+	if sp.kind == -1 {
+		sp.kind = rangeRank
+	}
+	if sp.limit != -1 && sp.kind == rangeRank {
+		return sp, &Error{"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"}
+	}
+	if sp.withScores && sp.kind == rangeLex {
+		return sp, &Error{"ERR syntax error, WITHSCORES not supported in combination with BYLEX"}
+	}
+	minIdx, maxIdx := at, at+1
+	if sp.rev && sp.kind != rangeRank {
+		minIdx, maxIdx = maxIdx, minIdx
+	}
+	var ok bool
+	switch sp.kind {
+	case rangeRank:
+		var err error
+		if sp.start, err = argLong(a[minIdx]); err != nil {
+			return sp, err
+		}
+		if sp.end, err = argLong(a[maxIdx]); err != nil {
+			return sp, err
+		}
+	case rangeScore:
+		if sp.sr, ok = parseScoreRange(a[minIdx], a[maxIdx]); !ok {
+			return sp, errScoreRange
+		}
+	case rangeLex:
+		if sp.lr, ok = parseLexRange(a[minIdx], a[maxIdx]); !ok {
+			return sp, errLexRange
+		}
+	}
+	return sp, nil
+}
+
+// pick returns the elements of z the range selects, in reply order.
+func (sp zrangeSpec) pick(z *zset) []zel {
+	if sp.kind == rangeRank {
+		s, en, ok := rankRange(sp.start, sp.end, int64(z.len()))
+		if !ok {
+			return nil
+		}
+		if sp.rev {
+			s, en = int64(z.len())-1-en, int64(z.len())-1-s
+		}
+		picked := z.o.rangeOf(int(s), int(en)+1)
+		if sp.rev {
+			slices.Reverse(picked)
+		}
+		return picked
+	}
+	var from, to int
+	if sp.kind == rangeScore {
+		from, to = z.inScore(sp.sr)
+	} else {
+		from, to = z.inLex(sp.lr, sp.rev)
+	}
+	in := z.o.rangeOf(from, to)
+	if sp.rev {
+		slices.Reverse(in)
+	}
+	if sp.offset < 0 || sp.offset >= int64(len(in)) {
 		return nil
 	}
-	e.setKey(db, a[1], &object{kind: rdb.KindZSet, zset: res}, false)
-	return nil
+	in = in[sp.offset:]
+	if sp.limit >= 0 && int64(len(in)) > sp.limit {
+		in = in[:sp.limit]
+	}
+	return in
 }
 
 func cmdZRangeStore(e *Engine, a [][]byte) error {
-	const argStart = 2
-	kind := -1
-	rev := false
-	offset, limit := int64(0), int64(-1)
-	for j := argStart + 3; j < len(a); j++ {
-		left := len(a) - j - 1
-		switch {
-		case is(a[j], "LIMIT") && left >= 2:
-			var err error
-			if offset, err = argLong(a[j+1]); err != nil {
-				return err
-			}
-			if limit, err = argLong(a[j+2]); err != nil {
-				return err
-			}
-			j += 2
-		case !rev && is(a[j], "REV"):
-			rev = true
-		case kind == -1 && is(a[j], "BYLEX"):
-			kind = rangeLex
-		case kind == -1 && is(a[j], "BYSCORE"):
-			kind = rangeScore
-		default:
-			return ErrSyntax
-		}
-	}
-	if kind == -1 {
-		kind = rangeRank
-	}
-	if limit != -1 && kind == rangeRank {
-		return &Error{"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"}
-	}
-	minIdx, maxIdx := argStart+1, argStart+2
-	if rev && kind != rangeRank {
-		minIdx, maxIdx = maxIdx, minIdx
-	}
-	var start, end int64
-	var sr scoreRange
-	var lr lexRange
-	var ok bool
-	switch kind {
-	case rangeRank:
-		var err error
-		if start, err = argLong(a[minIdx]); err != nil {
-			return err
-		}
-		if end, err = argLong(a[maxIdx]); err != nil {
-			return err
-		}
-	case rangeScore:
-		if sr, ok = parseScoreRange(a[minIdx], a[maxIdx]); !ok {
-			return errScoreRange
-		}
-	case rangeLex:
-		if lr, ok = parseLexRange(a[minIdx], a[maxIdx]); !ok {
-			return errLexRange
-		}
-	}
-	db := e.db()
-	o, err := e.lookupKind(db, a[argStart], rdb.KindZSet)
+	sp, err := parseZRange(a, 3, -1, false, false)
 	if err != nil {
 		return err
 	}
-	var picked []*zslNode
+	db := e.db()
+	o, err := e.lookupKind(db, a[2], rdb.KindZSet)
+	if err != nil {
+		return err
+	}
+	var picked []zel
 	if o != nil {
-		z := o.zset
-		switch kind {
-		case rangeRank:
-			if s, en, ok := rankRange(start, end, int64(z.len())); ok {
-				all := z.nodes(rev)
-				picked = all[s : en+1]
-			}
-		default:
-			var in []*zslNode
-			if kind == rangeScore {
-				in = z.inScore(sr)
-				if rev {
-					slices.Reverse(in)
-				}
-			} else {
-				in = z.inLex(lr, rev)
-			}
-			if offset < 0 || offset >= int64(len(in)) {
-				in = nil
-			} else {
-				in = in[offset:]
-			}
-			if limit >= 0 && int64(len(in)) > limit {
-				in = in[:limit]
-			}
-			picked = in
-		}
+		picked = sp.pick(o.zset)
 	}
 	if len(picked) == 0 {
 		e.del(db, a[1])
 		return nil
 	}
+	// zrangeResultBeginStore: a skiplist when a rank range has more members
+	// than a listpack holds, else a listpack that converts as members come.
 	res := newZSetValue()
+	if sp.kind == rangeRank && len(picked) > zsetListpackEntries {
+		res.toSkiplist()
+	}
 	for _, x := range picked {
 		res.set(x.member, x.score)
 	}

@@ -74,8 +74,9 @@
 // Entries, elements and their byte slices belong to the Reader and are valid
 // until the next call to Next or NextElem. Memory is bounded by the largest single
 // element (a string, one inner listpack/ziplist blob, one module value) plus a
-// fixed 1 MiB window and 4 MiB of checksum buffers: never by the size of a key or
-// of the file. Every length read from the file is checked against
+// fixed 1 MiB window and 4 MiB of checksum buffers (over an in-memory input,
+// NewReaderBytes: the 2 MiB ahead of the parser that the checksum goroutine has
+// read): never by the size of a key or of the file. Every length read from the file is checked against
 // ReaderOptions.MaxElementSize before anything is allocated for it, and buffers
 // grow only as data actually arrives.
 //

@@ -24,14 +24,12 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
-// FuzzParallel: skipping values with background workers (one value per batch,
-// so that failures race with later batches) reports exactly what skipping
-// without them does.
+// FuzzParallel: skipping values with background workers (every value handed
+// over, one per batch, so that failures race with later batches) reports
+// exactly what skipping without them does.
 func FuzzParallel(f *testing.F) {
 	addReaderSeeds(f)
-	jobs, size := batchMaxJobs, batchMaxBytes
-	batchMaxJobs, batchMaxBytes = 1, 1
-	defer func() { batchMaxJobs, batchMaxBytes = jobs, size }()
+	defer SetParallelLimits(ParallelLimits{BatchJobs: 1, BatchBytes: 1, PendingPerWorker: 2})()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if a, b := skipVerdict(data, 0), skipVerdict(data, 2); a != b {
 			t.Fatalf("with workers:\n%s\nwithout:\n%s", b, a)

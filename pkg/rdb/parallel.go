@@ -11,7 +11,10 @@ import (
 // goroutine moves on (ReaderOptions.Workers). It applies only to values nobody
 // reads (Next skipping them) of a Reader over an in-memory input, and only to
 // the costly ones: LZF-compressed strings and values made of inner blobs
-// (listpacks, ziplists, intsets, zipmaps, quicklist nodes). For those the parser
+// (listpacks, ziplists, intsets, zipmaps, quicklist nodes) of at least
+// minJobBytes decoded. Smaller ones cost less to check than to hand over, and
+// when every batch is in flight the parser checks values itself rather than
+// wait, so that both cores stay busy. For those the parser
 // merely frames the value (reads the lengths to find where it ends), and a
 // worker runs the ordinary sequential check on it with a Reader of its own over
 // the same memory.
@@ -63,17 +66,21 @@ type jobWarning struct {
 }
 
 // Batches amortise the hand-over; a small number of batches in flight per
-// worker bounds how far the parser runs ahead. The batch sizes are variables
-// so that tests can make every value a batch of its own.
+// worker bounds how far the parser runs ahead (when they are all in flight,
+// the parser checks values itself). These are variables so that tests can
+// make every value a batch of its own and keep the pipeline full.
 var (
-	batchMaxJobs  = 256
-	batchMaxBytes = 256 << 10
+	batchMaxJobs     = 256
+	batchMaxBytes    = 256 << 10
+	pendingPerWorker = 4
+	// minJobBytes is the decoded size under which a value is checked on
+	// the parser: handing it over (framing, a job record that moves
+	// between cores, reading its bytes again from a shared cache) costs
+	// more than checking it.
+	minJobBytes = 2048
 )
 
-const (
-	pendingPerWorker = 4
-	bigJob           = 4 << 20 // a value this big is checked by the parser itself
-)
+const bigJob = 4 << 20 // a value this big is checked by the parser itself
 
 // errFramingMismatch means that the parser's framing of a value and the
 // sequential check disagree about where the value ends: a bug, never a verdict
@@ -112,7 +119,22 @@ func (p *parallel) skip() error {
 		if s.pos >= s.end || s.buf[s.pos] != 0xC3 {
 			return r.skipValue()
 		}
+		fallthrough
+	case singleBlob(v.t):
+		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
+			return r.skipValue()
+		}
 	case !deepType(v.t):
+		return r.skipValue()
+	}
+	if err := p.retireDone(false); err != nil {
+		return err
+	}
+	if p.cur == nil && len(p.pending) >= p.maxPending() {
+		// Every batch is in flight: rather than wait for a worker, the
+		// parser checks this value itself (its errors still come after
+		// those of the values before it: fail drains the workers first).
+		// So both cores stay busy whichever side is the slower.
 		return r.skipValue()
 	}
 	j := p.next()
@@ -123,14 +145,79 @@ func (p *parallel) skip() error {
 		p.cur.n--
 		return r.skipValue()
 	}
+	if size := j.span.Size() + r.spanGrowth; size < minJobBytes {
+		// A quicklist with little in it.
+		p.cur.n--
+		r.src.pos = j.span.start
+		r.startValue(j.span.t)
+		return r.skipValue()
+	}
 	j.ordinal, j.warning = r.keys, nil
 	b := p.cur
 	b.bytes += j.span.Size()
 	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
 		p.submit()
 	}
-	return p.retireDone(false)
+	return nil
 }
+
+// singleBlob reports whether values of type t are one string (after a fixed
+// header): an LZF string or a single inner blob.
+func singleBlob(t Type) bool {
+	return deepType(t) && t != TypeListQuicklist && t != TypeListQuicklist2
+}
+
+// peekStringSize returns the decoded size of the string that makes the
+// current value of type t (its length, or the uncompressed length of an LZF
+// string) without consuming anything; false when a length is not in its one-
+// or two-byte form (the value is then framed as usual: a long one is worth a
+// worker anyway, a damaged one is found out).
+func (r *Reader) peekStringSize(t Type) (int, bool) {
+	b := r.src.buf[:r.src.end]
+	p := r.src.pos
+	if t == TypeHashListpackEx {
+		p += 8 // the minimum field expiry
+	}
+	n, special, p, ok := peekLen(b, p)
+	switch {
+	case !ok:
+		return 0, false
+	case !special:
+		return n, true
+	case n != 3: // an integer encoding
+		return 0, false
+	}
+	if _, special, p, ok = peekLen(b, p); !ok || special { // compressed length
+		return 0, false
+	}
+	ulen, special, _, ok := peekLen(b, p)
+	return ulen, ok && !special
+}
+
+// peekLen decodes the length at b[p:] when it is in its one- or two-byte
+// form, or the number of a special string encoding (special set); ok is
+// false for the longer forms and at the end of b.
+func peekLen(b []byte, p int) (n int, special bool, next int, ok bool) {
+	if p >= len(b) {
+		return 0, false, p, false
+	}
+	switch c := b[p]; c >> 6 {
+	case 0:
+		return int(c), false, p + 1, true
+	case 1:
+		if p+1 >= len(b) {
+			return 0, false, p, false
+		}
+		return int(c&0x3F)<<8 | int(b[p+1]), false, p + 2, true
+	case 3:
+		return int(c & 0x3F), true, p + 1, true
+	}
+	return 0, false, p, false
+}
+
+// maxPending is how many batches may be in flight; it bounds how far the
+// parser runs ahead of the workers.
+func (p *parallel) maxPending() int { return p.workers * pendingPerWorker }
 
 // next returns a free job slot of the batch being filled.
 func (p *parallel) next() *valueJob {
@@ -169,7 +256,9 @@ func (p *parallel) batch() *jobBatch {
 
 func (p *parallel) start() {
 	p.started = true
-	p.work = make(chan *jobBatch, p.workers*pendingPerWorker)
+	// One more than maxPending: a warning may start a batch when all are
+	// in flight.
+	p.work = make(chan *jobBatch, p.maxPending()+1)
 	for range p.workers {
 		p.wg.Add(1)
 		go func() {
@@ -183,9 +272,9 @@ func (p *parallel) start() {
 	}
 }
 
-// submit hands the batch being filled to the workers, first retiring the
-// oldest batches while too many are in flight (which bounds how far the parser
-// runs ahead).
+// submit hands the batch being filled to the workers. skip starts a batch
+// only while fewer than maxPending are in flight, which bounds how far the
+// parser runs ahead and keeps the work channel from filling up.
 func (p *parallel) submit() {
 	b := p.cur
 	if b == nil {
@@ -226,20 +315,19 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 }
 
 // retireDone retires finished batches in order; with wait it waits for all of
-// them (and for too many in flight it always waits for the oldest). It returns
-// the first failure: the Reader then stands where the failing check stopped.
+// them. It returns the first failure: the Reader then stands where the failing
+// check stopped.
 func (p *parallel) retireDone(wait bool) error {
-	limit := p.workers * pendingPerWorker
 	for len(p.pending) > 0 {
 		b := p.pending[0]
-		if !wait && len(p.pending) < limit {
+		if wait {
+			<-b.done
+		} else {
 			select {
 			case <-b.done:
 			default:
 				return nil
 			}
-		} else {
-			<-b.done
 		}
 		p.pending = p.pending[1:]
 		if err := p.deliver(b); err != nil {

@@ -39,8 +39,10 @@ func verdict(data []byte, workers int) string {
 // TestParallelMatchesSequential: with workers checking values in the
 // background, a reader reports exactly what it reports without them — on the
 // fixtures, on every corpus RDB, and on thousands of damaged files, with
-// default batches and with one value per batch (so that failures surface
-// while later batches are in flight).
+// default limits (small values are checked by the parser), with every value
+// handed over, one value per batch (so that failures surface while later
+// batches are in flight), and with one batch in flight per worker (so that
+// the parser checks values itself between values the workers check).
 func TestParallelMatchesSequential(t *testing.T) {
 	type input struct {
 		name string
@@ -81,10 +83,16 @@ func TestParallelMatchesSequential(t *testing.T) {
 			}
 		}
 	}
-	check("default batches")
-	restore := rdb.SetBatchLimits(1, 1)
+	check("default limits")
+	restore := rdb.SetParallelLimits(rdb.ParallelLimits{BatchJobs: 256, BatchBytes: 256 << 10, PendingPerWorker: 4})
 	defer restore()
+	check("every value handed over")
+	rdb.SetParallelLimits(rdb.ParallelLimits{BatchJobs: 1, BatchBytes: 1, PendingPerWorker: 4})
 	check("one value per batch")
+	rdb.SetParallelLimits(rdb.ParallelLimits{BatchJobs: 1, BatchBytes: 1, PendingPerWorker: 1})
+	check("one value per batch, one batch per worker in flight (the parser checks many values itself)")
+	rdb.SetParallelLimits(rdb.ParallelLimits{BatchJobs: 3, BatchBytes: 1 << 20, PendingPerWorker: 2, MinJobBytes: 64})
+	check("values from 64 bytes handed over, in threes")
 	t.Logf("%d inputs agree with and without workers", len(inputs))
 }
 

@@ -18,11 +18,16 @@ type ReaderOptions struct {
 	// BaseOffset is added to every reported offset, for an RDB embedded in a
 	// larger stream.
 	BaseOffset int64
-	// Consumed, when set with NewReaderBytes, is called on the parsing
-	// goroutine about every megabyte with the offset up to which the input has
-	// been parsed and handed to the checksum goroutine (which may still be
-	// reading the last few megabytes). A caller that memory-maps a file uses it
-	// to drop the pages behind the reader from its resident set.
+	// Consumed, when set with NewReaderBytes, is called about every megabyte
+	// with the offset up to which the input has been parsed. A caller that
+	// memory-maps a file uses it to drop the pages behind the reader from its
+	// resident set. It is called from one goroutine at a time and never after
+	// Close returns: from the checksum goroutine when the file has a
+	// checksum (so that the system calls of releasing pages stay off the
+	// parser's path), else from the goroutine calling Next. Workers may still
+	// be checking values of the last few megabytes; the checksum goroutine
+	// runs up to 2 MiB ahead of the parser, taking the page faults and cache
+	// misses of first reads off it.
 	Consumed func(offset int64)
 	// Warn, when set, is told about oddities that real servers have written and
 	// that Redis loads, such as a stream whose length disagrees with its

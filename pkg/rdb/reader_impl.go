@@ -89,9 +89,7 @@ func (r *Reader) Close() error {
 		// The checksum goroutine is gone: a later Next can only fail.
 		r.err = errClosed
 	}
-	if r.src.crc != nil {
-		r.src.crc.stop()
-	}
+	r.src.stopChecksum()
 	return nil
 }
 
@@ -181,7 +179,11 @@ func (r *Reader) readHeader() error {
 		return r.corrupt(r.src.base, "header", "not an RDB file: expected magic REDIS or VALKEY, found "+strconv.Quote(string(b)))
 	}
 	if r.hdr.HasChecksum() {
-		r.src.crc = newCRCWorker()
+		if r.src.whole {
+			r.src.ahead = newAheadCRC(r.src.buf, r.src.consumed, r.src.base)
+		} else {
+			r.src.crc = newCRCWorker()
+		}
 	}
 	return nil
 }
@@ -461,7 +463,7 @@ func (r *Reader) readTrailer() error {
 		r.checksum = ChecksumAbsent
 		return io.EOF
 	}
-	computed := r.src.crc.sum()
+	computed := r.src.checksum()
 	off := r.src.offset()
 	b, err := r.src.read(8)
 	if err != nil {
@@ -631,33 +633,82 @@ func (r *Reader) intText(v int64) []byte {
 }
 
 func (r *Reader) readLZF(off int64, what string) ([]byte, error) {
-	clen, err := r.readLen(what + " (compressed length)")
+	src, ulen, err := r.readLZFHeader(off, what)
 	if err != nil {
 		return nil, err
 	}
-	ulen, err := r.readLen(what + " (uncompressed length)")
-	if err != nil {
-		return nil, err
+	if cap(r.lzfBuf) < ulen+lzfSlack {
+		// Room past the end lets the decoder copy the last instructions
+		// word by word too.
+		r.lzfBuf = make([]byte, 0, ulen+lzfSlack)
 	}
-	if err := r.checkSize(off, what, ulen); err != nil {
-		return nil, err
-	}
-	if clen > ulen+64 || (clen > 0 && ulen > uint64(lzf.MaxExpansion(int(clen)))) || (clen == 0) != (ulen == 0) {
-		return nil, r.corrupt(off, what, "LZF lengths "+strconv.FormatUint(clen, 10)+" -> "+strconv.FormatUint(ulen, 10)+" are impossible")
-	}
-	src, err := r.src.read(int(clen))
-	if err != nil {
-		return nil, r.errAt(off, what, err, "expected "+strconv.FormatUint(clen, 10)+" bytes of LZF data")
-	}
-	if r.spanEnd > 0 {
-		r.spanGrowth += int(ulen) - int(clen)
-	}
-	out, err := lzf.Decompress(r.lzfBuf, src, int(ulen))
+	out, err := lzf.Decompress(r.lzfBuf, src, ulen)
 	if err != nil {
 		return nil, r.corrupt(off, what, "LZF: "+err.Error())
 	}
 	r.lzfBuf = out
 	return out, nil
+}
+
+// lzfSlack is the spare capacity the decompression buffer gets.
+const lzfSlack = 64
+
+// checkLZF consumes an LZF-compressed string whose bytes nobody reads,
+// checking it as readLZF does (same errors) without decompressing it.
+func (r *Reader) checkLZF(off int64, what string) error {
+	src, ulen, err := r.readLZFHeader(off, what)
+	if err != nil {
+		return err
+	}
+	if err := lzf.Check(src, ulen); err != nil {
+		return r.corrupt(off, what, "LZF: "+err.Error())
+	}
+	return nil
+}
+
+// readLZFHeader reads the two lengths of an LZF-compressed string (after its
+// encoding byte) and returns its compressed bytes and decompressed length.
+func (r *Reader) readLZFHeader(off int64, what string) ([]byte, int, error) {
+	clen, err := r.readLZFLen(what, " (compressed length)")
+	if err != nil {
+		return nil, 0, err
+	}
+	ulen, err := r.readLZFLen(what, " (uncompressed length)")
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := r.checkSize(off, what, ulen); err != nil {
+		return nil, 0, err
+	}
+	if clen > ulen+64 || (clen > 0 && ulen > uint64(lzf.MaxExpansion(int(clen)))) || (clen == 0) != (ulen == 0) {
+		return nil, 0, r.corrupt(off, what, "LZF lengths "+strconv.FormatUint(clen, 10)+" -> "+strconv.FormatUint(ulen, 10)+" are impossible")
+	}
+	src, err := r.src.read(int(clen))
+	if err != nil {
+		return nil, 0, r.errAt(off, what, err, "expected "+strconv.FormatUint(clen, 10)+" bytes of LZF data")
+	}
+	if r.spanEnd > 0 {
+		r.spanGrowth += int(ulen) - int(clen)
+	}
+	return src, int(ulen), nil
+}
+
+// readLZFLen reads one of the lengths of an LZF string; what+part names it in
+// errors. The one- and two-byte forms, nearly all of them, are read here
+// without building that name.
+func (r *Reader) readLZFLen(what, part string) (uint64, error) {
+	s := &r.src
+	if p := s.pos; p+1 < s.end {
+		switch b := s.buf[p]; b >> 6 {
+		case 0:
+			s.pos = p + 1
+			return uint64(b), nil
+		case 1:
+			s.pos = p + 2
+			return uint64(b&0x3F)<<8 | uint64(s.buf[p+1]), nil
+		}
+	}
+	return r.readLen(what + part)
 }
 
 // readStringCopy reads a string into *dst (reusing its memory) so that it
@@ -783,8 +834,8 @@ func (r *Reader) readModuleOpcodes(what string) error {
 	}
 }
 
-// skipString consumes a string without holding it in memory (LZF data is still
-// decompressed, to validate it).
+// skipString consumes a string without holding it in memory (LZF data is
+// still checked, as decompressing it would).
 func (r *Reader) skipString(what string) error {
 	off := r.src.offset()
 	v, special, err := r.readLenOrSpecial(what)
@@ -792,6 +843,9 @@ func (r *Reader) skipString(what string) error {
 		return err
 	}
 	if special {
+		if v == 3 {
+			return r.checkLZF(off, what)
+		}
 		_, err := r.readSpecialString(off, what, v)
 		return err
 	}

@@ -25,7 +25,8 @@ type source struct {
 	progress atomic.Int64   // input offset handed to the sinks, for Reader.Progress
 	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
 	consumed func(int64)    // ReaderOptions.Consumed
-	crc      *crcWorker     // nil when the format has no checksum
+	crc      *crcWorker     // nil when the format has no checksum or the input is whole
+	ahead    *aheadCRC      // the checksum of a whole input
 	captures []*captureSink // nested: a raw-value copy may contain a module value
 }
 
@@ -67,7 +68,7 @@ func (s *source) maybeFlush() {
 
 func (s *source) flushChunk() {
 	s.flushSinks()
-	if s.consumed != nil {
+	if s.consumed != nil && s.ahead == nil { // else the checksum goroutine calls it
 		s.consumed(s.base + int64(s.sent))
 	}
 }
@@ -161,17 +162,16 @@ func (s *source) flushSinks() error {
 	chunk := s.buf[s.sent:s.pos]
 	s.sent = s.pos
 	s.noteProgress()
-	if s.crc != nil {
-		if s.whole {
-			s.crc.feedShared(chunk)
-		} else {
-			s.crc.feed(chunk)
-		}
-	}
-	var err error
 	if s.whole {
+		if s.ahead != nil {
+			s.ahead.advance(s.pos)
+		}
 		return nil // captures take their slice when they stop
 	}
+	if s.crc != nil {
+		s.crc.feed(chunk)
+	}
+	var err error
 	for _, c := range s.captures {
 		if werr := c.write(chunk); werr != nil && err == nil {
 			err = werr
@@ -320,7 +320,7 @@ func (s *source) stopCapture() error {
 // from a small fixed pool, so memory is bounded and a slow worker applies
 // back-pressure to the parser instead of queueing without limit.
 type crcWorker struct {
-	work chan crcChunk
+	work chan []byte // chunks to hash, returned to free afterwards
 	free chan []byte
 	done chan struct{} // closed when run has returned; crc is then final
 	crc  uint64
@@ -335,7 +335,7 @@ const (
 
 func newCRCWorker() *crcWorker {
 	w := &crcWorker{
-		work: make(chan crcChunk, crcChunks),
+		work: make(chan []byte, crcChunks),
 		free: make(chan []byte, crcChunks),
 		done: make(chan struct{}),
 	}
@@ -345,11 +345,9 @@ func newCRCWorker() *crcWorker {
 
 func (w *crcWorker) run() {
 	var crc uint64
-	for m := range w.work {
-		crc = UpdateCRC64(crc, m.data)
-		if m.pooled {
-			w.free <- m.data[:0]
-		}
+	for chunk := range w.work {
+		crc = UpdateCRC64(crc, chunk)
+		w.free <- chunk[:0]
 	}
 	w.crc = crc
 	close(w.done)
@@ -375,19 +373,27 @@ func (w *crcWorker) feed(p []byte) {
 		k := min(len(p), cap(chunk))
 		chunk = append(chunk, p[:k]...)
 		p = p[k:]
-		w.work <- crcChunk{chunk, true}
+		w.work <- chunk
 	}
 }
 
-// feedShared hands over p itself, which must stay unchanged (a whole-input
-// buffer); the channel's capacity still bounds how far the worker may lag.
-func (w *crcWorker) feedShared(p []byte) {
-	w.work <- crcChunk{p, false}
+// checksum stops the checksum goroutine and returns the CRC-64 of the input
+// up to pos.
+func (s *source) checksum() uint64 {
+	if s.ahead != nil {
+		return s.ahead.sum(s.pos)
+	}
+	return s.crc.sum()
 }
 
-type crcChunk struct {
-	data   []byte
-	pooled bool // return data to the free pool after hashing
+// stopChecksum ends the checksum goroutine, if any, and waits for it.
+func (s *source) stopChecksum() {
+	if s.ahead != nil {
+		s.ahead.stop()
+	}
+	if s.crc != nil {
+		s.crc.stop()
+	}
 }
 
 // sum stops the worker and returns the CRC of everything fed.

@@ -371,7 +371,7 @@ func (r *Reader) readScore(binaryScore bool) (float64, error) {
 }
 
 func (r *Reader) parseScore(off int64, b []byte) (float64, error) {
-	f, err := strconv.ParseFloat(string(b), 64)
+	f, err := codec.ParseFloat(b)
 	if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(f) {
 		return 0, r.corrupt(off, "score", "not a number: "+strconv.Quote(string(b)))
 	}

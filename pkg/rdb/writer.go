@@ -114,6 +114,10 @@ func NewWriter(w io.Writer, opts WriterOptions) *Writer {
 		wr.err = err
 		return wr
 	}
+	if opts.CompressWorkers > 0 && !opts.NoCompress {
+		wr.out.par = newParOut(opts.CompressWorkers)
+		wr.out.buf = wr.out.par.cur.lit
+	}
 	wr.enc = enc
 	wr.str.compress = !opts.NoCompress
 	limit := opts.SpoolMemory
@@ -148,6 +152,7 @@ func (w *Writer) valkey80() bool { return w.opts.Valkey && w.opts.Version == 80 
 func (w *Writer) fail(err error) error {
 	if w.err == nil {
 		w.err = err
+		w.out.stop()
 		for i := range w.spools {
 			w.spools[i].reset()
 		}
@@ -724,6 +729,10 @@ func (w *Writer) beginValue(t Type) {
 
 // emitStr writes an RDB string to the output.
 func (w *Writer) emitStr(b []byte) error {
+	if w.out.par != nil && w.str.compress && len(b) > 20 && len(b) < parDirectBytes {
+		w.out.job(b) // compressed by a worker (writer_parallel.go)
+		return w.out.maybeFlush()
+	}
 	if len(b) >= outFlushSize && (w.opts.NoCompress || len(b) <= 20) {
 		w.out.buf = appendLen(w.out.buf, uint64(len(b)))
 		return w.out.write(b)
@@ -914,6 +923,7 @@ func (w *Writer) Close() error {
 	if err := w.out.flush(); err != nil {
 		return w.ioErr(err)
 	}
+	w.out.stop()
 	crc := w.out.crc
 	if w.opts.NoChecksum {
 		crc = 0

@@ -21,11 +21,15 @@ type output struct {
 	buf []byte
 	crc uint64
 	err error
+	par *parOut // parallel compression (writer_parallel.go); nil: none
 }
 
 const outFlushSize = 64 << 10
 
 func (o *output) flush() error {
+	if o.par != nil {
+		return o.drain()
+	}
 	if o.err != nil || len(o.buf) == 0 {
 		return o.err
 	}
@@ -37,6 +41,12 @@ func (o *output) flush() error {
 
 // maybeFlush writes the buffer out once it is large.
 func (o *output) maybeFlush() error {
+	if o.par != nil {
+		if o.parSize() >= parChunkBytes {
+			return o.submit()
+		}
+		return o.err
+	}
 	if len(o.buf) >= outFlushSize {
 		return o.flush()
 	}
@@ -45,7 +55,7 @@ func (o *output) maybeFlush() error {
 
 // write appends p, writing big slices straight through.
 func (o *output) write(p []byte) error {
-	if len(p) < outFlushSize {
+	if len(p) < outFlushSize || o.par != nil {
 		o.buf = append(o.buf, p...)
 		return o.maybeFlush()
 	}

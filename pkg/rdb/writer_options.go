@@ -70,6 +70,16 @@ type WriterOptions struct {
 	// turning off. Values kept small enough for a compact encoding are always
 	// checked.
 	NoDuplicateCheck bool
+	// UniqueElements says that the caller guarantees that no set member,
+	// sorted-set member or hash field repeats within a value (as a dataset
+	// exported by pkg/engine): no duplicate check at all, small values
+	// included. A repeated element then makes a file the server refuses.
+	UniqueElements bool
+	// CompressWorkers > 0 tries LZF compression of values on that many
+	// goroutines while the caller goes on writing (writer_parallel.go): the
+	// same bytes as without, in less time on several cores. Close (or the
+	// first error) ends them.
+	CompressWorkers int
 
 	// SpoolMemory bounds the bytes a value may hold in memory while its
 	// element or node count is still unknown (quicklist and stream nodes,

@@ -56,7 +56,7 @@ func (w *Writer) wantElem(el *Elem, want ElemKind) error {
 // checkDup reports a repeated member or field. Buffered (small) values are
 // always checked; big ones unless NoDuplicateCheck.
 func (w *Writer) checkDup(b []byte, what string, big bool) error {
-	if big && w.opts.NoDuplicateCheck {
+	if big && w.opts.NoDuplicateCheck || w.opts.UniqueElements {
 		return nil
 	}
 	if !w.dups.add(b) {

@@ -61,39 +61,84 @@ func NewIterator(lp []byte) (Iterator, error) {
 // returns false at the end of the listpack or on the first malformed entry;
 // Err tells the two apart.
 func (it *Iterator) Next() bool {
-	// Fast paths for the commonest entries, small integers (member ids,
-	// scores, stream deltas) and short strings, whose backlen is one byte.
-	// The blob's last byte is 0xFF, which no one-byte backlen here can equal,
-	// so neither path can consume the terminator. Everything else, including
-	// every error, goes through next.
-	// Unsigned offsets let the compiler drop the bounds checks.
+	// Fast paths for every entry whose backlen is one byte (entries of at
+	// most 127 bytes: integers, and strings up to 125 bytes), the entries of
+	// nearly every listpack. The blob's last byte is 0xFF, which no one-byte
+	// backlen can equal, so no fast path can consume the terminator; an
+	// entry that ends where its backlen says is therefore well formed, as
+	// next would find. Everything else, including every error, goes through
+	// next. Unsigned offsets let the compiler drop the bounds checks.
 	lp := it.lp
 	p := uint(it.pos)
-	if p+1 < uint(len(lp)) {
-		b := lp[p]
-		if b < 0x80 {
-			if lp[p+1] == 1 {
-				it.val = int64(b)
-				it.isInt = true
-				it.off = int(p)
-				it.pos = int(p) + 2
-				it.index++
-				return true
-			}
-		} else if b < 0xC0 {
-			n := uint(b & 0x3F)
-			if q := p + 1 + n; q < uint(len(lp)) && lp[q] == byte(n+1) {
-				it.isInt = false
-				it.strStart, it.strEnd = int(p)+1, int(q)
-				it.off = int(p)
-				it.pos = int(q) + 1
-				it.index++
-				return true
-			}
+	if p+1 >= uint(len(lp)) {
+		return it.next()
+	}
+	b := lp[p]
+	if b < 0x80 && lp[p+1] == 1 { // 7-bit unsigned integer, the commonest
+		return it.acceptInt(p, 1, int64(b))
+	}
+	var size uint // encoding and data bytes: the backlen's value
+	var v int64
+	switch {
+	case b < 0x80:
+		return it.next()
+	case b < 0xC0: // string of up to 63 bytes
+		size = 1 + uint(b&0x3F)
+		if q := p + size; q < uint(len(lp)) && lp[q] == byte(size) {
+			return it.acceptString(p, 1, q)
 		}
+		return it.next()
+	case b < 0xE0: // 13-bit signed integer
+		size = 2
+		u := int64(b&0x1F)<<8 | int64(lp[p+1])
+		if u >= 1<<12 {
+			u -= 1 << 13
+		}
+		v = u
+	case b < 0xF0: // string of up to 4095 bytes: fast when its backlen is one byte
+		size = 2 + (uint(b&0x0F)<<8 | uint(lp[p+1]))
+		if q := p + size; size <= 127 && q < uint(len(lp)) && lp[q] == byte(size) {
+			return it.acceptString(p, 2, q)
+		}
+		return it.next()
+	case b >= 0xF1 && b <= 0xF4: // 16, 24, 32 and 64-bit integers
+		size = 1 + uint(intWidth[b-0xF1])
+		if q := p + size; q < uint(len(lp)) && lp[q] == byte(size) {
+			v = readIntLE(lp[p+1 : q])
+			return it.acceptInt(p, size, v)
+		}
+		return it.next()
+	default:
+		return it.next()
+	}
+	if q := p + size; q < uint(len(lp)) && lp[q] == byte(size) {
+		return it.acceptInt(p, size, v)
 	}
 	return it.next()
 }
+
+// acceptString makes the string entry at p, whose data follow hdr bytes of
+// encoding and end at its one-byte backlen at q, current.
+func (it *Iterator) acceptString(p, hdr, q uint) bool {
+	it.isInt = false
+	it.strStart, it.strEnd = int(p+hdr), int(q)
+	it.off = int(p)
+	it.pos = int(q) + 1
+	it.index++
+	return true
+}
+
+// acceptInt makes the integer entry of size bytes at p, value v, current.
+func (it *Iterator) acceptInt(p, size uint, v int64) bool {
+	it.val, it.isInt = v, true
+	it.off = int(p)
+	it.pos = int(p+size) + 1
+	it.index++
+	return true
+}
+
+// intWidth is the data size of the integer encodings 0xF1..0xF4.
+var intWidth = [4]uint8{2, 3, 4, 8}
 
 func (it *Iterator) next() bool {
 	lp := it.lp
@@ -140,7 +185,7 @@ func (it *Iterator) next() bool {
 		isInt = false
 	case b <= 0xF4:
 		// 0xF1..0xF4: int16, int24, int32, int64.
-		width := [...]int{2, 3, 4, 8}[b-0xF1]
+		width := int(intWidth[b-0xF1])
 		if end-p < 1+width {
 			return it.fail(p, "integer entry runs into the terminator")
 		}

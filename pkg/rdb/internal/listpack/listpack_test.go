@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -596,4 +597,56 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("read %d of %d entries, err %v", i, len(items), err)
 		}
 	})
+}
+
+// TestFastPathsMatchSlowPath walks random listpacks of every encoding
+// (including non-minimal ones and entries at the one- and two-byte backlen
+// cut-off), and damaged copies of them, through Next and through the slow
+// path alone: the fast paths must accept exactly the entries the slow path
+// accepts, and decode them the same.
+func TestFastPathsMatchSlowPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	entry := func() []byte {
+		switch rng.IntN(9) {
+		case 0:
+			return []byte{byte(rng.IntN(128)), 1}
+		case 1:
+			n := rng.IntN(64)
+			return append(append([]byte{0x80 | byte(n)}, bytes.Repeat([]byte{'s'}, n)...), byte(n+1))
+		case 2:
+			v := rng.IntN(1 << 13)
+			return []byte{0xC0 | byte(v>>8), byte(v), 2}
+		case 3, 4:
+			n := rng.IntN(140) // across the 125-byte limit of one-byte backlens
+			e := append([]byte{0xE0 | byte(n>>8), byte(n)}, bytes.Repeat([]byte{'m'}, n)...)
+			return appendBacklen(e, n+2)
+		case 5:
+			n := rng.IntN(20)
+			e := binary.LittleEndian.AppendUint32([]byte{0xF0}, uint32(n))
+			return appendBacklen(append(e, bytes.Repeat([]byte{'w'}, n)...), n+5)
+		default:
+			k := rng.IntN(4) // 0xF1..0xF4: 2, 3, 4, 8 bytes
+			w := []int{2, 3, 4, 8}[k]
+			e := []byte{0xF1 + byte(k)}
+			for range w {
+				e = append(e, byte(rng.Uint32()))
+			}
+			return append(e, byte(1+w))
+		}
+	}
+	for range 20000 {
+		var entries [][]byte
+		for range rng.IntN(12) {
+			entries = append(entries, entry())
+		}
+		lp := lpOf(len(entries), entries...)
+		walkBoth(t, lp)
+		for range 3 {
+			bad := append([]byte(nil), lp...)
+			if len(bad) > 7 {
+				bad[6+rng.IntN(len(bad)-7)] = byte(rng.Uint32())
+			}
+			walkBoth(t, bad)
+		}
+	}
 }

@@ -25,11 +25,20 @@
 // announced length above that before allocating anything, which keeps a
 // hostile length header from turning into a huge allocation.
 //
+// # Checking without decompressing
+//
+// Whether a stream is valid depends only on its instructions (lengths,
+// distances, the announced total), never on the bytes they copy. Check walks
+// the instructions and returns exactly the error Decompress would, without
+// writing any memory: that is how a string nobody reads is verified. The
+// tests hold both to the decoder of commit b3235d6, on every input they try.
+//
 // # Slices and concurrency
 //
 // Decompress and Compress write into the capacity of dst when it is large
-// enough and return the result; the caller owns it. Both functions are safe
-// for concurrent use. Compress draws its match table from a sync.Pool, so
-// it does not allocate in the steady state, and its output depends only on
-// its input.
+// enough and return the result; the caller owns it. Decompress may also
+// overwrite capacity past the result, where it copies 16 bytes at a time.
+// All three functions are safe for concurrent use. Compress draws its match
+// table from a sync.Pool, so it does not allocate in the steady state, and
+// its output depends only on its input.
 package lzf

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -344,34 +345,92 @@ func benchInput() []byte {
 	return b
 }
 
-func BenchmarkDecompress(b *testing.B) {
-	in := benchInput()
-	comp, ok := Compress(nil, in)
-	if !ok {
-		b.Fatal("not compressible")
-	}
-	b.Logf("ratio %.2f", float64(len(comp))/float64(len(in)))
-	dst := make([]byte, len(in))
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var err error
-		dst, err = Decompress(dst, comp, len(in))
-		if err != nil {
-			b.Fatal(err)
+// benchPages returns n bytes of HTML-like cache fragments between 100 and
+// 2400 bytes (most of them small), the values of bench/gen's pages dataset.
+func benchPages(n int) [][]byte {
+	rng := rand.New(rand.NewPCG(5, 6))
+	words := []string{"oak", "lamp", "garden", "steel", "modern", "sofa", "linen", "sale", "desk", "glass"}
+	var pages [][]byte
+	for total := 0; total < n; {
+		u := rng.Float64()
+		size := 100 + int(2300*u*u*u*u*u)
+		b := []byte("<ul class=\"grid\">")
+		for len(b) < size {
+			id := strconv.Itoa(rng.IntN(1_000_000))
+			b = append(b, "\n  <li class=\"card card--product\" data-id=\""+id+"\">\n    <a class=\"card__link\" href=\"/p/"+id+"/"...)
+			b = append(b, words[rng.IntN(len(words))]+"-"+words[rng.IntN(len(words))]+"\">"+words[rng.IntN(len(words))]+"</a>\n    <span class=\"price\">"...)
+			b = strconv.AppendInt(b, int64(rng.IntN(100000)), 10)
+			b = append(b, "</span>\n  </li>"...)
 		}
+		pages = append(pages, b[:size])
+		total += size
 	}
+	return pages
 }
 
-func BenchmarkDecompressRuns(b *testing.B) {
-	in := bytes.Repeat([]byte("a"), 1<<20)
-	comp, _ := Compress(nil, in)
-	dst := make([]byte, len(in))
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		dst, _ = Decompress(dst, comp, len(in))
-	}
+func BenchmarkDecompress(b *testing.B) { benchDecoders(b, Decompress) }
+
+// BenchmarkCheck measures Check on the inputs of BenchmarkDecompress.
+func BenchmarkCheck(b *testing.B) {
+	benchDecoders(b, func(dst, src []byte, ulen int) ([]byte, error) { return dst, Check(src, ulen) })
+}
+
+// benchDecoders measures decode on a 1 MiB JSON-like document, a run of one
+// byte, and 1 MiB of small page fragments.
+func benchDecoders(b *testing.B, decode func(dst, src []byte, ulen int) ([]byte, error)) {
+	b.Run("json", func(b *testing.B) {
+		in := benchInput()
+		comp, ok := Compress(nil, in)
+		if !ok {
+			b.Fatal("not compressible")
+		}
+		dst := make([]byte, len(in))
+		b.SetBytes(int64(len(in)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if dst, err = decode(dst, comp, len(in)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("runs", func(b *testing.B) {
+		in := bytes.Repeat([]byte("a"), 1<<20)
+		comp, _ := Compress(nil, in)
+		dst := make([]byte, len(in))
+		b.SetBytes(int64(len(in)))
+		b.ReportAllocs()
+		for b.Loop() {
+			dst, _ = decode(dst, comp, len(in))
+		}
+	})
+	b.Run("pages", func(b *testing.B) {
+		pages := benchPages(1 << 20)
+		var comps [][]byte
+		total := 0
+		for _, p := range pages {
+			c, ok := Compress(nil, p)
+			if !ok {
+				c = nil
+			}
+			comps = append(comps, c)
+			total += len(p)
+		}
+		dst := make([]byte, 0, 4096)
+		b.SetBytes(int64(total))
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, c := range comps {
+				if c == nil {
+					continue
+				}
+				var err error
+				if dst, err = decode(dst, c, len(pages[i])); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
 
 func BenchmarkCompress(b *testing.B) {
