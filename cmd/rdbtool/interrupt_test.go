@@ -36,7 +36,6 @@ type bigInputs struct {
 	aof, rdb  string // the same dataset as a RESP AOF and an RDB file
 	json      string // and as rdbtool JSON lines
 	rdbCopy   string // a copy of rdb, for diff
-	url       string // a live server, for the live cases
 	smallDir  string // a folder rdbtool wrote, the OUT that --force replaces
 	smallFile string // a file rdbtool wrote, the OUT that --force replaces
 }
