@@ -31,7 +31,8 @@ import (
 //     value is longer than hash-max-listpack-value (64), for the same reason.
 //
 // Below those limits the server loads the value, repeat and all, so verify
-// says nothing. The limits are the defaults: a server configured with others
+// says nothing. TestDuplicateElementsAsRedis and ...AsRedis74 load a crafted
+// file for each rule into Debian's 7.0.15 and the 7.4-era build. The limits are the defaults: a server configured with others
 // judges differently (a warning would not help: the file is what it is).
 const (
 	redisMaxHashListpack  = 512 // hash-max-listpack-entries

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rdbtool/rdbtool/internal/redistest"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/intset"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
@@ -156,6 +157,51 @@ func TestDuplicateElementsAsRedis(t *testing.T) {
 			loaded, log := redisLoads(t, c.file)
 			if loaded == c.refused {
 				t.Errorf("Redis 7.0 %s, the table says the opposite\n%s", refusedText(loaded), log)
+			}
+		})
+	}
+}
+
+// TestDuplicateElementsAsRedis74: the same rule for the types of RDB 11 and
+// 12, judged by the Redis 7.4-era build (set listpacks past
+// set-max-listpack-entries, 128; hash listpacks past 512, as in 7.0).
+func TestDuplicateElementsAsRedis74(t *testing.T) {
+	bin := redistest.RequireNewer(t, redistest.Redis74)
+	set := func(n int, extra ...string) []byte {
+		var strs []string
+		for i := range n {
+			strs = append(strs, "m"+strconv.Itoa(i))
+		}
+		file := dupFile(rdb.TypeSetListpack, packed(rdb.TypeSetListpack, append(strs, extra...)))
+		copy(file[5:9], "0012")
+		return file
+	}
+	hash := func(n int, extra ...string) []byte {
+		file := dupFile(rdb.TypeHashListpack, packed(rdb.TypeHashListpack, items(n, extra...)))
+		copy(file[5:9], "0012")
+		return file
+	}
+	cases := []struct {
+		name    string
+		file    []byte
+		refused bool
+	}{
+		{"set listpack, 128 members, a repeat", set(127, "m0"), false},
+		{"set listpack, 129 members, a repeat", set(128, "m0"), true},
+		{"set listpack, 129 members", set(129), false},
+		{"hash listpack, 512 pairs, a repeat", hash(511, "f0", "x"), false},
+		{"hash listpack, 513 pairs, a repeat", hash(512, "f0", "x"), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := strictReadErr(c.file)
+			if (err != nil) != c.refused {
+				t.Errorf("verify: %v, want refused %v", err, c.refused)
+			} else if err != nil && !strings.Contains(err.Error(), `element "`) {
+				t.Errorf("verify: %v, want the repeated element named", err)
+			}
+			if loaded, log := redisLoadsOn(t, bin, c.file); loaded == c.refused {
+				t.Errorf("Redis 7.4 %s, the table says the opposite\n%s", refusedText(loaded), log)
 			}
 		})
 	}

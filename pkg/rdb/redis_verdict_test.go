@@ -16,11 +16,17 @@ import (
 // not, the end of its log says why.
 func redisLoads(t *testing.T, file []byte, args ...string) (bool, string) {
 	t.Helper()
+	return redisLoadsOn(t, redistest.Binaries{}, file, args...)
+}
+
+// redisLoadsOn is redisLoads with another server (zero: Debian's).
+func redisLoadsOn(t *testing.T, bin redistest.Binaries, file []byte, args ...string) (bool, string) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := redistest.StartErr(t, redistest.Options{Dir: dir, Args: args})
+	s, err := redistest.StartErr(t, redistest.Options{Dir: dir, Args: args, Binaries: bin})
 	if err != nil {
 		if s == nil || !s.Exited() {
 			t.Fatalf("the server did not start: %v", err)
