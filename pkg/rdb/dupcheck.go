@@ -1,6 +1,8 @@
 package rdb
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
@@ -40,14 +42,30 @@ const (
 	redisMaxListpackValue = 64  // hash-max-listpack-value
 )
 
-// elemDups follows the elements of the current plain set, sorted set or hash.
+// elemDups follows the elements of the current plain set, sorted set or
+// hash: a digest of each (where it began), radix-sorted and compared once the
+// last one is read, which costs far less than a set of them. Memory is 40
+// bytes an element, a fraction of what the loading server needs for it.
 type elemDups struct {
 	off      int64 // the value's offset: state belongs to that value
-	seen     dupSet
-	prevEnd  int64  // where the element being read began
-	dupOff   int64  // the first repeat, when not yet refused
-	dupElem  []byte //
-	longElem bool   // a field or value longer than hash-max-listpack-value
+	seeds    [2]maphash.Seed
+	elems    []elemDigest
+	keys     []uint64 // the radix sort's two buffers
+	prevEnd  int64    // where the element being read began
+	longElem bool     // a field or value longer than hash-max-listpack-value
+	blob     dupSet
+}
+
+type elemDigest struct {
+	sum [2]uint64 // two independent seeded hashes: 128 bits
+	off int64
+}
+
+func (r *Reader) elemDups() *elemDups {
+	if r.dups == nil {
+		r.dups = &elemDups{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, blob: newDupSet(), off: -1}
+	}
+	return r.dups
 }
 
 // checkElemDup is the strict check of one element of a plain collection,
@@ -59,44 +77,128 @@ func (r *Reader) checkElemDup(el *Elem) error {
 	default:
 		return nil
 	}
-	if r.dups == nil {
-		r.dups = &elemDups{seen: newDupSet(), off: -1}
-	}
-	d := r.dups
+	d := r.elemDups()
 	if d.off != v.off {
-		d.off, d.dupOff, d.dupElem, d.longElem = v.off, -1, d.dupElem[:0], false
-		d.seen.reset()
-		d.prevEnd = -1
+		if cap(d.elems) > 1<<20 {
+			d.elems, d.keys = nil, nil // a big value's memory is not kept for the next
+		}
+		d.off, d.elems, d.longElem, d.prevEnd = v.off, d.elems[:0], false, -1
 	}
 	start := d.prevEnd
 	d.prevEnd = r.src.offset()
 	if start < 0 {
 		start = v.off
 	}
-	if !d.seen.add(el.Member) && d.dupOff < 0 {
-		d.dupOff, d.dupElem = start, append(d.dupElem[:0], el.Member...)
-	}
-	if v.t != TypeHash {
-		if d.dupOff >= 0 {
-			return r.dupErr(d.dupOff, v.t.Kind().String(), d.dupElem, "Redis refuses any repeat here")
-		}
-		return nil
-	}
-	if len(el.Member) > redisMaxListpackValue || len(el.Value) > redisMaxListpackValue {
+	d.elems = append(d.elems, elemDigest{sum: [2]uint64{maphash.Bytes(d.seeds[0], el.Member), maphash.Bytes(d.seeds[1], el.Member)}, off: start})
+	if v.t == TypeHash && (len(el.Member) > redisMaxListpackValue || len(el.Value) > redisMaxListpackValue) {
 		d.longElem = true
 	}
-	total := v.count + 1 + v.remaining
-	switch {
-	case d.dupOff < 0:
+	if v.remaining > 0 {
 		return nil
+	}
+	// The last element: a repeat? Equal digests are neighbours once sorted;
+	// of two equal elements the later is named.
+	first, second := d.findRepeat()
+	total := len(d.elems)
+	d.off = -1
+	switch {
+	case second < 0:
+		return nil
+	case v.t != TypeHash:
+		return r.elemDupErr(second, first, v.t.Kind().String(), "Redis refuses any repeat here")
 	case total > redisMaxHashListpack:
-		return r.dupErr(d.dupOff, "hash", d.dupElem, "the hash has "+strconv.FormatUint(total, 10)+
+		return r.elemDupErr(second, first, "hash", "the hash has "+strconv.Itoa(total)+
 			" fields, more than hash-max-listpack-entries ("+strconv.Itoa(redisMaxHashListpack)+"), so Redis builds a dictionary and refuses the repeat")
 	case d.longElem:
-		return r.dupErr(d.dupOff, "hash", d.dupElem, "a field or value is longer than hash-max-listpack-value ("+
+		return r.elemDupErr(second, first, "hash", "a field or value is longer than hash-max-listpack-value ("+
 			strconv.Itoa(redisMaxListpackValue)+"), so Redis builds a dictionary and refuses the repeat")
 	}
 	return nil
+}
+
+// findRepeat returns the offsets of two elements with equal digests (the
+// earlier, the later), or -1s.
+func (d *elemDups) findRepeat() (first, second int64) {
+	e := d.elems
+	first, second = -1, -1
+	note := func(a, b elemDigest) {
+		if a.sum == b.sum {
+			a, b = min2(a, b)
+			if second < 0 || b.off < second {
+				first, second = a.off, b.off
+			}
+		}
+	}
+	if len(e) <= 64 {
+		for i := range e {
+			for j := i + 1; j < len(e); j++ {
+				note(e[i], e[j])
+			}
+		}
+		return first, second
+	}
+	// Each element's key is its first hash with its index in the low bits;
+	// an LSD radix sort of the keys (8 bytes each, 11 bits a pass: the
+	// counts stay in the first-level cache) brings equal hashes together,
+	// linear where a comparison sort of millions of elements is not.
+	ib := bits.Len(uint(len(e)))
+	if cap(d.keys) < 2*len(e) {
+		d.keys = make([]uint64, 2*len(e))
+	}
+	src, dst := d.keys[:len(e)], d.keys[len(e):2*len(e)]
+	for i, x := range e {
+		src[i] = x.sum[0]>>ib<<ib | uint64(i)
+	}
+	const digit = 11
+	var counts [1 << digit]int
+	for shift := ib; shift < 64; shift += digit {
+		clear(counts[:])
+		for _, k := range src {
+			counts[k>>shift&(1<<digit-1)]++
+		}
+		at := 0
+		for i, c := range counts {
+			counts[i] = at
+			at += c
+		}
+		for _, k := range src {
+			b := k >> shift & (1<<digit - 1)
+			dst[counts[b]] = k
+			counts[b]++
+		}
+		src, dst = dst, src
+	}
+	// Equal hash prefixes are neighbours; a run of them is compared whole.
+	mask := uint64(1)<<ib - 1
+	for i := 0; i < len(src); {
+		j := i + 1
+		for j < len(src) && src[j]>>ib == src[i]>>ib {
+			j++
+		}
+		for a := i; a < j; a++ {
+			for b := a + 1; b < j; b++ {
+				note(e[src[a]&mask], e[src[b]&mask])
+			}
+		}
+		i = j
+	}
+	return first, second
+}
+
+// min2 orders two digests by offset.
+func min2(a, b elemDigest) (elemDigest, elemDigest) {
+	if b.off < a.off {
+		return b, a
+	}
+	return a, b
+}
+
+func (r *Reader) elemDupErr(off, earlier int64, what, why string) error {
+	of := "the one at offset " + strconv.FormatInt(earlier, 10)
+	if earlier == r.val.off {
+		of = "the value's first element" // whose own offset is not kept
+	}
+	return r.corrupt(off, what, "this element repeats "+of+"; "+why)
 }
 
 func (r *Reader) dupErr(off int64, what string, elem []byte, why string) error {
@@ -195,10 +297,7 @@ func (r *Reader) checkBlobDups(b []byte) error {
 
 // blobDupSet is the digest set for one blob, reused.
 func (r *Reader) blobDupSet() *dupSet {
-	if r.dups == nil {
-		r.dups = &elemDups{seen: newDupSet(), off: -1}
-	}
-	r.dups.seen.reset()
-	r.dups.off = -1 // the element state is not this value's any more
-	return &r.dups.seen
+	d := r.elemDups()
+	d.blob.reset()
+	return &d.blob
 }
