@@ -102,7 +102,13 @@ func pullVerified(ctx context.Context, srv server, w io.Writer, o verifyOptions,
 
 // verifyURL runs a full synchronization with the server and passes the
 // payload through the RDB verifier, copying it to w as it is read.
-func verifyURL(ctx context.Context, srv server, w io.Writer, o verifyOptions, res *verifyResult, idle time.Duration) error {
+func verifyURL(ctx context.Context, srv server, w io.Writer, o verifyOptions, res *verifyResult, idle time.Duration) (err error) {
+	defer func() {
+		// An interrupt closes the connection: the failed read is its doing.
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err()
+		}
+	}()
 	conn, err := srv.dial(ctx, "")
 	if err != nil {
 		return fmt.Errorf("connecting: %w", err)

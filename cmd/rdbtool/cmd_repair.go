@@ -30,7 +30,9 @@ corrupt byte in the middle of a file, a torn file that is not the last one of
 the folder) makes redis-server refuse the AOF; repair reports it as INVALID
 (exit 3) with what a cut would cost: the bytes and commands of that file from
 the damage on, and of every later file, which such a cut leaves out. Cutting
-there needs --cut-damage. A file a server cannot load for another reason (not
+there needs --cut-damage. A command every known server refuses to load (an
+unknown command, a wrong argument count: what verify calls INVALID) is such a
+problem too. A file a server cannot load for another reason (not
 an AOF at all, LF line endings, a damaged RDB preamble or base, a compressed
 file in a folder) is refused whatever the flags: cutting would empty it or
 keep it broken.
@@ -93,7 +95,15 @@ type repairFile struct {
 	hasRDB      bool   // starts with an RDB preamble or is an RDB base
 	startsRESP  bool   // starts with '*': a torn first command may be cut to nothing, as a server does
 	check       *aof.CheckResult
-	err         error // the problem Check found, nil when the file is whole
+	err         error    // the problem Check found, nil when the file is whole
+	warnings    []string // about commands only some servers load (verify's notes)
+}
+
+// refusedCommand reports whether the file's problem is a command that every
+// server refuses to load (verify's command check), not damaged bytes.
+func (f *repairFile) refusedCommand() bool {
+	p := f.check.Problem
+	return p != nil && p.Op == "command"
 }
 
 // repairPlan is where a repair cuts and what that costs.
@@ -144,6 +154,11 @@ func runRepair(c *cli.Context) error {
 		}
 		fmt.Fprintf(stdout, "%s: nothing to repair: every command is complete\n", path)
 		return nil
+	}
+	for _, f := range plan.files {
+		for _, w := range f.warnings {
+			fmt.Fprintf(c.App.ErrWriter, "rdbtool: warning: %s: %s\n", f.name, w)
+		}
 	}
 	cost := plan.cost()
 	if plan.damage && !c.Bool("cut-damage") {
@@ -300,6 +315,10 @@ func (plan *repairPlan) consider(i int, last bool) error {
 	if p == nil || p.Kind == "io" || p.Kind == "too-large" {
 		return fileContext(plan, f.name, f.err)
 	}
+	if f.refusedCommand() && !f.hasRDB && c.Commands == 0 {
+		return &repairRefusal{fmt.Sprintf("the first command of %s, at offset %d, is one every server refuses to load (%s); rdbtool does not cut it, which would leave nothing of it",
+			f.name, p.Offset, p.Detail)}
+	}
 	if !f.hasRDB && c.Commands == 0 && (!p.TornTail || !f.startsRESP) {
 		// Nothing of the file would be left: it is not an AOF a server can
 		// load, and "repairing" it would empty it.
@@ -321,6 +340,12 @@ func (plan *repairPlan) consider(i int, last bool) error {
 		plan.what = fmt.Sprintf("torn tail at offset %d%s", p.Offset, where)
 	case p.TornTail:
 		plan.what = fmt.Sprintf("torn tail at offset %d%s, which is not the last file", p.Offset, where)
+		plan.damage = true
+	case f.refusedCommand():
+		// Not damage but a command Redis refuses at load (verify says
+		// INVALID): keeping it would "repair" the AOF into one that still
+		// does not load.
+		plan.what = fmt.Sprintf("a command every server refuses to load at offset %d%s (%s)", p.Offset, where, p.Detail)
 		plan.damage = true
 	default:
 		plan.what = fmt.Sprintf("damaged at offset %d%s (%s)", p.Offset, where, describe(f.err).What)
@@ -361,7 +386,11 @@ func checkRepairFile(ctx context.Context, path string, toTimestamp int64) (*repa
 		}
 		base, rest = r.Offset(), r.Rest()
 	}
-	f.check, f.err = aof.Check(rest, aof.CheckOptions{BaseOffset: base, ToTimestamp: toTimestamp})
+	// verify's command check: a command no server loads is a problem of the
+	// file like a damaged byte, so that repair never writes an AOF that
+	// verify calls INVALID and Redis refuses.
+	warn := func(w string) { f.warnings = append(f.warnings, w) }
+	f.check, f.err = aof.Check(rest, aof.CheckOptions{BaseOffset: base, ToTimestamp: toTimestamp, Command: serverCommandCheck(warn)})
 	if err := interrupted(ctx); err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ type bigInputs struct {
 	dir       string
 	aof, rdb  string // the same dataset as a RESP AOF and an RDB file
 	json      string // and as rdbtool JSON lines
+	rdbCopy   string // a copy of rdb, for diff
 	smallDir  string // a folder rdbtool wrote, the OUT that --force replaces
 	smallFile string // a file rdbtool wrote, the OUT that --force replaces
 }
@@ -44,7 +45,7 @@ func makeBigInputs(t *testing.T, n int) bigInputs {
 	t.Helper()
 	dir := t.TempDir()
 	in := bigInputs{dir: dir, aof: filepath.Join(dir, "big.aof"), rdb: filepath.Join(dir, "big.rdb"),
-		json: filepath.Join(dir, "big.jsonl"), smallDir: filepath.Join(dir, "small-dir"), smallFile: filepath.Join(dir, "small.rdb")}
+		json: filepath.Join(dir, "big.jsonl"), rdbCopy: filepath.Join(dir, "big-copy.rdb"), smallDir: filepath.Join(dir, "small-dir"), smallFile: filepath.Join(dir, "small.rdb")}
 	f, err := os.Create(in.aof)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +80,7 @@ func makeBigInputs(t *testing.T, n int) bigInputs {
 			t.Fatalf("%v: exit %d: %s%s", args, code, o, e)
 		}
 	}
+	fileCopy(t, in.rdb, in.rdbCopy)
 	return in
 }
 
@@ -86,43 +88,62 @@ func makeBigInputs(t *testing.T, n int) bigInputs {
 // fresh folder, "" for commands that write no file); out says what OUT is.
 type interruptCase struct {
 	name string
-	out  string // "file", "dir", "none" or "in-place"
+	out  string // "file", "dir" (an AOF folder), "rdb-dir" (split's), "none" or "in-place"
 	args func(in bigInputs, out string) []string
+	// before, when set, prepares every run (a live target emptied);
+	// after checks what a run left outside OUT (exit code given).
+	before func(t *testing.T)
+	after  func(t *testing.T, code int)
 }
 
 func interruptCases() []interruptCase {
 	return []interruptCase{
-		{"verify-rdb", "none", func(in bigInputs, _ string) []string { return []string{"verify", "--no-progress", in.rdb} }},
-		{"verify-several", "none", func(in bigInputs, _ string) []string {
+		{name: "verify-rdb", out: "none", args: func(in bigInputs, _ string) []string { return []string{"verify", "--no-progress", in.rdb} }},
+		{name: "verify-several", out: "none", args: func(in bigInputs, _ string) []string {
 			return []string{"verify", "--no-progress", in.rdb, in.aof, in.rdb}
 		}},
-		{"inspect", "none", func(in bigInputs, _ string) []string { return []string{"inspect", in.rdb} }},
-		{"replay", "none", func(in bigInputs, _ string) []string { return []string{"replay", in.aof} }},
-		{"dump", "file", func(in bigInputs, out string) []string { return []string{"dump", "--force", "-o", out, in.rdb} }},
-		{"convert-rdb-rdb", "file", func(in bigInputs, out string) []string {
+		{name: "inspect", out: "none", args: func(in bigInputs, _ string) []string { return []string{"inspect", in.rdb} }},
+		{name: "replay", out: "none", args: func(in bigInputs, _ string) []string { return []string{"replay", in.aof} }},
+		{name: "dump", out: "file", args: func(in bigInputs, out string) []string { return []string{"dump", "--force", "-o", out, in.rdb} }},
+		{name: "convert-rdb-rdb", out: "file", args: func(in bigInputs, out string) []string {
 			return []string{"convert", "--force", "--to", "rdb", "--rdb-version", "9", in.rdb, out}
 		}},
-		{"convert-rdb-aof", "file", func(in bigInputs, out string) []string {
+		{name: "convert-rdb-aof", out: "file", args: func(in bigInputs, out string) []string {
 			return []string{"convert", "--force", "--to", "aof", in.rdb, out}
 		}},
-		{"convert-rdb-aofdir", "dir", func(in bigInputs, out string) []string {
+		{name: "convert-rdb-aofdir", out: "dir", args: func(in bigInputs, out string) []string {
 			return []string{"convert", "--force", "--to", "aof", "--aof-dir", in.rdb, out}
 		}},
-		{"convert-json-rdb", "file", func(in bigInputs, out string) []string {
+		{name: "convert-json-rdb", out: "file", args: func(in bigInputs, out string) []string {
 			return []string{"convert", "--force", "--to", "rdb", in.json, out}
 		}},
-		{"convert-aof-rdb", "file", func(in bigInputs, out string) []string {
+		{name: "convert-aof-rdb", out: "file", args: func(in bigInputs, out string) []string {
 			return []string{"convert", "--force", "--to", "rdb", in.aof, out}
 		}},
-		{"rewrite", "dir", func(in bigInputs, out string) []string { return []string{"rewrite", "--force", in.aof, out} }},
-		{"rewrite-aof-base", "dir", func(in bigInputs, out string) []string {
+		{name: "rewrite", out: "dir", args: func(in bigInputs, out string) []string { return []string{"rewrite", "--force", in.aof, out} }},
+		{name: "rewrite-aof-base", out: "dir", args: func(in bigInputs, out string) []string {
 			return []string{"rewrite", "--force", "--base", "aof", in.aof, out}
 		}},
-		{"repair-copy", "file", func(in bigInputs, out string) []string {
+		{name: "repair-copy", out: "file", args: func(in bigInputs, out string) []string {
 			return []string{"repair", "--force", filepath.Join(in.dir, "torn.aof"), out}
 		}},
-		{"repair-in-place", "in-place", func(in bigInputs, out string) []string {
+		{name: "repair-in-place", out: "in-place", args: func(in bigInputs, out string) []string {
 			return []string{"repair", "--in-place", out}
+		}},
+		{name: "memory", out: "file", args: func(in bigInputs, out string) []string {
+			return []string{"memory", "--no-progress", "--force", "-o", out, in.rdb}
+		}},
+		{name: "memory-html", out: "file", args: func(in bigInputs, out string) []string {
+			return []string{"memory", "--no-progress", "--force", "--format", "html", "-o", out, in.rdb}
+		}},
+		{name: "diff", out: "file", args: func(in bigInputs, out string) []string {
+			return []string{"diff", "--force", "--memory-mb", "1", "-o", out, in.rdb, in.rdbCopy}
+		}},
+		{name: "split", out: "rdb-dir", args: func(in bigInputs, out string) []string {
+			return []string{"split", "--force", "--slots", "0-5460,5461-10922,10923-16383", in.rdb, out}
+		}},
+		{name: "merge", out: "file", args: func(in bigInputs, out string) []string {
+			return []string{"merge", "--force", in.rdb, in.smallFile, out}
 		}},
 	}
 }
@@ -140,12 +161,19 @@ func TestInterrupts(t *testing.T) {
 	inputsBefore := treeState(t, in.dir)
 	runs := t.TempDir()
 
+	runInterruptCases(t, bin, in, runs, torn, interruptCases())
+	sameState(t, "the inputs", inputsBefore, treeState(t, in.dir))
+}
+
+// runInterruptCases runs each case to the end, then signals it at a quarter
+// and at two thirds of that duration, the cases in parallel.
+func runInterruptCases(t *testing.T, bin string, in bigInputs, runs string, torn []byte, cases []interruptCase) {
 	signals := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 	var mu sync.Mutex
 	var worst time.Duration
 	early := 0
 	t.Run("commands", func(t *testing.T) {
-		for ci, c := range interruptCases() {
+		for ci, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
 				took, out := runToTheEnd(t, bin, in, runs, c, torn)
@@ -165,7 +193,6 @@ func TestInterrupts(t *testing.T) {
 		}
 	})
 	t.Logf("longest stop after a signal: %v; %d runs finished before their signal", worst, early)
-	sameState(t, "the inputs", inputsBefore, treeState(t, in.dir))
 }
 
 // runToTheEnd runs a case without a signal and returns how long it took and
@@ -180,6 +207,9 @@ func runToTheEnd(t *testing.T, bin string, in bigInputs, runs string, c interrup
 	if c.out == "in-place" {
 		out = filepath.Join(outDir, "torn.aof")
 		os.WriteFile(out, torn, 0o644)
+	}
+	if c.before != nil {
+		c.before(t)
 	}
 	start := time.Now()
 	o, err := exec.Command(bin, c.args(in, out)...).CombinedOutput()
@@ -207,9 +237,15 @@ func interruptOnce(t *testing.T, bin string, in bigInputs, runs string, c interr
 		fileCopy(t, in.smallFile, out) // the previous output, which --force would replace
 	case "dir":
 		copyTree(t, in.smallDir, out)
+	case "rdb-dir":
+		os.Mkdir(out, 0o755)
+		fileCopy(t, in.smallFile, filepath.Join(out, "part.rdb"))
 	case "in-place":
 		out = filepath.Join(outDir, "torn.aof")
 		os.WriteFile(out, torn, 0o644)
+	}
+	if c.before != nil {
+		c.before(t)
 	}
 	before := treeState(t, outDir)
 	cmd := exec.Command(bin, c.args(in, out)...)
@@ -259,6 +295,9 @@ func interruptOnce(t *testing.T, bin string, in bigInputs, runs string, c interr
 	t.Logf("%s: exit %d after %v (stopped in %v%s)", c.name, code, at, res.latency, forced)
 	noTemps(t, outDir)
 	noTemps(t, in.dir)
+	if c.after != nil {
+		c.after(t, code)
+	}
 	switch {
 	case code == exitInterrupted:
 		if c.out == "in-place" {
@@ -324,8 +363,20 @@ func checkFinishedOutput(t *testing.T, c interruptCase, out string) {
 		startsOnRedis(t, out, "aof")
 		return
 	}
-	if strings.HasPrefix(c.name, "dump") {
-		return // JSON: not a server file
+	switch {
+	case strings.HasPrefix(c.name, "dump"), strings.HasPrefix(c.name, "memory"), c.name == "diff":
+		return // JSON or a report: not a server file
+	case c.out == "rdb-dir":
+		parts, _ := filepath.Glob(filepath.Join(out, "*.rdb"))
+		if len(parts) != 3 {
+			t.Errorf("split wrote %d files, want 3", len(parts))
+		}
+		for _, p := range parts {
+			if code, o, _ := runCLI(t, nil, "verify", "--no-progress", p); code != 0 {
+				t.Errorf("the finished output %s does not verify: %s", p, o)
+			}
+		}
+		return
 	}
 	if code, o, _ := runCLI(t, nil, "verify", "--no-progress", out); code != 0 {
 		t.Errorf("the finished output does not verify: %s", o)

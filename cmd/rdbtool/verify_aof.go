@@ -73,7 +73,7 @@ func repairHint(c *aof.CheckResult) string {
 // checkRESP checks a RESP stream (a whole file, or what follows an RDB) and
 // fills res; the returned error classifies a problem.
 func checkRESP(r io.Reader, base int64, fr *aofFileResult, res *verifyResult) error {
-	c, err := aof.Check(r, aof.CheckOptions{BaseOffset: base, Command: serverCommandCheck(res)})
+	c, err := aof.Check(r, aof.CheckOptions{BaseOffset: base, Command: serverCommandCheck(func(w string) { res.Warnings = append(res.Warnings, w) })})
 	fr.Check = c
 	res.Commands += c.Commands
 	if err != nil {
@@ -88,9 +88,10 @@ func checkRESP(r io.Reader, base int64, fr *aofFileResult, res *verifyResult) er
 
 // serverCommandCheck refuses a command that every server rdbtool knows
 // refuses to load (an unknown command or subcommand, a container without
-// its subcommand, a wrong argument count), and notes, once, one that only
-// some of them refuse, and a module's command.
-func serverCommandCheck(res *verifyResult) aof.CommandCheck {
+// its subcommand, a wrong argument count), and notes with warn, once, one
+// that only some of them refuse, and a module's command. verify and repair
+// judge commands with it alike.
+func serverCommandCheck(warn func(string)) aof.CommandCheck {
 	noted, notedModule := false, false
 	return func(name, second []byte, argc int64) error {
 		var first error
@@ -114,14 +115,14 @@ func serverCommandCheck(res *verifyResult) aof.CommandCheck {
 			// server that loads the module.
 			if !notedModule {
 				notedModule = true
-				res.Warnings = append(res.Warnings, fmt.Sprintf("module command %q: a server loads this AOF only with the module that provides it", name))
+				warn(fmt.Sprintf("module command %q: a server loads this AOF only with the module that provides it", name))
 			}
 			return nil
 		case len(loadedBy) == 0:
 			return first
 		case !noted:
 			noted = true
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%v; %s load it, %s do not", first, strings.Join(loadedBy, " and "), strings.Join(refusedBy, " and ")))
+			warn(fmt.Sprintf("%v; %s load it, %s do not", first, strings.Join(loadedBy, " and "), strings.Join(refusedBy, " and ")))
 		}
 		return nil
 	}

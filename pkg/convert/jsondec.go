@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -582,6 +583,9 @@ func decodeStream(raw json.RawMessage) (*rdb.Stream, error) {
 			}
 			sg.PEL = append(sg.PEL, sp)
 		}
+		if err := checkPELOwners(&sg); err != nil {
+			return nil, err
+		}
 		st.Groups = append(st.Groups, sg)
 	}
 	if js.IDMP != nil {
@@ -608,4 +612,52 @@ func decodeStream(raw json.RawMessage) (*rdb.Stream, error) {
 		}
 	}
 	return st, nil
+}
+
+// checkPELOwners refuses a group whose two accounts of who owns a pending
+// entry disagree: the group's "pel" names each entry's consumer, and each
+// consumer lists its own entries. An RDB holds only the second (the writer
+// uses it), so a contradiction would be settled silently.
+func checkPELOwners(g *rdb.StreamGroup) error {
+	owner := make(map[rdb.StreamID][]byte, len(g.PEL))
+	for _, p := range g.PEL {
+		owner[p.ID] = p.Consumer
+	}
+	listed := 0
+	for _, c := range g.Consumers {
+		for _, id := range c.PEL {
+			o, ok := owner[id]
+			if !ok {
+				continue // not in the group PEL: the writer says so
+			}
+			if o == nil || !bytes.Equal(o, c.Name) {
+				return fmt.Errorf("stream group %s: consumer %s lists pending entry %s, which the group's pel gives to %s",
+					rdb.QuoteBytes(g.Name), rdb.QuoteBytes(c.Name), id, ownerText(o))
+			}
+			listed++
+		}
+	}
+	if listed != len(g.PEL) {
+		for _, p := range g.PEL {
+			found := false
+			for _, c := range g.Consumers {
+				if p.Consumer != nil && bytes.Equal(c.Name, p.Consumer) {
+					found = slices.Contains(c.PEL, p.ID)
+					break
+				}
+			}
+			if !found {
+				return fmt.Errorf("stream group %s: pending entry %s belongs to %s, but no consumer lists it (every pending entry has one owner)",
+					rdb.QuoteBytes(g.Name), p.ID, ownerText(p.Consumer))
+			}
+		}
+	}
+	return nil
+}
+
+func ownerText(name []byte) string {
+	if name == nil {
+		return "no consumer"
+	}
+	return "consumer " + rdb.QuoteBytes(name)
 }

@@ -2,10 +2,14 @@ package convert
 
 import (
 	"bytes"
+	"encoding/base64"
+	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rdbtool/rdbtool/internal/errclass"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -36,6 +40,9 @@ func TestJSONToRDBRefuses(t *testing.T) {
 	key := func(db, k string) string {
 		return `{"db":` + db + `,"key":"` + k + `","type":"string","value":"v"}` + "\n"
 	}
+	stream := func(rest string) string {
+		return `{"db":0,"key":"s","type":"stream","value":{"entries":[["1-0",["f","v"]]],"length":1,"last_id":"1-0","first_id":"1-0",` + rest + "}}\n"
+	}
 	cases := []struct{ name, input, want string }{
 		{"duplicate key", jsonHeader + key("0", "a") + key("0", "b") + key("0", "a"), `line 4: key "a" of database 0 is also on line 2`},
 		{"duplicate library", jsonHeader + lib("x", "f") + lib("x", "g"), "line 3: function library x is also on line 2"},
@@ -52,6 +59,16 @@ func TestJSONToRDBRefuses(t *testing.T) {
 		{"wrong magic", `{"magic":"KEYDB","rdb_version":10}` + "\n", "line 1: header names no RDB format"},
 		{"wrong version", `{"magic":"REDIS","rdb_version":99}` + "\n", "line 1: header names no RDB format"},
 		{"db 2^32", jsonHeader + key("4294967296", "a"), "line 2: key line without a valid db"},
+		// What the Reader's strict checks refuse (verify), refused from JSON
+		// by the RDB writer: the mutation suite made three such files.
+		{"stream max deleted ID", jsonHeader + stream(`"max_deleted_id":"5-0","entries_added":1,"groups":[]`), `line 2: rdb writer (key "s"): stream meta: invalid value: max deleted ID 5-0 is above the last ID 1-0`},
+		{"stream entries added", jsonHeader + stream(`"max_deleted_id":"0-0","entries_added":0,"groups":[]`), `line 2: rdb writer (key "s"): stream meta: invalid value: 0 entries added is less than the length 1`},
+		{"pending entry without owner", jsonHeader + stream(`"max_deleted_id":"0-0","entries_added":1,"groups":[{"name":"g","last_delivered":"1-0","entries_read":1,"consumers":[],"pel":[["1-0",null,1,1]]}]`),
+			`line 2: key "s": stream group "g": pending entry 1-0 belongs to no consumer, but no consumer lists it`},
+		{"pending entry given to two", jsonHeader + stream(`"max_deleted_id":"0-0","entries_added":1,"groups":[{"name":"g","last_delivered":"1-0","entries_read":1,"consumers":[{"name":"a","seen_time_ms":1,"active_time_ms":1,"pel":["1-0"]}],"pel":[["1-0","b",1,1]]}]`),
+			`line 2: key "s": stream group "g": consumer "a" lists pending entry 1-0, which the group's pel gives to consumer "b"`},
+		{"pending entry listed by nobody", jsonHeader + stream(`"max_deleted_id":"0-0","entries_added":1,"groups":[{"name":"g","last_delivered":"1-0","entries_read":1,"consumers":[{"name":"a","seen_time_ms":1,"active_time_ms":1,"pel":[]}],"pel":[["1-0","a",1,1]]}]`),
+			`line 2: key "s": stream group "g": pending entry 1-0 belongs to consumer "a", but no consumer lists it`},
 		{"stream length", jsonHeader + `{"db":0,"key":"s","type":"stream","value":{"entries":[["1-0",["f","v"]]],"length":5,"last_id":"1-0","first_id":"1-0","max_deleted_id":"0-0","entries_added":1,"groups":[]}}` + "\n", "line 2: key \"s\": stream length 5, but 1 entries"},
 	}
 	for _, c := range cases {
@@ -59,8 +76,11 @@ func TestJSONToRDBRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
+		// Refused by the JSON reader (a ParseError) or, with the line
+		// named, by the RDB writer (a WriteError): invalid input either way.
 		var pe *rdb.ParseError
-		if err != nil && !(asParseError(err, &pe) && pe.Err == rdb.ErrCorrupt) {
+		var we *rdb.WriteError
+		if err != nil && !(asParseError(err, &pe) && pe.Err == rdb.ErrCorrupt) && !(errors.As(err, &we) && errors.Is(err, errclass.ErrInvalid)) {
 			t.Errorf("%s: %T is not invalid input", c.name, err)
 		}
 	}
@@ -89,5 +109,30 @@ func TestJSONToRDBAccepts(t *testing.T) {
 	// Standard input: a duplicate is still found (by hash).
 	if _, err := jsonToRDB(t, jsonHeader+`{"db":0,"key":"a","type":"string","value":"v"}`+"\n"+`{"db":0,"key":"a","type":"string","value":"w"}`+"\n", false); err == nil || !strings.Contains(err.Error(), "line 3: probably the key of line 2") {
 		t.Errorf("stdin duplicate: %v", err)
+	}
+}
+
+// TestJSONToRDBRefusesRawChunks: module values and key metadata from JSON are
+// checked as the Reader reads them before the Writer copies them (an LZF
+// string that does not decompress to its length, 65 metadata classes), so
+// the RDB written is never one verify refuses.
+func TestJSONToRDBRefusesRawChunks(t *testing.T) {
+	id := uint64(12345 << 10)
+	module := func(raw string) string {
+		return `{"db":0,"key":"m","type":"module","value":{"name":"` + rdb.ModuleName(id) + `","id":` + strconv.FormatUint(id, 10) +
+			`,"encver":0,"when":0,"raw":{"base64":"` + raw + `"}}}` + "\n"
+	}
+	header := `{"magic":"REDIS","rdb_version":13}` + "\n"
+	cases := []struct{ name, input, want string }{
+		{"module LZF string", header + module(base64.StdEncoding.EncodeToString([]byte{5, 0xC3, 2, 5, 0, 'a', 0})), `line 2: rdb writer (key "m"): module value: invalid value: module string: LZF`},
+		{"key metadata classes", header + `{"db":0,"key":"k","key_meta":{"base64":"` + base64.StdEncoding.EncodeToString([]byte{0x40, 65}) + `"},"type":"string","value":"v"}` + "\n",
+			`line 2: rdb writer (key "k"): key metadata: invalid value: key metadata has 65 classes`},
+	}
+	for _, c := range cases {
+		o := JSONToRDBOptions{WriterOptions: func(rdb.Header) (rdb.WriterOptions, error) { return rdb.WriterOptions{Version: 13}, nil }}
+		_, err := JSONToRDB(strings.NewReader(c.input), io.Discard, o)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.Is(err, errclass.ErrInvalid) {
+			t.Errorf("%s: %v, want invalid input with %q", c.name, err, c.want)
+		}
 	}
 }

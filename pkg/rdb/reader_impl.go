@@ -41,6 +41,7 @@ type state struct {
 	// is its decompressed size, not its size in the file.
 	spanGrowth int
 	par        *parallel // ReaderOptions.Workers
+	dups       *elemDups // strict: repeated elements Redis refuses (dupcheck.go)
 }
 
 func (r *Reader) init(in io.Reader) {

@@ -311,6 +311,11 @@ func (r *Reader) nextElem() (*Elem, error) {
 	default:
 		return nil, r.corrupt(v.off, "value", "no decoder for type "+v.t.String())
 	}
+	if r.opts.Strict {
+		if err := r.checkElemDup(el); err != nil {
+			return nil, err
+		}
+	}
 	v.count++
 	return el, nil
 }
@@ -405,6 +410,9 @@ func (r *Reader) openBlob(kind blobKind, what string) error {
 	}
 	if err != nil {
 		return r.blobErr(what, err)
+	}
+	if r.opts.Strict {
+		return r.checkBlobDups(b)
 	}
 	return nil
 }

@@ -453,105 +453,6 @@ func libraryName(code []byte) string {
 	return QuoteBytes(line)
 }
 
-// checkModuleRaw checks that raw is a well-formed module opcode stream
-// ending with its EOF opcode, so that a value cannot corrupt what follows.
-func checkModuleRaw(raw []byte) error {
-	p := 0
-	readLen := func() (uint64, bool) {
-		if p >= len(raw) {
-			return 0, false
-		}
-		b := raw[p]
-		switch b >> 6 {
-		case 0:
-			p++
-			return uint64(b & 0x3F), true
-		case 1:
-			if p+2 > len(raw) {
-				return 0, false
-			}
-			v := uint64(b&0x3F)<<8 | uint64(raw[p+1])
-			p += 2
-			return v, true
-		case 2:
-			switch b {
-			case 0x80:
-				if p+5 > len(raw) {
-					return 0, false
-				}
-				v := uint64(binary.BigEndian.Uint32(raw[p+1:]))
-				p += 5
-				return v, true
-			case 0x81:
-				if p+9 > len(raw) {
-					return 0, false
-				}
-				v := binary.BigEndian.Uint64(raw[p+1:])
-				p += 9
-				return v, true
-			}
-		}
-		return 0, false
-	}
-	for {
-		op, ok := readLen()
-		if !ok {
-			return fmt.Errorf("module opcode stream is malformed at byte %d", p)
-		}
-		switch op {
-		case 0:
-			if p != len(raw) {
-				return fmt.Errorf("module opcode stream has %d bytes after its EOF opcode", len(raw)-p)
-			}
-			return nil
-		case 1, 2:
-			if _, ok := readLen(); !ok {
-				return fmt.Errorf("module integer is malformed at byte %d", p)
-			}
-		case 3:
-			p += 4
-		case 4:
-			p += 8
-		case 5:
-			if p >= len(raw) {
-				return fmt.Errorf("module string is truncated")
-			}
-			if raw[p]>>6 == 3 {
-				enc := raw[p] & 0x3F
-				p++
-				switch enc {
-				case 0:
-					p++
-				case 1:
-					p += 2
-				case 2:
-					p += 4
-				case 3:
-					clen, ok1 := readLen()
-					_, ok2 := readLen()
-					if !ok1 || !ok2 || clen > uint64(len(raw)) {
-						return fmt.Errorf("module LZF string is malformed")
-					}
-					p += int(clen)
-				default:
-					return fmt.Errorf("module string has unknown encoding %d", enc)
-				}
-			} else {
-				n, ok := readLen()
-				if !ok || n > uint64(len(raw)) {
-					return fmt.Errorf("module string length is malformed")
-				}
-				p += int(n)
-			}
-		default:
-			return fmt.Errorf("unknown module opcode %d", op)
-		}
-		if p > len(raw) {
-			return fmt.Errorf("module opcode stream is truncated")
-		}
-	}
-}
-
 // StartKey begins a key whose value the caller gives element by element with
 // WriteElem, then EndKey. kind is the logical type; count is the number of
 // elements that will follow (for streams: the number of entries; a stream's
@@ -616,6 +517,11 @@ func (w *Writer) StartKey(e *Entry, kind Kind, count uint64) error {
 		}
 		w.dropped[FeatureKeyMeta]++
 		k.keyMeta = k.keyMeta[:0]
+	}
+	if len(k.keyMeta) > 0 && !k.skip {
+		if err := checkKeyMetaRaw(k.keyMeta); err != nil {
+			return w.keyErr("key metadata", ErrInvalidValue, err.Error())
+		}
 	}
 	if k.skip {
 		return nil

@@ -38,6 +38,8 @@ type streamEnc struct {
 	havePrevPEL bool
 	owned       map[StreamID]bool // group PEL IDs -> claimed by a consumer
 	tracked     bool
+	groupPEL    uint64 // the group's PendingCount
+	claimed     uint64 // the sum of its consumers' PendingCount
 	consumers   uint64
 	cpelLeft    uint64
 	prevCPEL    StreamID
@@ -297,6 +299,14 @@ func (s *streamEnc) writeMeta(w *Writer, m *StreamMeta) error {
 	if s.haveEntry && m.LastID.Less(s.last) {
 		return w.streamErr("stream meta", "last ID "+m.LastID.String()+" is below the last entry "+s.last.String())
 	}
+	// What the Reader's strict checks refuse (stream.go), refused here too so
+	// that nothing this writer makes fails verify.
+	if m.LastID.Less(m.MaxDeletedID) {
+		return w.streamErr("stream meta", "max deleted ID "+m.MaxDeletedID.String()+" is above the last ID "+m.LastID.String())
+	}
+	if w.opts.Version >= 10 && m.EntriesAdded < m.Length {
+		return w.streamErr("stream meta", strconv.FormatUint(m.EntriesAdded, 10)+" entries added is less than the length "+strconv.FormatUint(m.Length, 10))
+	}
 	s.meta = *m
 	w.beginValue(w.streamType())
 	o := &w.out
@@ -349,6 +359,7 @@ func (s *streamEnc) group(w *Writer, g *StreamGroupMeta) error {
 	o.buf = appendLen(o.buf, g.PendingCount)
 	s.inGroup, s.pelLeft, s.havePrevPEL = true, g.PendingCount, false
 	s.consumers, s.cpelLeft = 0, 0
+	s.groupPEL, s.claimed = g.PendingCount, 0
 	clear(s.owned)
 	s.tracked = g.PendingCount <= maxTrackedPEL
 	s.consNames.reset()
@@ -384,6 +395,10 @@ func (s *streamEnc) consumer(w *Writer, c *StreamConsumerMeta) error {
 	if !s.consNames.add(c.Name) {
 		return w.keyErr("consumer", ErrDuplicate, "consumer "+QuoteBytes(c.Name)+" appears twice in a group")
 	}
+	if c.PendingCount > s.groupPEL-s.claimed {
+		return w.streamErr("consumer", "consumers claim more pending entries than the group PEL holds ("+strconv.FormatUint(s.groupPEL, 10)+")")
+	}
+	s.claimed += c.PendingCount
 	w.scratch = w.str.appendStr(w.scratch[:0], c.Name)
 	w.scratch = appendMs64(w.scratch, c.SeenTimeMs)
 	if w.opts.Version >= 11 {
@@ -431,6 +446,12 @@ func (s *streamEnc) closeGroup(w *Writer) error {
 	}
 	if s.pelLeft != 0 || s.cpelLeft != 0 {
 		return w.streamErr("consumer group", "the group ends before all announced PEL entries were given")
+	}
+	if s.claimed != s.groupPEL {
+		// Every pending entry has an owner: Redis refuses a PEL entry
+		// without a consumer (sanitize-dump-payload), and so does the
+		// Reader's strict check.
+		return w.streamErr("consumer group", "consumers own "+strconv.FormatUint(s.claimed, 10)+" pending entries but the group PEL has "+strconv.FormatUint(s.groupPEL, 10))
 	}
 	w.out.buf = appendLen(w.out.buf, s.consumers)
 	if err := w.spools[1].copyTo(&w.out); err != nil {

@@ -362,8 +362,24 @@ func TestWriterInvalidInput(t *testing.T) {
 		{"stream last ID below entries", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
 			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}}, StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 1}}}}, rdb.ErrInvalidValue, "last ID"},
 		{"consumer owns an ID outside the PEL", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
-			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}}, StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}},
-			Groups: []rdb.StreamGroup{{Name: []byte("g"), Consumers: []rdb.StreamConsumer{{Name: []byte("c"), PEL: []rdb.StreamID{{Ms: 2}}}}}}}}, rdb.ErrInvalidValue, "not in the group PEL"},
+			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}}, StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}, EntriesAdded: 1},
+			Groups: []rdb.StreamGroup{{Name: []byte("g"), PEL: []rdb.StreamPending{{ID: rdb.StreamID{Ms: 1}}},
+				Consumers: []rdb.StreamConsumer{{Name: []byte("c"), PEL: []rdb.StreamID{{Ms: 2}}}}}}}}, rdb.ErrInvalidValue, "not in the group PEL"},
+		{"consumers claim more than the group PEL", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
+			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}}, StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}, EntriesAdded: 1},
+			Groups: []rdb.StreamGroup{{Name: []byte("g"), Consumers: []rdb.StreamConsumer{{Name: []byte("c"), PEL: []rdb.StreamID{{Ms: 2}}}}}}}}, rdb.ErrInvalidValue, "consumers claim more pending entries"},
+		// What the Reader's strict checks (verify) refuse; the mutation suite
+		// made such files from JSON (a max deleted ID above the last ID).
+		{"stream max deleted ID above the last ID", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
+			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}},
+			StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}, MaxDeletedID: rdb.StreamID{Ms: 3}, EntriesAdded: 1}}}, rdb.ErrInvalidValue, "max deleted ID 3-0 is above the last ID 2-0"},
+		{"stream entries added below its length", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
+			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}},
+			StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}}}}, rdb.ErrInvalidValue, "0 entries added is less than the length 1"},
+		{"group PEL entry without a consumer", &rdb.Value{Kind: rdb.KindStream, Stream: &rdb.Stream{Entries: []rdb.StreamEntry{
+			{ID: rdb.StreamID{Ms: 2}, Fields: [][]byte{[]byte("a"), []byte("b")}}}, StreamMeta: rdb.StreamMeta{Length: 1, LastID: rdb.StreamID{Ms: 2}, EntriesAdded: 1},
+			Groups: []rdb.StreamGroup{{Name: []byte("g"), PEL: []rdb.StreamPending{{ID: rdb.StreamID{Ms: 2}}},
+				Consumers: []rdb.StreamConsumer{{Name: []byte("c")}}}}}}, rdb.ErrInvalidValue, "consumers own 0 pending entries but the group PEL has 1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -544,5 +560,63 @@ func TestWriterBoundedMemory(t *testing.T) {
 	t.Logf("heap grew by %d KiB at most", (peak-base)>>10)
 	if grown := peak - base; grown > 16<<20 {
 		t.Errorf("heap grew by %d MiB while writing %d MiB values", grown>>20, 4*elems*len(elem)>>20)
+	}
+}
+
+// TestWriterChecksRawChunks: module values and key metadata are byte chunks
+// the Writer copies as they are; it refuses those the Reader refuses (an LZF
+// string that does not decompress to its length, more than 64 metadata
+// classes, bytes after the end), naming the key. Each refused chunk is also
+// written, by patching a valid one of the same size, to show that the Reader
+// refuses the file the Writer would otherwise have made.
+func TestWriterChecksRawChunks(t *testing.T) {
+	modID := uint64(12345 << 10)
+	cases := []struct {
+		name       string
+		good, bad  []byte
+		keyMeta    bool
+		wantDetail string
+	}{
+		// Opcode 5 (string), LZF: clen 2, ulen 1 vs 5: one literal byte.
+		{"module LZF string of the wrong length", []byte{5, 0xC3, 2, 1, 0, 'a', 0}, []byte{5, 0xC3, 2, 5, 0, 'a', 0}, false, "LZF"},
+		{"module bytes after EOF", []byte{1, 7, 0}, []byte{0, 7, 0}, false, "after its end"},
+		{"key metadata with 65 classes", []byte{0x40, 0}, []byte{0x40, 65}, true, "at most 64"},
+		{"key metadata bytes after its end", []byte{1, 1, 2, 3, 4, 0}, []byte{0, 1, 2, 3, 4, 0}, true, "after its end"},
+	}
+	write := func(raw []byte, keyMeta bool) ([]byte, error) {
+		var out bytes.Buffer
+		w := rdb.NewWriter(&out, rdb.WriterOptions{Version: 13})
+		e := &rdb.Entry{Key: []byte("chunk-key")}
+		v := &rdb.Value{Kind: rdb.KindString, String: []byte("x")}
+		if keyMeta {
+			e.KeyMeta = raw
+		} else {
+			v = &rdb.Value{Kind: rdb.KindModule, Module: &rdb.ModuleValue{ID: modID, Raw: raw}}
+		}
+		err := w.WriteKey(e, v)
+		if err == nil {
+			err = w.Close()
+		}
+		return out.Bytes(), err
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := write(c.bad, c.keyMeta)
+			if !errors.Is(err, rdb.ErrInvalidValue) || !strings.Contains(err.Error(), `"chunk-key"`) || !strings.Contains(err.Error(), c.wantDetail) {
+				t.Errorf("error %v; want an invalid value naming the key and %q", err, c.wantDetail)
+			}
+			file, err := write(c.good, c.keyMeta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := bytes.Index(file, c.good)
+			if at < 0 || len(c.good) != len(c.bad) {
+				t.Fatal("the valid chunk is not in the file")
+			}
+			copy(file[at:], c.bad)
+			if strictReadErr(zeroChecksum(file)) == nil {
+				t.Fatal("the Reader accepts the chunk the Writer refuses")
+			}
+		})
 	}
 }
