@@ -53,7 +53,29 @@ type elemDups struct {
 	keys     []uint64 // the radix sort's two buffers
 	prevEnd  int64    // where the element being read began
 	longElem bool     // a field or value longer than hash-max-listpack-value
+	gaveUp   bool     // the value outgrew ReaderOptions.MaxRepeatCheck
 	blob     dupSet
+}
+
+// elemDupBytes is what the check keeps per element: a digest and its radix
+// sort key.
+const elemDupBytes = 40
+
+// defaultMaxRepeatCheck is ReaderOptions.MaxRepeatCheck's default: 40 MiB of
+// digests, a collection far bigger than any listpack.
+const defaultMaxRepeatCheck = 1 << 20
+
+// repeatCheckLimit is how many elements of one value the repeat check
+// follows; 0: no limit.
+func (r *Reader) repeatCheckLimit() int {
+	switch n := r.opts.MaxRepeatCheck; {
+	case n < 0:
+		return 0
+	case n == 0:
+		return defaultMaxRepeatCheck
+	default:
+		return n
+	}
 }
 
 type elemDigest struct {
@@ -82,7 +104,25 @@ func (r *Reader) checkElemDup(el *Elem) error {
 		if cap(d.elems) > 1<<20 {
 			d.elems, d.keys = nil, nil // a big value's memory is not kept for the next
 		}
-		d.off, d.elems, d.longElem, d.prevEnd = v.off, d.elems[:0], false, -1
+		d.off, d.elems, d.longElem, d.prevEnd, d.gaveUp = v.off, d.elems[:0], false, -1, false
+	}
+	if d.gaveUp {
+		if v.remaining == 0 {
+			d.off = -1
+		}
+		return nil
+	}
+	if limit := r.repeatCheckLimit(); limit > 0 && len(d.elems) >= limit {
+		// Memory stays bounded by the budget, not by the largest key: a
+		// collection this big goes unchecked, and the caller is told.
+		d.gaveUp, d.elems, d.keys = true, nil, nil
+		r.warn(v.off, v.t.Kind().String(), "more than "+strconv.Itoa(limit)+
+			" elements: not checked for repeated elements (which Redis refuses here), as that would take "+
+			strconv.Itoa(elemDupBytes)+" bytes an element; ReaderOptions.MaxRepeatCheck raises the limit")
+		if v.remaining == 0 {
+			d.off = -1
+		}
+		return nil
 	}
 	start := d.prevEnd
 	d.prevEnd = r.src.offset()

@@ -3,6 +3,7 @@ package rdb_test
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -204,5 +205,39 @@ func TestDuplicateElementsAsRedis74(t *testing.T) {
 				t.Errorf("Redis 7.4 %s, the table says the opposite\n%s", refusedText(loaded), log)
 			}
 		})
+	}
+}
+
+// TestRepeatCheckIsBounded: the repeat check of a plain collection keeps 40
+// bytes an element, so past ReaderOptions.MaxRepeatCheck it gives up on that
+// value with a warning instead of growing with the largest key; a negative
+// limit checks everything.
+func TestRepeatCheckIsBounded(t *testing.T) {
+	file := dupFile(rdb.TypeSet, plain(rdb.TypeSet, append(items(200)[:200:200], "f3")))
+	read := func(limit int) (warnings []string, err error) {
+		r := rdb.NewReaderBytes(file, rdb.ReaderOptions{Strict: true, MaxRepeatCheck: limit,
+			Warn: func(pe *rdb.ParseError) { warnings = append(warnings, pe.Error()) }})
+		defer r.Close()
+		for {
+			e, err := r.Next()
+			if err == nil && e.Kind == rdb.EntryKey {
+				_, err = r.ReadValue(1 << 24)
+			}
+			if err == io.EOF {
+				return warnings, nil
+			}
+			if err != nil {
+				return warnings, err
+			}
+		}
+	}
+	for _, limit := range []int{0, -1, 500} {
+		if w, err := read(limit); err == nil || !strings.Contains(err.Error(), "repeats") || len(w) != 0 {
+			t.Errorf("limit %d: %v (warnings %q), want the repeat found", limit, err, w)
+		}
+	}
+	w, err := read(100)
+	if err != nil || len(w) != 1 || !strings.Contains(w[0], "not checked for repeated elements") || !strings.Contains(w[0], `"k"`) {
+		t.Errorf("limit 100: %v, warnings %q; want no error and one warning naming the key", err, w)
 	}
 }

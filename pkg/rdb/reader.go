@@ -41,6 +41,11 @@ type ReaderOptions struct {
 	// without workers. Values read with NextElem or ReadValue are always
 	// checked on the calling goroutine.
 	Workers int
+	// MaxRepeatCheck bounds how many elements of one plain set, sorted set
+	// or hash the strict check for repeated elements follows (it keeps 40
+	// bytes an element): past it the value goes unchecked and Warn is told.
+	// 0 means 1,048,576 (40 MiB); a negative value, no limit.
+	MaxRepeatCheck int
 }
 
 const defaultMaxElementSize = 1 << 30
