@@ -5,23 +5,25 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/errclass"
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Sentinel errors. A *ParseError or *ManifestError wraps exactly one of them (or
 // an I/O error from the underlying reader), so callers classify with errors.Is.
-// They mean what pkg/rdb's sentinels of the same names mean and belong to the
-// same classes of internal/errclass, so that a command line maps both
-// packages' errors to the same exit codes without translating them.
+// ErrCorrupt and ErrTruncated are pkg/rdb's sentinels of the same names (one
+// value each, from internal/persist), and the others belong to the same
+// classes of internal/errclass, so that a command line maps both packages'
+// errors to the same exit codes without translating them.
 var (
 	// ErrCorrupt is returned when a byte contradicts the format: a record that
 	// starts with neither '*' nor '#', a count or length that is not a number,
 	// a missing CRLF (Strict), a negative length, an argument count below one,
 	// a nested MULTI or an EXEC without MULTI, or a manifest line Redis rejects.
-	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
+	ErrCorrupt = persist.ErrCorrupt
 	// ErrTruncated is returned when the input ends inside a command, or ends
 	// while a MULTI is still open: a torn tail that Redis, with
 	// aof-load-truncated yes, cuts off and loads anyway.
-	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
+	ErrTruncated = persist.ErrTruncated
 	// ErrArgTooLarge is returned when one argument is longer than
 	// ReaderOptions.MaxArgSize, a command has more arguments than
 	// ReaderOptions.MaxArgs, or ReadCommand's byte budget is exceeded. The
@@ -108,13 +110,7 @@ func (e *ManifestError) Error() string {
 func (e *ManifestError) Unwrap() error { return e.Err }
 
 // QuoteBytes renders an argument for messages: Go-quoted, shortened when long.
-func QuoteBytes(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..." + strconv.Itoa(len(b)) + " bytes"
-	}
-	return strconv.Quote(string(b))
-}
+func QuoteBytes(b []byte) string { return persist.QuoteBytes(b) }
 
 // Usage errors: the caller broke the Reader's or Writer's protocol. They are
 // not about the input and are not sticky.

@@ -6,20 +6,23 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/errclass"
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Sentinel errors. A *ParseError wraps exactly one of them (or an I/O error from
 // the underlying reader), so callers classify with errors.Is. Each belongs to
 // a class of internal/errclass (invalid or unsupported input), which is what
-// the command line maps to exit codes.
+// the command line maps to exit codes. ErrCorrupt and ErrTruncated are
+// pkg/aof's sentinels of the same names (one value each, from
+// internal/persist).
 var (
 	// ErrCorrupt is returned when the bytes contradict the format: an unknown
 	// opcode or type, an inner blob whose header disagrees with its contents,
 	// elements out of order, an impossible length.
-	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
+	ErrCorrupt = persist.ErrCorrupt
 	// ErrTruncated is returned when the input ends before the EOF opcode and
 	// its checksum.
-	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
+	ErrTruncated = persist.ErrTruncated
 	// ErrChecksum is returned when the CRC-64 trailer does not match the data.
 	ErrChecksum = errclass.New(errclass.ErrInvalid, "checksum mismatch")
 	// ErrValueTooLarge is returned when a single element (string, inner blob,
@@ -77,13 +80,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 // QuoteBytes renders a key for messages: Go-quoted, shortened when long, so that
 // binary keys stay readable and a huge key does not flood a terminal.
-func QuoteBytes(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..." + strconv.Itoa(len(b)) + " bytes"
-	}
-	return strconv.Quote(string(b))
-}
+func QuoteBytes(b []byte) string { return persist.QuoteBytes(b) }
 
 func unsupported(format string, args ...any) error {
 	return &UnsupportedError{What: fmt.Sprintf(format, args...)}

@@ -116,7 +116,7 @@ func (p *parallel) skip() error {
 	switch {
 	case v.t == TypeString:
 		// Only LZF-compressed strings cost anything beyond framing.
-		if s.pos >= s.end || s.buf[s.pos] != 0xC3 {
+		if s.Pos >= s.End || s.Buf[s.Pos] != 0xC3 {
 			return r.skipValue()
 		}
 		fallthrough
@@ -148,7 +148,7 @@ func (p *parallel) skip() error {
 	if size := j.span.Size() + r.spanGrowth; size < minJobBytes {
 		// A quicklist with little in it.
 		p.cur.n--
-		r.src.pos = j.span.start
+		r.src.Pos = j.span.start
 		r.startValue(j.span.t)
 		return r.skipValue()
 	}
@@ -173,8 +173,8 @@ func singleBlob(t Type) bool {
 // or two-byte form (the value is then framed as usual: a long one is worth a
 // worker anyway, a damaged one is found out).
 func (r *Reader) peekStringSize(t Type) (int, bool) {
-	b := r.src.buf[:r.src.end]
-	p := r.src.pos
+	b := r.src.Buf[:r.src.End]
+	p := r.src.Pos
 	if t == TypeHashListpackEx {
 		p += 8 // the minimum field expiry
 	}
@@ -303,12 +303,12 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 		idx = i
 		sub.OpenSpan(&j.span)
 		err := sub.skipValue()
-		if err == nil && sub.src.pos != j.span.end {
-			err = &ParseError{Offset: sub.src.base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),
-				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.span.end) + ", checked end " + strconv.Itoa(sub.src.pos)}
+		if err == nil && sub.src.Pos != j.span.end {
+			err = &ParseError{Offset: sub.src.Base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),
+				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.span.end) + ", checked end " + strconv.Itoa(sub.src.Pos)}
 		}
 		if err != nil {
-			b.failed, b.err, b.errPos = i, err, sub.src.pos
+			b.failed, b.err, b.errPos = i, err, sub.src.Pos
 			return
 		}
 	}
@@ -361,7 +361,7 @@ func (p *parallel) deliver(b *jobBatch) error {
 		return nil
 	}
 	j := &b.jobs[b.failed]
-	r.src.pos = b.errPos
+	r.src.Pos = b.errPos
 	r.keys = j.ordinal
 	r.entry = j.span.Entry
 	r.entry.Key = append([]byte(nil), j.span.Entry.Key...)
@@ -413,7 +413,7 @@ func (r *Reader) frameValue() error {
 			return err
 		}
 		for ; n > 0; n-- {
-			if r.spanEnd > 0 && r.src.pos+r.spanGrowth > r.spanEnd {
+			if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
 				return errSpanTooBig
 			}
 			if err := r.frameNode(v.t); err != nil {
@@ -422,7 +422,7 @@ func (r *Reader) frameValue() error {
 		}
 		return nil
 	case TypeHashListpackEx:
-		if err := r.src.skip(8); err != nil {
+		if err := r.src.Skip(8); err != nil {
 			return err
 		}
 	}
@@ -448,7 +448,7 @@ func (r *Reader) frameString() error {
 	if special {
 		switch n {
 		case 0, 1, 2:
-			return r.src.skip(1 << n)
+			return r.src.Skip(1 << n)
 		case 3:
 			clen, err := r.readLen("")
 			if err != nil {
@@ -467,9 +467,9 @@ func (r *Reader) frameString() error {
 			return ErrCorrupt
 		}
 	}
-	if n > uint64(r.src.end-r.src.pos) {
+	if n > uint64(r.src.End-r.src.Pos) {
 		return ErrTruncated
 	}
-	r.src.pos += int(n)
+	r.src.Pos += int(n)
 	return nil
 }

@@ -77,7 +77,7 @@ func NewReaderBytes(data []byte, opts ReaderOptions) *Reader {
 		opts.MaxElementSize = defaultMaxElementSize
 	}
 	rd := &Reader{opts: opts}
-	rd.src.initBytes(data, opts.BaseOffset)
+	rd.src.InitBytes(data, opts.BaseOffset)
 	rd.src.consumed = opts.Consumed
 	if opts.Workers > 0 {
 		rd.par = newParallel(rd, opts.Workers)

@@ -58,7 +58,7 @@ func (r *Reader) Header() (Header, error) {
 }
 
 // Offset is the input offset of the next unread byte.
-func (r *Reader) Offset() int64 { return r.src.offset() }
+func (r *Reader) Offset() int64 { return r.src.Offset() }
 
 // Progress is how far the reader has got, to within about a megabyte. Unlike
 // every other method it may be called from another goroutine (a progress bar).
@@ -70,7 +70,7 @@ func (r *Reader) Checksum() (ChecksumState, uint64) { return r.checksum, r.store
 
 // Rest returns the input that follows the checksum trailer (an AOF preamble's
 // RESP commands, or stray trailing bytes). Call it only after Next returned io.EOF.
-func (r *Reader) Rest() io.Reader { return r.src.rest() }
+func (r *Reader) Rest() io.Reader { return r.src.Rest() }
 
 // errClosed is what Next returns after Close.
 var errClosed = errors.New("rdb: Next called after Close")
@@ -104,7 +104,7 @@ func (r *Reader) fail(err error) error {
 		}
 		var pe *ParseError
 		if !errors.As(err, &pe) {
-			err = r.errAt(r.src.offset(), "", err, "")
+			err = r.errAt(r.src.Offset(), "", err, "")
 		}
 		r.err = err
 		r.Close()
@@ -142,45 +142,45 @@ func (r *Reader) corrupt(off int64, op, detail string) error {
 }
 
 func (r *Reader) readHeader() error {
-	b, err := r.src.read(9)
+	b, err := r.src.Next(9)
 	if err != nil {
-		return r.errAt(r.src.base, "header", err, "expected 9-byte magic such as REDIS0011")
+		return r.errAt(r.src.Base, "header", err, "expected 9-byte magic such as REDIS0011")
 	}
 	r.hdrDone = true
 	switch {
 	case string(b[:5]) == "REDIS":
 		v, ok := parseDigits(b[5:9])
 		if !ok {
-			return r.corrupt(r.src.base, "header", "version digits are not a number: "+strconv.Quote(string(b[5:9])))
+			return r.corrupt(r.src.Base, "header", "version digits are not a number: "+strconv.Quote(string(b[5:9])))
 		}
 		r.hdr = Header{Magic: "REDIS", Version: v}
 		switch {
 		case v < 1:
-			return r.corrupt(r.src.base, "header", "RDB version 0 does not exist")
+			return r.corrupt(r.src.Base, "header", "RDB version 0 does not exist")
 		case v >= 80:
 			// Valkey reserves 80+ for its own magic; no server writes REDIS0080+.
-			return r.corrupt(r.src.base, "header", "RDB version "+strconv.Itoa(v)+" under the REDIS magic is not a version any server writes")
+			return r.corrupt(r.src.Base, "header", "RDB version "+strconv.Itoa(v)+" under the REDIS magic is not a version any server writes")
 		case v > 13:
-			return r.errAt(r.src.base, "header", unsupported("RDB version %d (newest supported: 13, Redis 8.6)", v), "")
+			return r.errAt(r.src.Base, "header", unsupported("RDB version %d (newest supported: 13, Redis 8.6)", v), "")
 		}
 	case string(b[:6]) == "VALKEY":
 		v, ok := parseDigits(b[6:9])
 		if !ok {
-			return r.corrupt(r.src.base, "header", "version digits are not a number: "+strconv.Quote(string(b[6:9])))
+			return r.corrupt(r.src.Base, "header", "version digits are not a number: "+strconv.Quote(string(b[6:9])))
 		}
 		r.hdr = Header{Magic: "VALKEY", Version: v}
 		switch {
 		case v < 80:
-			return r.corrupt(r.src.base, "header", "VALKEY magic with version "+strconv.Itoa(v)+" (Valkey numbers its own format from 80)")
+			return r.corrupt(r.src.Base, "header", "VALKEY magic with version "+strconv.Itoa(v)+" (Valkey numbers its own format from 80)")
 		case v > 80:
-			return r.errAt(r.src.base, "header", unsupported("Valkey RDB version %d (newest supported: 80, Valkey 9.0)", v), "")
+			return r.errAt(r.src.Base, "header", unsupported("Valkey RDB version %d (newest supported: 80, Valkey 9.0)", v), "")
 		}
 	default:
-		return r.corrupt(r.src.base, "header", "not an RDB file: expected magic REDIS or VALKEY, found "+strconv.Quote(string(b)))
+		return r.corrupt(r.src.Base, "header", "not an RDB file: expected magic REDIS or VALKEY, found "+strconv.Quote(string(b)))
 	}
 	if r.hdr.HasChecksum() {
-		if r.src.whole {
-			r.src.ahead = newAheadCRC(r.src.buf, r.src.consumed, r.src.base)
+		if r.src.Whole {
+			r.src.ahead = newAheadCRC(r.src.Buf, r.src.consumed, r.src.Base)
 		} else {
 			r.src.crc = newCRCWorker()
 		}
@@ -258,7 +258,7 @@ func (r *Reader) next() (*Entry, error) {
 	r.src.maybeFlush()
 	e := &r.entry
 	*e = Entry{DB: r.db}
-	e.Offset = r.src.offset()
+	e.Offset = r.src.Offset()
 	prefixed := r.prefix != nil // an expire/idle/freq/keymeta prefix was read
 	if prefixed {
 		p := r.prefix
@@ -267,8 +267,8 @@ func (r *Reader) next() (*Entry, error) {
 			p.Offset, p.ExpireAtMs, p.HasExpire, p.IdleSeconds, p.HasIdle, p.Freq, p.HasFreq, p.KeyMeta
 	}
 	for {
-		opOff := r.src.offset()
-		op, err := r.src.readByte()
+		opOff := r.src.Offset()
+		op, err := r.src.ReadByte()
 		if err != nil {
 			return nil, r.errAt(opOff, "record type", err, "expected an opcode or a value type")
 		}
@@ -298,14 +298,14 @@ func (r *Reader) next() (*Entry, error) {
 		}
 		switch op {
 		case opExpireTimeMs:
-			b, err := r.src.read(8)
+			b, err := r.src.Next(8)
 			if err != nil {
 				return nil, r.errAt(opOff, "expire time", err, "expected 8-byte millisecond time")
 			}
 			e.ExpireAtMs, e.HasExpire = int64(binary.LittleEndian.Uint64(b)), true
 			prefixed = true
 		case opExpireTime:
-			b, err := r.src.read(4)
+			b, err := r.src.Next(4)
 			if err != nil {
 				return nil, r.errAt(opOff, "expire time", err, "expected 4-byte seconds time")
 			}
@@ -319,7 +319,7 @@ func (r *Reader) next() (*Entry, error) {
 			e.IdleSeconds, e.HasIdle = v, true
 			prefixed = true
 		case opFreq:
-			b, err := r.src.readByte()
+			b, err := r.src.ReadByte()
 			if err != nil {
 				return nil, r.errAt(opOff, "LFU frequency", err, "expected 1 byte")
 			}
@@ -456,7 +456,7 @@ func (r *Reader) typeOf(op byte, off int64) (Type, error) {
 
 func (r *Reader) readTrailer() error {
 	if err := r.src.flushSinks(); err != nil {
-		return r.errAt(r.src.offset(), "checksum", err, "")
+		return r.errAt(r.src.Offset(), "checksum", err, "")
 	}
 	r.done = true
 	if !r.hdr.HasChecksum() {
@@ -464,8 +464,8 @@ func (r *Reader) readTrailer() error {
 		return io.EOF
 	}
 	computed := r.src.checksum()
-	off := r.src.offset()
-	b, err := r.src.read(8)
+	off := r.src.Offset()
+	b, err := r.src.Next(8)
 	if err != nil {
 		r.done = false
 		return r.errAt(off, "checksum", err, "expected the 8-byte CRC-64 trailer after the EOF opcode")
@@ -498,7 +498,7 @@ func (r *Reader) readLen(what string) (uint64, error) {
 		return 0, err
 	}
 	if special {
-		return 0, r.corrupt(r.src.offset()-1, what, "expected a length, found a string encoding marker")
+		return 0, r.corrupt(r.src.Offset()-1, what, "expected a length, found a string encoding marker")
 	}
 	return v, nil
 }
@@ -506,17 +506,17 @@ func (r *Reader) readLen(what string) (uint64, error) {
 // readLenOrSpecial returns (encoding, true) for a 11xxxxxx special encoding byte.
 // One-byte lengths, by far the most common, take the inlined fast path.
 func (r *Reader) readLenOrSpecial(what string) (uint64, bool, error) {
-	if s := &r.src; s.pos < s.end && s.buf[s.pos] < 0x40 {
-		b := s.buf[s.pos]
-		s.pos++
+	if s := &r.src; s.Pos < s.End && s.Buf[s.Pos] < 0x40 {
+		b := s.Buf[s.Pos]
+		s.Pos++
 		return uint64(b), false, nil
 	}
 	return r.readLenSlow(what)
 }
 
 func (r *Reader) readLenSlow(what string) (uint64, bool, error) {
-	off := r.src.offset()
-	b0, err := r.src.readByte()
+	off := r.src.Offset()
+	b0, err := r.src.ReadByte()
 	if err != nil {
 		return 0, false, r.errAt(off, what, err, "expected a length")
 	}
@@ -524,7 +524,7 @@ func (r *Reader) readLenSlow(what string) (uint64, bool, error) {
 	case 0:
 		return uint64(b0 & 0x3F), false, nil
 	case 1:
-		b1, err := r.src.readByte()
+		b1, err := r.src.ReadByte()
 		if err != nil {
 			return 0, false, r.errAt(off, what, err, "expected a 14-bit length")
 		}
@@ -534,13 +534,13 @@ func (r *Reader) readLenSlow(what string) (uint64, bool, error) {
 	}
 	switch b0 {
 	case 0x80:
-		b, err := r.src.read(4)
+		b, err := r.src.Next(4)
 		if err != nil {
 			return 0, false, r.errAt(off, what, err, "expected a 32-bit length")
 		}
 		return uint64(binary.BigEndian.Uint32(b)), false, nil
 	case 0x81:
-		b, err := r.src.read(8)
+		b, err := r.src.Next(8)
 		if err != nil {
 			return 0, false, r.errAt(off, what, err, "expected a 64-bit length")
 		}
@@ -554,17 +554,17 @@ func (r *Reader) readLenSlow(what string) (uint64, bool, error) {
 // elements, take the fast path.
 func (r *Reader) readString(what string) ([]byte, error) {
 	s := &r.src
-	if p := s.pos; p < s.end {
-		if n := int(s.buf[p]); n < 0x40 && s.end-p > n {
-			s.pos = p + 1 + n
-			return s.buf[p+1 : p+1+n : p+1+n], nil
+	if p := s.Pos; p < s.End {
+		if n := int(s.Buf[p]); n < 0x40 && s.End-p > n {
+			s.Pos = p + 1 + n
+			return s.Buf[p+1 : p+1+n : p+1+n], nil
 		}
 	}
 	return r.readStringSlow(what)
 }
 
 func (r *Reader) readStringSlow(what string) ([]byte, error) {
-	off := r.src.offset()
+	off := r.src.Offset()
 	v, special, err := r.readLenOrSpecial(what)
 	if err != nil {
 		return nil, err
@@ -573,7 +573,7 @@ func (r *Reader) readStringSlow(what string) ([]byte, error) {
 		if err := r.checkSize(off, what, v); err != nil {
 			return nil, err
 		}
-		b, err := r.src.read(int(v))
+		b, err := r.src.Next(int(v))
 		if err != nil {
 			return nil, r.errAt(off, what, err, "expected "+strconv.FormatUint(v, 10)+" bytes of string data")
 		}
@@ -592,7 +592,7 @@ func (r *Reader) checkSize(off int64, what string, n uint64) error {
 	if n > math.MaxInt64 {
 		return r.corrupt(off, what, "length "+strconv.FormatUint(n, 10)+" is beyond any file size")
 	}
-	if err := r.src.skip(int64(n)); err != nil {
+	if err := r.src.Skip(int64(n)); err != nil {
 		return r.errAt(off, what, err, "a length of "+strconv.FormatUint(n, 10)+" bytes runs past the end of the input")
 	}
 	return r.errAt(off, what, ErrValueTooLarge, strconv.FormatUint(n, 10)+" bytes; limit "+strconv.FormatInt(r.opts.MaxElementSize, 10))
@@ -602,19 +602,19 @@ func (r *Reader) checkSize(off int64, what string, n uint64) error {
 func (r *Reader) readSpecialString(off int64, what string, enc uint64) ([]byte, error) {
 	switch enc {
 	case 0:
-		b, err := r.src.readByte()
+		b, err := r.src.ReadByte()
 		if err != nil {
 			return nil, r.errAt(off, what, err, "expected 8-bit integer")
 		}
 		return r.intText(int64(int8(b))), nil
 	case 1:
-		b, err := r.src.read(2)
+		b, err := r.src.Next(2)
 		if err != nil {
 			return nil, r.errAt(off, what, err, "expected 16-bit integer")
 		}
 		return r.intText(int64(int16(binary.LittleEndian.Uint16(b)))), nil
 	case 2:
-		b, err := r.src.read(4)
+		b, err := r.src.Next(4)
 		if err != nil {
 			return nil, r.errAt(off, what, err, "expected 32-bit integer")
 		}
@@ -683,7 +683,7 @@ func (r *Reader) readLZFHeader(off int64, what string) ([]byte, int, error) {
 	if clen > ulen+64 || (clen > 0 && ulen > uint64(lzf.MaxExpansion(int(clen)))) || (clen == 0) != (ulen == 0) {
 		return nil, 0, r.corrupt(off, what, "LZF lengths "+strconv.FormatUint(clen, 10)+" -> "+strconv.FormatUint(ulen, 10)+" are impossible")
 	}
-	src, err := r.src.read(int(clen))
+	src, err := r.src.Next(int(clen))
 	if err != nil {
 		return nil, 0, r.errAt(off, what, err, "expected "+strconv.FormatUint(clen, 10)+" bytes of LZF data")
 	}
@@ -698,14 +698,14 @@ func (r *Reader) readLZFHeader(off int64, what string) ([]byte, int, error) {
 // without building that name.
 func (r *Reader) readLZFLen(what, part string) (uint64, error) {
 	s := &r.src
-	if p := s.pos; p+1 < s.end {
-		switch b := s.buf[p]; b >> 6 {
+	if p := s.Pos; p+1 < s.End {
+		switch b := s.Buf[p]; b >> 6 {
 		case 0:
-			s.pos = p + 1
+			s.Pos = p + 1
 			return uint64(b), nil
 		case 1:
-			s.pos = p + 2
-			return uint64(b&0x3F)<<8 | uint64(s.buf[p+1]), nil
+			s.Pos = p + 2
+			return uint64(b&0x3F)<<8 | uint64(s.Buf[p+1]), nil
 		}
 	}
 	return r.readLen(what + part)
@@ -716,7 +716,7 @@ func (r *Reader) readLZFLen(what, part string) (uint64, error) {
 // already stable where it lies and is returned without a copy; so the result
 // may alias read-only input and must never be assigned back to *dst.
 func (r *Reader) readStringCopy(what string, dst *[]byte) ([]byte, error) {
-	if s := &r.src; s.whole && s.pos < s.end && s.buf[s.pos] < 0xC0 {
+	if s := &r.src; s.Whole && s.Pos < s.End && s.Buf[s.Pos] < 0xC0 {
 		return r.readString(what)
 	}
 	b, err := r.readString(what)
@@ -728,8 +728,8 @@ func (r *Reader) readStringCopy(what string, dst *[]byte) ([]byte, error) {
 }
 
 func (r *Reader) readMs64(what string) (int64, error) {
-	off := r.src.offset()
-	b, err := r.src.read(8)
+	off := r.src.Offset()
+	b, err := r.src.Next(8)
 	if err != nil {
 		return 0, r.errAt(off, what, err, "expected 8-byte millisecond time")
 	}
@@ -777,7 +777,7 @@ func (r *Reader) readSlotImport(e *Entry) error {
 	if s.JobName, err = r.readOwned("slot import job name"); err != nil {
 		return err
 	}
-	off := r.src.offset()
+	off := r.src.Offset()
 	n, err := r.readLen("slot import range count")
 	if err != nil {
 		return err
@@ -804,7 +804,7 @@ func (r *Reader) readSlotImport(e *Entry) error {
 // opcode (FORMAT-NOTES §3.9). The bytes are captured by the caller.
 func (r *Reader) readModuleOpcodes(what string) error {
 	for {
-		off := r.src.offset()
+		off := r.src.Offset()
 		op, err := r.readLen(what + " opcode")
 		if err != nil {
 			return err
@@ -817,11 +817,11 @@ func (r *Reader) readModuleOpcodes(what string) error {
 				return err
 			}
 		case 3:
-			if _, err := r.src.read(4); err != nil {
+			if _, err := r.src.Next(4); err != nil {
 				return r.errAt(off, what+" float", err, "expected 4 bytes")
 			}
 		case 4:
-			if _, err := r.src.read(8); err != nil {
+			if _, err := r.src.Next(8); err != nil {
 				return r.errAt(off, what+" double", err, "expected 8 bytes")
 			}
 		case 5:
@@ -837,7 +837,7 @@ func (r *Reader) readModuleOpcodes(what string) error {
 // skipString consumes a string without holding it in memory (LZF data is
 // still checked, as decompressing it would).
 func (r *Reader) skipString(what string) error {
-	off := r.src.offset()
+	off := r.src.Offset()
 	v, special, err := r.readLenOrSpecial(what)
 	if err != nil {
 		return err
@@ -849,7 +849,7 @@ func (r *Reader) skipString(what string) error {
 		_, err := r.readSpecialString(off, what, v)
 		return err
 	}
-	if err := r.src.skip(int64(v)); err != nil {
+	if err := r.src.Skip(int64(v)); err != nil {
 		return r.errAt(off, what, err, "expected "+strconv.FormatUint(v, 10)+" bytes of string data")
 	}
 	return nil
@@ -867,7 +867,7 @@ func (r *Reader) readModule(aux bool) (*ModuleValue, error) {
 	}
 	m := &ModuleValue{ID: id, Name: ModuleName(id), EncVer: int(id & 1023)}
 	if aux {
-		off := r.src.offset()
+		off := r.src.Offset()
 		op, err := r.readLen("module aux when-opcode")
 		if err != nil {
 			return nil, err
@@ -896,7 +896,7 @@ func (r *Reader) readModule(aux bool) (*ModuleValue, error) {
 // MaxElementSize.
 func (r *Reader) captureRaw(walk func() error) ([]byte, error) {
 	r.raw = captureSink{limit: r.opts.MaxElementSize, buf: r.raw.buf[:0]}
-	off := r.src.offset()
+	off := r.src.Offset()
 	if err := r.src.startCapture(&r.raw); err != nil {
 		return nil, err
 	}
@@ -913,7 +913,7 @@ func (r *Reader) captureRaw(walk func() error) ([]byte, error) {
 
 func (r *Reader) readKeyMeta(e *Entry) error {
 	raw, err := r.captureRaw(func() error {
-		off := r.src.offset()
+		off := r.src.Offset()
 		n, err := r.readLen("key metadata class count")
 		if err != nil {
 			return err
@@ -922,8 +922,8 @@ func (r *Reader) readKeyMeta(e *Entry) error {
 			return r.corrupt(off, "key metadata", strconv.FormatUint(n, 10)+" metadata classes; at most 64 exist")
 		}
 		for i := uint64(0); i < n; i++ {
-			soff := r.src.offset()
-			if _, err := r.src.read(4); err != nil {
+			soff := r.src.Offset()
+			if _, err := r.src.Next(4); err != nil {
 				return r.errAt(soff, "key metadata class", err, "expected a 4-byte class spec")
 			}
 			if err := r.readModuleOpcodes("key metadata"); err != nil {

@@ -17,7 +17,7 @@ func (r *Reader) ReadValue(limit int64) (*Value, error) {
 		return nil, r.err
 	}
 	if !r.inValue {
-		return nil, r.fail(r.errAt(r.src.offset(), "value", errNoValue, ""))
+		return nil, r.fail(r.errAt(r.src.Offset(), "value", errNoValue, ""))
 	}
 	t := r.entry.Type
 	v := &Value{Kind: t.Kind(), Encoded: t}
@@ -129,8 +129,8 @@ func (r *Reader) CopyRawValue(w io.Writer) (int64, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	if !r.inValue || r.src.offset() != r.val.off {
-		return 0, r.fail(r.errAt(r.src.offset(), "raw value", errNoValue, "CopyRawValue must come right after Next returned a key"))
+	if !r.inValue || r.src.Offset() != r.val.off {
+		return 0, r.fail(r.errAt(r.src.Offset(), "raw value", errNoValue, "CopyRawValue must come right after Next returned a key"))
 	}
 	c := &captureSink{w: w}
 	if err := r.src.startCapture(c); err != nil {

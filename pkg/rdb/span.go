@@ -26,10 +26,10 @@ func (s *ValueSpan) Size() int { return s.end - s.start }
 // value is damaged: the caller then reads it as usual (NextElem, SkipValue),
 // which reports the damage as it always does.
 func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
-	if !r.src.whole || !r.inValue || r.val.phase != 0 || r.err != nil {
+	if !r.src.Whole || !r.inValue || r.val.phase != 0 || r.err != nil {
 		return false
 	}
-	start, t := r.src.pos, r.val.t
+	start, t := r.src.Pos, r.val.t
 	if limit > 0 && r.opts.Warn != nil && t != TypeString && !deepType(t) {
 		// Walking the value may warn, and walking it again after giving up
 		// would warn twice.
@@ -39,7 +39,7 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 	if limit > 0 {
 		// Stop walking a value as soon as it is too big: walking it whole
 		// would cost as much as reading it, and map its pages for nothing.
-		r.spanEnd = start + min(limit, r.src.end-start)
+		r.spanEnd = start + min(limit, r.src.End-start)
 		defer func() { r.spanEnd = 0 }()
 	}
 	var err error
@@ -48,13 +48,13 @@ func (r *Reader) SkipSpan(span *ValueSpan, limit int) bool {
 	} else {
 		err = r.skipValue()
 	}
-	if err != nil || (limit > 0 && r.src.pos-start+r.spanGrowth > limit) {
-		r.src.pos = start
+	if err != nil || (limit > 0 && r.src.Pos-start+r.spanGrowth > limit) {
+		r.src.Pos = start
 		r.startValue(t)
 		return false
 	}
 	span.setEntry(&r.entry)
-	span.start, span.end, span.t = start, r.src.pos, t
+	span.start, span.end, span.t = start, r.src.Pos, t
 	span.part, span.nodes = false, 0
 	r.inValue = false
 	return true
@@ -79,7 +79,7 @@ func (r *Reader) ValueReader() *Reader {
 	vr := &Reader{opts: r.opts}
 	vr.opts.Consumed, vr.opts.Warn, vr.opts.Workers = nil, nil, 0
 	vr.hdr, vr.hdrDone = r.hdr, true
-	vr.src.initBytes(r.src.buf, r.src.base)
+	vr.src.InitBytes(r.src.Buf, r.src.Base)
 	return vr
 }
 
@@ -90,7 +90,7 @@ func (r *Reader) OpenSpan(span *ValueSpan) {
 	r.err, r.done = nil, false
 	// Nothing before the span needs handing to sinks: a value reader has no
 	// checksum.
-	r.src.pos, r.src.sent = span.start, span.start
+	r.src.Pos, r.src.sent = span.start, span.start
 	r.db = span.Entry.DB
 	// What reading a value uses of the key record (errors name the key):
 	// cheaper than copying the whole Entry for every small value.
@@ -121,15 +121,15 @@ const maxPartNode = 8 << 20
 // NextElem, which reports the damage as it always does.
 func (r *Reader) SkipListPart(span *ValueSpan, limit int) (ok, last bool) {
 	v := &r.val
-	if !r.src.whole || !r.inValue || r.err != nil || r.opts.Strict ||
+	if !r.src.Whole || !r.inValue || r.err != nil || r.opts.Strict ||
 		(v.t != TypeListQuicklist && v.t != TypeListQuicklist2) {
 		return false, false
 	}
 	if v.phase == 0 {
-		start := r.src.pos
+		start := r.src.Pos
 		n, err := r.readLen("")
 		if err != nil || n == 0 {
-			r.src.pos = start
+			r.src.Pos = start
 			return false, false
 		}
 		v.phase, v.remaining = 1, n
@@ -137,15 +137,15 @@ func (r *Reader) SkipListPart(span *ValueSpan, limit int) (ok, last bool) {
 		return false, false // elements were read: parts would lose them
 	}
 	r.src.maybeFlush() // the checksum and the page release keep pace
-	start, nodes := r.src.pos, uint64(0)
+	start, nodes := r.src.Pos, uint64(0)
 	r.spanGrowth = 0
-	for v.remaining > 0 && (nodes == 0 || r.src.pos-start+r.spanGrowth < limit) {
+	for v.remaining > 0 && (nodes == 0 || r.src.Pos-start+r.spanGrowth < limit) {
 		err := r.frameNode(v.t)
-		if err == nil && nodes == 0 && r.src.pos-start+r.spanGrowth > maxPartNode {
+		if err == nil && nodes == 0 && r.src.Pos-start+r.spanGrowth > maxPartNode {
 			err = errSpanTooBig // one huge node: decoded where it streams
 		}
 		if err != nil {
-			r.src.pos = start
+			r.src.Pos = start
 			v.remaining += nodes
 			return false, false
 		}
@@ -153,7 +153,7 @@ func (r *Reader) SkipListPart(span *ValueSpan, limit int) (ok, last bool) {
 		v.remaining--
 	}
 	span.setEntry(&r.entry)
-	span.start, span.end, span.t = start, r.src.pos, v.t
+	span.start, span.end, span.t = start, r.src.Pos, v.t
 	span.part, span.nodes = true, nodes
 	if v.remaining == 0 {
 		v.phase = 0xFF

@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Writer writes an RDB file record by record, mirroring Reader: WriteEntry
@@ -833,20 +835,9 @@ func (w *Writer) zsetOrder(z []ZMember) []int {
 		}
 	}
 	if big {
-		slices.SortFunc(idx, func(a, b int) int { return -zcmp(z[a].Score, z[a].Member, z[b].Score, z[b].Member) })
+		slices.SortFunc(idx, func(a, b int) int { return -persist.CompareZ(z[a].Score, z[a].Member, z[b].Score, z[b].Member) })
 	}
 	return idx
-}
-
-// zcmp is Redis's sorted-set order: score, then member bytes.
-func zcmp(sa float64, ma []byte, sb float64, mb []byte) int {
-	switch {
-	case sa < sb:
-		return -1
-	case sa > sb:
-		return 1
-	}
-	return bytes.Compare(ma, mb)
 }
 
 func (w *Writer) writeStreamElems(s *Stream) error {

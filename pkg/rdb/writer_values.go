@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/rdbtool/rdbtool/internal/persist"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/intset"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
@@ -584,7 +585,7 @@ func (z *zsetEnc) end(w *Writer) error {
 	for i := 0; i < z.a.len(); i++ {
 		z.order = append(z.order, i)
 	}
-	slices.SortFunc(z.order, func(a, b int) int { return zcmp(z.scores[a], z.a.get(a), z.scores[b], z.a.get(b)) })
+	slices.SortFunc(z.order, func(a, b int) int { return persist.CompareZ(z.scores[a], z.a.get(a), z.scores[b], z.a.get(b)) })
 	v := w.opts.Version
 	if v <= 9 {
 		z.zl.Reset()
