@@ -8,11 +8,11 @@ import (
 )
 
 // parallelDump turns values into JSON on worker goroutines (DumpOptions.Workers)
-// while the parsing goroutine frames the next ones (rdb.Reader.SkipSpan). Each
+// while the parsing goroutine frames the next ones (rdb.Spans.Skip). Each
 // worker decodes a value with its own value reader and renders the key's line
 // with its own dumper, the same code as the sequential dump; the parsing
 // goroutine writes the lines in file order. Values over bigValue bytes, damaged
-// values (which SkipSpan leaves in place) and non-key records are dumped by the
+// values (which Spans.Skip leaves in place) and non-key records are dumped by the
 // parsing goroutine itself, after every earlier line: the output and the first
 // error are those of a sequential dump.
 type parallelDump struct {
@@ -62,13 +62,14 @@ func newParallelDump(d *dumper) *parallelDump {
 	p := &parallelDump{d: d, workers: d.o.Workers}
 	p.work = make(chan *dumpBatch, 2*p.workers)
 	for range p.workers {
-		wd := &dumper{r: d.r.ValueReader(), o: d.o, sp: newSpool(d.o.SpoolBudget, d.o.TempDir), flushAt: d.flushAt}
+		values := d.r.Spans().ValueReader()
+		wd := &dumper{o: d.o, sp: newSpool(d.o.SpoolBudget, d.o.TempDir), flushAt: d.flushAt}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			defer wd.sp.reset()
 			for b := range p.work {
-				p.render(wd, b)
+				p.render(values, wd, b)
 				close(b.done)
 			}
 		}()
@@ -95,7 +96,7 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		return true, err
 	}
 	j := p.slot()
-	if !p.d.r.SkipSpan(&j.span, bigValue) {
+	if !p.d.r.Spans().Skip(&j.span, bigValue) {
 		if k := e.Type.Kind(); k == rdb.KindList {
 			return true, p.bigList(e)
 		}
@@ -142,11 +143,12 @@ func (p *parallelDump) submit() {
 	}
 }
 
-// render builds the line of every job of b on a worker.
-func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
-	vr := wd.r
+// render builds the line of every job of b on a worker, whose dumper reads
+// the values with its own value reader.
+func (p *parallelDump) render(values *rdb.ValueReader, wd *dumper, b *dumpBatch) {
 	for i := range b.jobs[:b.n] {
 		j := &b.jobs[i]
+		wd.r = values.Open(&j.span)
 		if j.isPart {
 			if err := p.renderPart(wd, j); err != nil {
 				b.err, b.bad = err, i
@@ -156,7 +158,6 @@ func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
 		}
 		// Lines go one after the other into the batch's buffer, which
 		// batches reuse: no allocation per key.
-		vr.OpenSpan(&j.span)
 		start := len(b.out)
 		wd.b, wd.committed = b.out, start
 		err := wd.key(&j.span.Entry)
@@ -260,7 +261,7 @@ func (p *parallelDump) stop() {
 // writes them in order.
 var partBytes = 256 << 10
 
-// bigList dumps list e, whose value SkipSpan found too big for one job, part
+// bigList dumps list e, whose value Spans.Skip found too big for one job, part
 // by part. Every earlier line is written first. The line's bytes reach the
 // output exactly where a sequential dump writes them (flushIfBig after each
 // element), so that even a failure leaves the same output; where a part
@@ -279,7 +280,7 @@ func (p *parallelDump) bigList(e *rdb.Entry) error {
 	p.listElems = 0
 	for {
 		j := p.slot()
-		ok, last := d.r.SkipListPart(&j.span, partBytes)
+		ok, last := d.r.Spans().SkipListPart(&j.span, partBytes)
 		if !ok {
 			break
 		}
@@ -311,7 +312,6 @@ func (p *parallelDump) bigList(e *rdb.Entry) error {
 // renderPart renders the elements of a list part, each with a leading comma.
 func (p *parallelDump) renderPart(wd *dumper, j *dumpJob) error {
 	vr := wd.r
-	vr.OpenSpan(&j.span)
 	line := jsonBuf(j.line[:0])
 	for {
 		el, err := vr.NextElem()

@@ -7,11 +7,11 @@ import (
 )
 
 // parallelAnalysis measures keys on worker goroutines (ReportOptions.Workers)
-// while the parsing goroutine frames the next values (rdb.Reader.SkipSpan),
+// while the parsing goroutine frames the next values (rdb.Spans.Skip),
 // as dump does. Records are aggregated, and OnKey called, by the parsing
 // goroutine in file order, so the report and the per-key output are those of
 // a sequential run. Values over bigValue bytes, damaged values (which
-// SkipSpan leaves in place) and inputs that are not in memory are measured by
+// Spans.Skip leaves in place) and inputs that are not in memory are measured by
 // the parsing goroutine itself, after every earlier key.
 type parallelAnalysis struct {
 	a       *aggregator
@@ -44,13 +44,13 @@ const (
 func newParallelAnalysis(a *aggregator, r *rdb.Reader, workers int) *parallelAnalysis {
 	p := &parallelAnalysis{a: a, r: r, work: make(chan *keyBatch, 2*workers)}
 	for range workers {
-		vr := r.ValueReader()
+		values := r.Spans().ValueReader()
 		est := NewEstimator(a.o.Config)
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			for b := range p.work {
-				p.measure(vr, est, b)
+				p.measure(values, est, b)
 				close(b.done)
 			}
 		}()
@@ -58,7 +58,7 @@ func newParallelAnalysis(a *aggregator, r *rdb.Reader, workers int) *parallelAna
 	return p
 }
 
-func (p *parallelAnalysis) measure(vr *rdb.Reader, est *Estimator, b *keyBatch) {
+func (p *parallelAnalysis) measure(values *rdb.ValueReader, est *Estimator, b *keyBatch) {
 	var preview *[]byte
 	largest := 0
 	est.OnElement = func(el *rdb.Elem, size int) {
@@ -72,8 +72,7 @@ func (p *parallelAnalysis) measure(vr *rdb.Reader, est *Estimator, b *keyBatch) 
 		s := &b.spans[i]
 		preview, largest = &b.previews[i], -1
 		*preview = (*preview)[:0]
-		vr.OpenSpan(s)
-		u, err := est.Measure(vr, &s.Entry)
+		u, err := est.Measure(values.Open(s), &s.Entry)
 		if err != nil {
 			b.err, b.bad = err, i
 			return
@@ -92,7 +91,7 @@ func (p *parallelAnalysis) take() bool {
 		b.recs = append(b.recs, KeyRecord{})
 		b.previews = append(b.previews, nil)
 	}
-	if !p.r.SkipSpan(&b.spans[b.n], bigValue) {
+	if !p.r.Spans().Skip(&b.spans[b.n], bigValue) {
 		return false
 	}
 	b.bytes += b.spans[b.n].Size()

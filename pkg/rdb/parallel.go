@@ -87,7 +87,7 @@ const bigJob = 4 << 20 // a value this big is checked by the parser itself
 // on the file.
 var errFramingMismatch = errors.New("rdb: internal error: the parallel check disagrees with the sequential parse about where a value ends; rerun without parallel workers and please report it")
 
-// errSpanTooBig stops SkipSpan's walk of a value over its limit.
+// errSpanTooBig stops skipSpan's walk of a value over its limit.
 var errSpanTooBig = errors.New("value over the span limit")
 
 func newParallel(r *Reader, workers int) *parallel {
@@ -138,7 +138,7 @@ func (p *parallel) skip() error {
 		return r.skipValue()
 	}
 	j := p.next()
-	if !r.SkipSpan(&j.span, bigJob) {
+	if !r.skipSpan(&j.span, bigJob) {
 		// Damaged (the sequential check finds the error and describes it),
 		// or so big that a worker would only trail the parser, keeping the
 		// pages the parser has passed in memory: checked here.
@@ -263,7 +263,7 @@ func (p *parallel) start() {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			sub := p.r.ValueReader()
+			sub := p.r.valueReader()
 			for b := range p.work {
 				p.check(sub, b)
 				close(b.done)
@@ -301,7 +301,7 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 			return
 		}
 		idx = i
-		sub.OpenSpan(&j.span)
+		sub.openSpan(&j.span)
 		err := sub.skipValue()
 		if err == nil && sub.src.Pos != j.span.end {
 			err = &ParseError{Offset: sub.src.Base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),

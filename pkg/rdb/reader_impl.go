@@ -35,9 +35,9 @@ type state struct {
 	prefix   *Entry      // key prefix read before an AUX record, for the next key
 	skipping bool        // inside skipValue: elements need not be rendered
 	keys     int64       // key records returned by Next (see KeysRead)
-	spanEnd  int         // SkipSpan's limit: walking past it gives up (0: none)
+	spanEnd  int         // Spans.Skip's limit: walking past it gives up (0: none)
 	// spanGrowth is what LZF strings add when decompressed, counted against
-	// the limits of SkipSpan and SkipListPart: what a value costs to decode
+	// the limits of Spans.Skip and SkipListPart: what a value costs to decode
 	// is its decompressed size, not its size in the file.
 	spanGrowth int
 	par        *parallel // ReaderOptions.Workers

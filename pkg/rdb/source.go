@@ -128,7 +128,7 @@ func (c *captureSink) write(p []byte) error {
 func (s *source) startCapture(c *captureSink) error {
 	if s.Whole {
 		// The bytes stay where they are: take them as one slice at the end.
-		// (Flushing would not do: after SkipSpan rewinds, the bytes already
+		// (Flushing would not do: after Spans.Skip rewinds, the bytes already
 		// handed to the checksum are read again.)
 		c.from = s.Pos
 		s.captures = append(s.captures, c)
