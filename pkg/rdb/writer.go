@@ -67,7 +67,7 @@ type Writer struct {
 
 	key     keyState
 	scratch []byte
-	spools  [3]spool
+	spools  [spoolSlots]spool
 	dups    dupSet
 
 	strV    stringEnc
@@ -105,6 +105,16 @@ type valueEncoder interface {
 	elem(w *Writer, el *Elem) error
 	end(w *Writer) error
 }
+
+// The writer's spool slots. Each holds the items behind a count that precedes
+// them in the file and is known only once they are all written; a stream
+// uses all three (its nodes, a group's consumers, its IDMP producers).
+const (
+	spoolItems     = iota // the current value's items: list nodes, set members, hash fields, stream nodes
+	spoolConsumers        // a stream group's consumers
+	spoolProducers        // a stream's IDMP producers
+	spoolSlots
+)
 
 // NewWriter returns a Writer to w. It never fails: invalid options are
 // reported by the first call. Nothing is written until the first call.
