@@ -1,8 +1,7 @@
 package memory
 
 import (
-	"sync"
-
+	"github.com/rdbtool/rdbtool/internal/inorder"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -14,13 +13,13 @@ import (
 // Spans.Skip leaves in place) and inputs that are not in memory are measured by
 // the parsing goroutine itself, after every earlier key.
 type parallelAnalysis struct {
-	a       *aggregator
-	r       *rdb.Reader
-	work    chan *keyBatch
-	wg      sync.WaitGroup
-	cur     *keyBatch
-	pending []*keyBatch
-	free    []*keyBatch
+	a    *aggregator
+	r    *rdb.Reader
+	pipe *inorder.Pipeline[keyBatch]
+	cur  *keyBatch // being filled
+	// inFlight is how many batches may wait for workers before the parser
+	// waits for the oldest.
+	inFlight int
 }
 
 type keyBatch struct {
@@ -29,7 +28,6 @@ type keyBatch struct {
 	previews [][]byte
 	n, bytes int
 	sizes    []Bucket // element sizes seen by this batch
-	done     chan struct{}
 	err      error
 	bad      int // the failing job; jobs before it are good
 }
@@ -42,19 +40,12 @@ const (
 )
 
 func newParallelAnalysis(a *aggregator, r *rdb.Reader, workers int) *parallelAnalysis {
-	p := &parallelAnalysis{a: a, r: r, work: make(chan *keyBatch, 2*workers)}
-	for range workers {
+	p := &parallelAnalysis{a: a, r: r, inFlight: 2 * workers}
+	p.pipe = inorder.New(workers, p.inFlight, func() func(*keyBatch) {
 		values := r.Spans().ValueReader()
 		est := NewEstimator(a.o.Config)
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for b := range p.work {
-				p.measure(values, est, b)
-				close(b.done)
-			}
-		}()
-	}
+		return func(b *keyBatch) { p.measure(values, est, b) }
+	})
 	return p
 }
 
@@ -104,15 +95,10 @@ func (p *parallelAnalysis) take() bool {
 
 func (p *parallelAnalysis) batch() *keyBatch {
 	if p.cur == nil {
-		if k := len(p.free); k > 0 {
-			p.cur, p.free = p.free[k-1], p.free[:k-1]
-		} else {
-			p.cur = &keyBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.err, b.bad = 0, 0, nil, -1
 		b.sizes = sizeBuckets()
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
@@ -120,8 +106,7 @@ func (p *parallelAnalysis) batch() *keyBatch {
 func (p *parallelAnalysis) submit() {
 	if b := p.cur; b != nil && b.n > 0 {
 		p.cur = nil
-		p.pending = append(p.pending, b)
-		p.work <- b
+		p.pipe.Submit(b)
 	}
 }
 
@@ -132,18 +117,11 @@ func (p *parallelAnalysis) retire(all bool) error {
 	if all {
 		p.submit()
 	}
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if !all && len(p.pending) < cap(p.work) {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
-		} else {
-			<-b.done
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(all || p.pipe.Pending() >= p.inFlight)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		good := b.n
 		if b.err != nil {
 			good = b.bad
@@ -160,13 +138,10 @@ func (p *parallelAnalysis) retire(all bool) error {
 			p.a.rep.ElementSizes[i].Count += b.sizes[i].Count
 			p.a.rep.ElementSizes[i].Bytes += b.sizes[i].Bytes
 		}
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
 
 // stop ends the workers, waiting for the batches in flight.
-func (p *parallelAnalysis) stop() {
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallelAnalysis) stop() { p.pipe.Stop() }
