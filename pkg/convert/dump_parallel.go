@@ -2,8 +2,8 @@ package convert
 
 import (
 	"io"
-	"sync"
 
+	"github.com/rdbtool/rdbtool/internal/inorder"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -16,14 +16,10 @@ import (
 // parsing goroutine itself, after every earlier line: the output and the first
 // error are those of a sequential dump.
 type parallelDump struct {
-	d       *dumper
-	workers int
-	work    chan *dumpBatch
-	wg      sync.WaitGroup
-	cur     *dumpBatch
-	pending []*dumpBatch
-	free    []*dumpBatch
-	stopped bool
+	d        *dumper
+	pipe     *inorder.Pipeline[dumpBatch]
+	cur      *dumpBatch // being filled
+	inFlight int        // batches that may wait for workers before the parser waits
 	// listElems counts the elements of the big list being written (bigList).
 	listElems int
 }
@@ -33,7 +29,6 @@ type dumpBatch struct {
 	out   []byte // the lines, back to back
 	n     int
 	bytes int
-	done  chan struct{}
 	err   error // the first failing job's error; later jobs were not rendered
 	bad   int   // index of that job
 	tail  int   // keys the filter left out after the last job
@@ -59,21 +54,15 @@ var (
 )
 
 func newParallelDump(d *dumper) *parallelDump {
-	p := &parallelDump{d: d, workers: d.o.Workers}
-	p.work = make(chan *dumpBatch, 2*p.workers)
-	for range p.workers {
+	p := &parallelDump{d: d, inFlight: 2 * d.o.Workers}
+	p.pipe = inorder.New(d.o.Workers, p.inFlight, func() func(*dumpBatch) {
 		values := d.r.Spans().ValueReader()
 		wd := &dumper{o: d.o, sp: newSpool(d.o.SpoolBudget, d.o.TempDir), flushAt: d.flushAt}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer wd.sp.reset()
-			for b := range p.work {
-				p.render(values, wd, b)
-				close(b.done)
-			}
-		}()
-	}
+		return func(b *dumpBatch) {
+			p.render(values, wd, b)
+			wd.sp.reset() // no spool file outlives its batch
+		}
+	})
 	return p
 }
 
@@ -85,7 +74,7 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		return false, nil
 	}
 	if !p.d.o.Filter.Match(e) {
-		if p.cur == nil && len(p.pending) == 0 {
+		if p.cur == nil && p.pipe.Pending() == 0 {
 			p.d.stats.Filtered++
 		} else {
 			// Counted after the keys before it, as a sequential dump would:
@@ -123,14 +112,9 @@ func (p *parallelDump) slot() *dumpJob {
 
 func (p *parallelDump) batch() *dumpBatch {
 	if p.cur == nil {
-		if k := len(p.free); k > 0 {
-			p.cur, p.free = p.free[k-1], p.free[:k-1]
-		} else {
-			p.cur = &dumpBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.err, b.bad, b.out, b.tail = 0, 0, nil, -1, b.out[:0], 0
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
@@ -138,8 +122,7 @@ func (p *parallelDump) batch() *dumpBatch {
 func (p *parallelDump) submit() {
 	if b := p.cur; b != nil && (b.n > 0 || b.tail > 0) {
 		p.cur = nil
-		p.pending = append(p.pending, b)
-		p.work <- b
+		p.pipe.Submit(b)
 	}
 }
 
@@ -181,18 +164,11 @@ func (p *parallelDump) retire(all bool) error {
 		p.submit()
 	}
 	d := p.d
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if !all && len(p.pending) < 2*p.workers {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
-		} else {
-			<-b.done
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(all || p.pipe.Pending() >= p.inFlight)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		for i := range b.jobs[:b.n] {
 			d.stats.Filtered += int64(b.jobs[i].before)
 			if b.jobs[i].isPart {
@@ -230,31 +206,20 @@ func (p *parallelDump) retire(all bool) error {
 			b.out = nil // after a batch of big lines: don't keep the memory
 		}
 		d.stats.Filtered += int64(b.tail)
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
 
-// abort waits for the batches in flight after a failure; their lines are
-// not written.
+// abort drops the batches in flight after a failure; their lines are not
+// written.
 func (p *parallelDump) abort() {
 	p.cur = nil
-	for _, b := range p.pending {
-		<-b.done
-	}
-	p.pending = nil
+	p.pipe.Abort()
 }
 
 // stop ends the workers; nothing reads the input after it returns.
-func (p *parallelDump) stop() {
-	if p.stopped {
-		return
-	}
-	p.stopped = true
-	p.abort()
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallelDump) stop() { p.pipe.Stop() }
 
 // A list too big for one job is cut into parts of about partBytes of
 // quicklist nodes; workers render the parts' elements, the parsing goroutine
