@@ -3,8 +3,8 @@ package rdb
 import (
 	"errors"
 	"strconv"
-	"sync"
-	"sync/atomic"
+
+	"github.com/rdbtool/rdbtool/internal/inorder"
 )
 
 // parallel checks the insides of values on worker goroutines while the parsing
@@ -26,17 +26,16 @@ import (
 // KeysRead are where the sequential read would have stopped. When framing a
 // value fails, the parser rewinds to the value's start and checks it
 // sequentially, which yields the canonical error.
+//
+// The batches go through an inorder.Pipeline, as those of the parallel dump
+// and memory report do; what is particular here (the parser checking a value
+// itself when every batch is in flight, warnings queued between jobs) is
+// decided before a value becomes a job.
 type parallel struct {
 	r       *Reader
 	workers int
-	started bool
-	work    chan *jobBatch
-	wg      sync.WaitGroup
-	cur     *jobBatch   // being filled
-	pending []*jobBatch // submitted, in file order, not yet retired
-	free    []*jobBatch
-	aborted atomic.Bool // workers skip what is left
-	stopped bool
+	pipe    *inorder.Pipeline[jobBatch]
+	cur     *jobBatch // being filled
 }
 
 // valueJob is one value to check, or (warning != nil) a warning of the parser
@@ -51,7 +50,6 @@ type jobBatch struct {
 	jobs  []valueJob
 	n     int // jobs in use; the slice keeps spans (and their key storage) for reuse
 	bytes int
-	done  chan struct{}
 
 	// Results, valid once done is closed.
 	failed int // index of the failing job, or -1
@@ -91,7 +89,14 @@ var errFramingMismatch = errors.New("rdb: internal error: the parallel check dis
 var errSpanTooBig = errors.New("value over the span limit")
 
 func newParallel(r *Reader, workers int) *parallel {
-	return &parallel{r: r, workers: workers}
+	p := &parallel{r: r, workers: workers}
+	// One more than maxPending in flight: a warning may start a batch when
+	// all are in flight.
+	p.pipe = inorder.New(workers, p.maxPending()+1, func() func(*jobBatch) {
+		sub := r.valueReader()
+		return func(b *jobBatch) { p.check(sub, b) }
+	})
+	return p
 }
 
 // deepType reports whether values of type t are framed by the parser and
@@ -130,7 +135,7 @@ func (p *parallel) skip() error {
 	if err := p.retireDone(false); err != nil {
 		return err
 	}
-	if p.cur == nil && len(p.pending) >= p.maxPending() {
+	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
 		// Every batch is in flight: rather than wait for a worker, the
 		// parser checks this value itself (its errors still come after
 		// those of the values before it: fail drains the workers first).
@@ -231,7 +236,7 @@ func (p *parallel) next() *valueJob {
 
 // busy reports whether jobs are queued or running: a warning of the parser must
 // then wait its turn.
-func (p *parallel) busy() bool { return p.cur != nil || len(p.pending) > 0 }
+func (p *parallel) busy() bool { return p.cur != nil || p.pipe.Pending() > 0 }
 
 // queueWarning delivers pe after the warnings of every queued job.
 func (p *parallel) queueWarning(pe *ParseError) {
@@ -240,52 +245,24 @@ func (p *parallel) queueWarning(pe *ParseError) {
 
 func (p *parallel) batch() *jobBatch {
 	if p.cur == nil {
-		if n := len(p.free); n > 0 {
-			p.cur = p.free[n-1]
-			p.free = p.free[:n-1]
-		} else {
-			p.cur = &jobBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.warns = 0, 0, b.warns[:0]
 		b.failed, b.err = -1, nil
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
 
-func (p *parallel) start() {
-	p.started = true
-	// One more than maxPending: a warning may start a batch when all are
-	// in flight.
-	p.work = make(chan *jobBatch, p.maxPending()+1)
-	for range p.workers {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			sub := p.r.valueReader()
-			for b := range p.work {
-				p.check(sub, b)
-				close(b.done)
-			}
-		}()
-	}
-}
-
 // submit hands the batch being filled to the workers. skip starts a batch
 // only while fewer than maxPending are in flight, which bounds how far the
-// parser runs ahead and keeps the work channel from filling up.
+// parser runs ahead and keeps the pipeline from blocking.
 func (p *parallel) submit() {
 	b := p.cur
 	if b == nil {
 		return
 	}
 	p.cur = nil
-	if !p.started {
-		p.start()
-	}
-	p.pending = append(p.pending, b)
-	p.work <- b
+	p.pipe.Submit(b)
 }
 
 // check runs the sequential check of every job of b on the worker's Reader.
@@ -297,7 +274,7 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 		if j.warning != nil {
 			continue
 		}
-		if p.aborted.Load() {
+		if p.pipe.Aborted() {
 			return
 		}
 		idx = i
@@ -318,23 +295,16 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 // them. It returns the first failure: the Reader then stands where the failing
 // check stopped.
 func (p *parallel) retireDone(wait bool) error {
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if wait {
-			<-b.done
-		} else {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(wait)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		if err := p.deliver(b); err != nil {
 			p.abort()
 			return err
 		}
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
@@ -379,25 +349,13 @@ func (p *parallel) drain() error {
 
 // abort drops queued work after a failure: later jobs cannot matter.
 func (p *parallel) abort() {
-	p.aborted.Store(true)
 	p.cur = nil
-	for _, b := range p.pending {
-		<-b.done
-	}
-	p.pending = nil
+	p.pipe.Abort()
 }
 
 // stop ends the workers and waits for them, so that nothing reads the input
 // after the Reader is closed (it may be a memory mapping about to go away).
-func (p *parallel) stop() {
-	if !p.started || p.stopped {
-		return
-	}
-	p.stopped = true
-	p.aborted.Store(true)
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallel) stop() { p.pipe.Stop() }
 
 // frameValue moves past the current value reading only its framing: lengths,
 // node containers, and the compressed length of LZF strings. Nothing inside a
