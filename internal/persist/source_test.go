@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"testing"
 	"testing/iotest"
 )
@@ -179,7 +180,7 @@ func TestCompareZ(t *testing.T) {
 		{2, "a", 1, "b", 1},
 		{1, "a", 1, "b", -1},
 		{1, "ab", 1, "a", 1},
-		{0, "a", -0.0, "a", 0},
+		{0, "a", math.Copysign(0, -1), "a", 0},
 	} {
 		if got := CompareZ(c.s1, []byte(c.m1), c.s2, []byte(c.m2)); got != c.want {
 			t.Errorf("CompareZ(%v %q, %v %q) = %d, want %d", c.s1, c.m1, c.s2, c.m2, got, c.want)
