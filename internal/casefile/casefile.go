@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"testing"
 )
 
 // Case is one case of a file.
@@ -43,6 +44,17 @@ func ParseFile(path string) ([]Case, error) {
 	}
 	defer f.Close()
 	return Parse(path, f)
+}
+
+// Load reads the cases of the file at path for a test, which it fails when
+// the file cannot be read or is malformed.
+func Load(t testing.TB, path string) []Case {
+	t.Helper()
+	cases, err := ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
 }
 
 // Parse reads the cases of r; name prefixes its errors.

@@ -30,23 +30,16 @@ import (
 // A case without a mode runs in both modes and must dump the same in each.
 
 type ddCase struct {
-	head  string // the case's text up to and including "----"
-	name  string
+	casefile.Case
 	modes []bool // Strict values to run
 	base  int64
 	input []byte
-	want  string
-	line  int
 }
 
 func parseDDFile(t testing.TB, path string) []ddCase {
-	cases, err := casefile.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []ddCase
-	for _, c := range cases {
-		dc := ddCase{head: c.Head, name: c.Name, line: c.Line, want: c.Want, modes: []bool{true, false}}
+	for _, c := range casefile.Load(t, path) {
+		dc := ddCase{Case: c, modes: []bool{true, false}}
 		for _, f := range c.Options {
 			switch {
 			case f == "strict":
@@ -97,14 +90,14 @@ func TestDataDriven(t *testing.T) {
 			continue
 		}
 		for _, c := range cases {
-			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
-				if strings.Contains(c.want, "MISMATCH") {
-					t.Errorf("%s:%d: the expected output records a disagreement between ways of reading", path, c.line)
+			t.Run(filepath.Base(path)+"/"+c.Name, func(t *testing.T) {
+				if strings.Contains(c.Want, "MISMATCH") {
+					t.Errorf("%s:%d: the expected output records a disagreement between ways of reading", path, c.Line)
 				}
 				for _, strict := range c.modes {
 					got := dumpText(c.input, ReaderOptions{Strict: strict, BaseOffset: c.base})
-					if got != c.want {
-						t.Errorf("%s:%d (strict=%v)\n--- got\n%s--- want\n%s", path, c.line, strict, got, c.want)
+					if got != c.Want {
+						t.Errorf("%s:%d (strict=%v)\n--- got\n%s--- want\n%s", path, c.Line, strict, got, c.Want)
 					}
 				}
 			})
@@ -124,7 +117,7 @@ func rewriteDD(t *testing.T, path string, cases []ddCase) {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(c.head)
+		b.WriteString(c.Head)
 		b.WriteString(dumpText(c.input, ReaderOptions{Strict: c.modes[0], BaseOffset: c.base}))
 		b.WriteString("====\n")
 	}

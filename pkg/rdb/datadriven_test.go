@@ -29,21 +29,15 @@ import (
 // reader's view parts from the author's.
 
 type ddCase struct {
-	name   string
+	casefile.Case
 	strict bool
 	input  []byte
-	want   string
-	line   int
 }
 
 func parseDDFile(t testing.TB, path string) []ddCase {
-	cases, err := casefile.ParseFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []ddCase
-	for _, c := range cases {
-		dc := ddCase{name: c.Name, line: c.Line, want: c.Want, strict: slices.Contains(c.Options, "strict")}
+	for _, c := range casefile.Load(t, path) {
+		dc := ddCase{Case: c, strict: slices.Contains(c.Options, "strict")}
 		var hexText strings.Builder
 		for _, l := range c.Input {
 			line, _, _ := strings.Cut(l.Text, "#")
@@ -71,10 +65,10 @@ func TestDataDriven(t *testing.T) {
 	}
 	for _, path := range files {
 		for _, c := range parseDDFile(t, path) {
-			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
+			t.Run(filepath.Base(path)+"/"+c.Name, func(t *testing.T) {
 				got := dumpText(bytes.NewReader(c.input), ReaderOptions{Strict: c.strict})
-				if got != c.want {
-					t.Errorf("%s:%d\n--- got\n%s--- want\n%s", path, c.line, got, c.want)
+				if got != c.Want {
+					t.Errorf("%s:%d\n--- got\n%s--- want\n%s", path, c.Line, got, c.Want)
 				}
 			})
 		}
