@@ -10,20 +10,21 @@ import (
 
 // Sentinel errors. A *ParseError or *ManifestError wraps exactly one of them (or
 // an I/O error from the underlying reader), so callers classify with errors.Is.
-// ErrCorrupt and ErrTruncated are pkg/rdb's sentinels of the same names (one
-// value each, from internal/persist), and the others belong to the same
-// classes of internal/errclass, so that a command line maps both packages'
-// errors to the same exit codes without translating them.
+// They mean what pkg/rdb's sentinels of the same names mean and belong to the
+// same classes of internal/errclass, so that a command line maps both
+// packages' errors to the same exit codes without translating them; they are
+// distinct values so that an error can be truncated input to one reader and
+// not to the other (a torn AOF tail is dropped by a replay, as Redis does).
 var (
 	// ErrCorrupt is returned when a byte contradicts the format: a record that
 	// starts with neither '*' nor '#', a count or length that is not a number,
 	// a missing CRLF (Strict), a negative length, an argument count below one,
 	// a nested MULTI or an EXEC without MULTI, or a manifest line Redis rejects.
-	ErrCorrupt = persist.ErrCorrupt
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends inside a command, or ends
 	// while a MULTI is still open: a torn tail that Redis, with
 	// aof-load-truncated yes, cuts off and loads anyway.
-	ErrTruncated = persist.ErrTruncated
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrArgTooLarge is returned when one argument is longer than
 	// ReaderOptions.MaxArgSize, a command has more arguments than
 	// ReaderOptions.MaxArgs, or ReadCommand's byte budget is exceeded. The

@@ -12,17 +12,18 @@ import (
 // Sentinel errors. A *ParseError wraps exactly one of them (or an I/O error from
 // the underlying reader), so callers classify with errors.Is. Each belongs to
 // a class of internal/errclass (invalid or unsupported input), which is what
-// the command line maps to exit codes. ErrCorrupt and ErrTruncated are
-// pkg/aof's sentinels of the same names (one value each, from
-// internal/persist).
+// the command line maps to exit codes. ErrCorrupt and ErrTruncated are not
+// pkg/aof's sentinels of the same names, on purpose: a compressed stream cut
+// short is truncated input to this Reader but not a torn AOF tail, which a
+// replay drops as Redis does (cmd/rdbtool's truncatedStream).
 var (
 	// ErrCorrupt is returned when the bytes contradict the format: an unknown
 	// opcode or type, an inner blob whose header disagrees with its contents,
 	// elements out of order, an impossible length.
-	ErrCorrupt = persist.ErrCorrupt
+	ErrCorrupt = errclass.New(errclass.ErrInvalid, "corrupt data")
 	// ErrTruncated is returned when the input ends before the EOF opcode and
 	// its checksum.
-	ErrTruncated = persist.ErrTruncated
+	ErrTruncated = errclass.New(errclass.ErrInvalid, "unexpected end of input")
 	// ErrChecksum is returned when the CRC-64 trailer does not match the data.
 	ErrChecksum = errclass.New(errclass.ErrInvalid, "checksum mismatch")
 	// ErrValueTooLarge is returned when a single element (string, inner blob,
