@@ -1,7 +1,6 @@
 package canon
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // EncodeBytes renders a byte string as the format's ENC: "s:"+b when b is valid
@@ -196,13 +197,7 @@ func (z ZSet) MarshalJSON() ([]byte, error) {
 // compareZMember is Redis's zset order: score, then memcmp of the members.
 // 0 and -0 compare equal, as they do in Redis.
 func compareZMember(a, b ZMember) int {
-	switch {
-	case a.Score < b.Score:
-		return -1
-	case a.Score > b.Score:
-		return 1
-	}
-	return bytes.Compare(a.Member, b.Member)
+	return persist.CompareZ(a.Score, a.Member, b.Score, b.Member)
 }
 
 // Type implements Value.

@@ -198,7 +198,7 @@ func check(rd *Reader, opts CheckOptions) (*CheckResult, error) {
 		p.LostCommands = rd.multiCmds
 	}
 	if p.Kind != "io" {
-		n, cmds, ioErr := countAfter(rd.src.rest())
+		n, cmds, ioErr := countAfter(rd.src.Rest())
 		res.End += n
 		p.CommandsAfter = cmds
 		if ioErr != nil {

@@ -1,7 +1,6 @@
 package aof
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/rdbtool/rdbtool/internal/casefile"
 )
 
 // Data-driven reader cases live in testdata/reader/*.txt:
@@ -28,86 +29,50 @@ import (
 // A case without a mode runs in both modes and must dump the same in each.
 
 type ddCase struct {
-	head  string // the case's text up to and including "----"
-	name  string
+	casefile.Case
 	modes []bool // Strict values to run
 	base  int64
 	input []byte
-	want  string
-	line  int
 }
 
 func parseDDFile(t testing.TB, path string) []ddCase {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []ddCase
-	var cur *ddCase
-	var want, head strings.Builder
-	inWant := false
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		switch {
-		case inWant && line == "====":
-			cur.want = want.String()
-			cases = append(cases, *cur)
-			cur, inWant = nil, false
-			want.Reset()
-		case inWant:
-			want.WriteString(line + "\n")
-		case strings.HasPrefix(line, "case "):
-			head.Reset()
-			head.WriteString(line + "\n")
-			fields := strings.Fields(line)
-			cur = &ddCase{name: fields[1], line: n, modes: []bool{true, false}}
-			for _, f := range fields[2:] {
-				switch {
-				case f == "strict":
-					cur.modes = []bool{true}
-				case f == "lenient":
-					cur.modes = []bool{false}
-				case strings.HasPrefix(f, "base="):
-					cur.base, _ = strconv.ParseInt(f[5:], 10, 64)
-				default:
-					t.Fatalf("%s:%d: unknown case option %q", path, n, f)
-				}
+	var out []ddCase
+	for _, c := range casefile.Load(t, path) {
+		dc := ddCase{Case: c, modes: []bool{true, false}}
+		for _, f := range c.Options {
+			switch {
+			case f == "strict":
+				dc.modes = []bool{true}
+			case f == "lenient":
+				dc.modes = []bool{false}
+			case strings.HasPrefix(f, "base="):
+				dc.base, _ = strconv.ParseInt(f[5:], 10, 64)
+			default:
+				t.Fatalf("%s:%d: unknown case option %q", path, c.Line, f)
 			}
-		case line == "----":
-			if cur == nil {
-				t.Fatalf("%s:%d: ---- outside a case", path, n)
-			}
-			inWant = true
-			head.WriteString(line + "\n")
-			cur.head = head.String()
-		case cur != nil:
-			head.WriteString(line + "\n")
+		}
+		for _, l := range c.Input {
+			line := l.Text
 			if strings.HasPrefix(strings.TrimSpace(line), "//") || strings.TrimSpace(line) == "" {
 				continue
 			}
 			if h, ok := strings.CutPrefix(line, "hex:"); ok {
 				b, err := hex.DecodeString(strings.Join(strings.Fields(h), ""))
 				if err != nil {
-					t.Fatalf("%s:%d: bad hex: %v", path, n, err)
+					t.Fatalf("%s:%d: bad hex: %v", path, l.N, err)
 				}
-				cur.input = append(cur.input, b...)
+				dc.input = append(dc.input, b...)
 				continue
 			}
 			s, err := strconv.Unquote(`"` + line + `"`)
 			if err != nil {
-				t.Fatalf("%s:%d: bad string literal: %v", path, n, err)
+				t.Fatalf("%s:%d: bad string literal: %v", path, l.N, err)
 			}
-			cur.input = append(cur.input, s...)
+			dc.input = append(dc.input, s...)
 		}
+		out = append(out, dc)
 	}
-	if cur != nil {
-		t.Fatalf("%s: case %s not terminated by ====", path, cur.name)
-	}
-	return cases
+	return out
 }
 
 var update = flag.Bool("update", false, "rewrite the expected output of data-driven cases")
@@ -124,14 +89,14 @@ func TestDataDriven(t *testing.T) {
 			continue
 		}
 		for _, c := range cases {
-			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
-				if strings.Contains(c.want, "MISMATCH") {
-					t.Errorf("%s:%d: the expected output records a disagreement between ways of reading", path, c.line)
+			t.Run(filepath.Base(path)+"/"+c.Name, func(t *testing.T) {
+				if strings.Contains(c.Want, "MISMATCH") {
+					t.Errorf("%s:%d: the expected output records a disagreement between ways of reading", path, c.Line)
 				}
 				for _, strict := range c.modes {
 					got := dumpText(c.input, ReaderOptions{Strict: strict, BaseOffset: c.base})
-					if got != c.want {
-						t.Errorf("%s:%d (strict=%v)\n--- got\n%s--- want\n%s", path, c.line, strict, got, c.want)
+					if got != c.Want {
+						t.Errorf("%s:%d (strict=%v)\n--- got\n%s--- want\n%s", path, c.Line, strict, got, c.Want)
 					}
 				}
 			})
@@ -151,7 +116,7 @@ func rewriteDD(t *testing.T, path string, cases []ddCase) {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		b.WriteString(c.head)
+		b.WriteString(c.Head)
 		b.WriteString(dumpText(c.input, ReaderOptions{Strict: c.modes[0], BaseOffset: c.base}))
 		b.WriteString("====\n")
 	}

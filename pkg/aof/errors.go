@@ -5,13 +5,16 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/errclass"
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Sentinel errors. A *ParseError or *ManifestError wraps exactly one of them (or
 // an I/O error from the underlying reader), so callers classify with errors.Is.
 // They mean what pkg/rdb's sentinels of the same names mean and belong to the
 // same classes of internal/errclass, so that a command line maps both
-// packages' errors to the same exit codes without translating them.
+// packages' errors to the same exit codes without translating them; they are
+// distinct values so that an error can be truncated input to one reader and
+// not to the other (a torn AOF tail is dropped by a replay, as Redis does).
 var (
 	// ErrCorrupt is returned when a byte contradicts the format: a record that
 	// starts with neither '*' nor '#', a count or length that is not a number,
@@ -96,13 +99,7 @@ func (e *ManifestError) Error() string {
 func (e *ManifestError) Unwrap() error { return e.Err }
 
 // QuoteBytes renders an argument for messages: Go-quoted, shortened when long.
-func QuoteBytes(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..." + strconv.Itoa(len(b)) + " bytes"
-	}
-	return strconv.Quote(string(b))
-}
+func QuoteBytes(b []byte) string { return persist.QuoteBytes(b) }
 
 // Usage errors: the caller broke the Reader's or Writer's protocol. They are
 // not about the input and are not sticky.

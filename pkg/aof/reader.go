@@ -4,6 +4,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // ReaderOptions tune a Reader. The zero value is usable.
@@ -101,7 +103,7 @@ type Record struct {
 //	}
 type Reader struct {
 	opts ReaderOptions
-	src  source
+	src  persist.Source
 	err  error // sticky; io.EOF after a clean end
 	rec  Record
 
@@ -129,6 +131,14 @@ type Reader struct {
 	args  [][]byte // ReadCommand's result
 }
 
+// The window starts small, so that checking many small files costs little; a
+// window grown for one huge argument is dropped at the next compaction that
+// finds little unread data, so memory follows the largest live argument.
+const (
+	initialBufSize = 32 << 10
+	maxIdleBufSize = 4 << 20
+)
+
 // peeker is implemented by *bufio.Reader.
 type peeker interface {
 	Peek(n int) ([]byte, error)
@@ -140,7 +150,7 @@ type peeker interface {
 // an RDB preamble peeks, so that r is untouched when Next reports one.
 func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 	rd := newReader(opts)
-	rd.src.init(r, opts.BaseOffset)
+	rd.src.Init(r, opts.BaseOffset, initialBufSize, maxIdleBufSize)
 	if p, ok := r.(peeker); ok {
 		rd.peek = p
 	}
@@ -153,7 +163,7 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 // or check a local file.
 func NewReaderBytes(data []byte, opts ReaderOptions) *Reader {
 	rd := newReader(opts)
-	rd.src.initBytes(data, opts.BaseOffset)
+	rd.src.InitBytes(data, opts.BaseOffset)
 	return rd
 }
 
@@ -197,13 +207,13 @@ func (r *Reader) Stats() Stats {
 }
 
 // Offset is the input offset of the next unread byte.
-func (r *Reader) Offset() int64 { return r.src.offset() }
+func (r *Reader) Offset() int64 { return r.src.Offset() }
 
 // Rest returns the input not yet consumed. After ErrRDBPreamble that is the
 // whole input from its first byte: hand it to an RDB reader, then read the
 // RESP tail that follows the RDB with NewReader(tail, ReaderOptions{BaseOffset:
 // rdbLength}).
-func (r *Reader) Rest() io.Reader { return r.src.rest() }
+func (r *Reader) Rest() io.Reader { return r.src.Rest() }
 
 // Next returns the next record. Unread arguments of the previous command are
 // skipped (and checked). At the clean end of the input it returns io.EOF; if a
@@ -226,21 +236,21 @@ func (r *Reader) Next() (*Record, error) {
 		}
 	}
 	s := &r.src
-	if s.pos >= s.end {
-		if err := s.fill(1); err != nil {
+	if s.Pos >= s.End {
+		if err := s.Fill(1); err != nil {
 			if err != io.ErrUnexpectedEOF {
-				return nil, r.fail(r.errAt(s.offset(), s.offset(), "record", err, ""))
+				return nil, r.fail(r.errAt(s.Offset(), s.Offset(), "record", err, ""))
 			}
 			if r.multiDepth > 0 {
-				return nil, r.fail(r.errAt(s.offset(), s.offset(), "MULTI", ErrTruncated,
+				return nil, r.fail(r.errAt(s.Offset(), s.Offset(), "MULTI", ErrTruncated,
 					"input ends inside the transaction opened at offset "+strconv.FormatInt(r.multiStart, 10)+" (no EXEC)"))
 			}
 			r.err = io.EOF
 			return nil, io.EOF
 		}
 	}
-	off := s.offset()
-	switch s.buf[s.pos] {
+	off := s.Offset()
+	switch s.Buf[s.Pos] {
 	case '*':
 		n, err := r.readNumber('*', off, "argument count")
 		if err != nil {
@@ -261,8 +271,8 @@ func (r *Reader) Next() (*Record, error) {
 	case '#':
 		return r.annotation(off)
 	}
-	detail := "expected '*' (a command) or '#' (an annotation), found " + strconv.QuoteRune(rune(s.buf[s.pos]))
-	if c := s.buf[s.pos]; c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
+	detail := "expected '*' (a command) or '#' (an annotation), found " + strconv.QuoteRune(rune(s.Buf[s.Pos]))
+	if c := s.Buf[s.Pos]; c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' {
 		detail += " (inline commands are not allowed in an AOF)"
 	}
 	return nil, r.fail(r.errAt(off, off, "record", ErrCorrupt, detail))
@@ -273,8 +283,8 @@ func (r *Reader) isPreamble() bool {
 	if r.peek != nil {
 		head, _ = r.peek.Peek(6)
 	} else {
-		r.src.fill(6) // short input: look at what there is
-		head = r.src.buf[r.src.pos:r.src.end]
+		r.src.Fill(6) // short input: look at what there is
+		head = r.src.Buf[r.src.Pos:r.src.End]
 	}
 	return hasRDBMagic(head)
 }
@@ -290,11 +300,11 @@ func hasRDBMagic(b []byte) bool {
 // remainder is read as the next record.
 func (r *Reader) annotation(off int64) (*Record, error) {
 	s := &r.src
-	line, complete, err := s.line(annotationLineMax)
+	line, complete, err := s.Line(annotationLineMax)
 	if err != nil && err != io.ErrUnexpectedEOF {
 		return nil, r.fail(r.errAt(off, off, "annotation", err, ""))
 	}
-	s.pos += len(line)
+	s.Pos += len(line)
 	text := line[1:]
 	if complete {
 		text = text[:len(text)-1]
@@ -302,7 +312,7 @@ func (r *Reader) annotation(off int64) (*Record, error) {
 	if n := len(text); n > 0 && text[n-1] == '\r' {
 		text = text[:n-1]
 	}
-	r.rec = Record{Kind: KindAnnotation, Offset: off, End: s.offset(), Text: text}
+	r.rec = Record{Kind: KindAnnotation, Offset: off, End: s.Offset(), Text: text}
 	r.rec.Timestamp, r.rec.HasTimestamp = parseTimestamp(text)
 	r.annotations++
 	return &r.rec, nil
@@ -355,7 +365,7 @@ func (r *Reader) argReady() error {
 
 // wholeArg reads the next argument into the window and returns it.
 func (r *Reader) wholeArg(limit int64) ([]byte, error) {
-	n, err := r.argLen(r.src.offset())
+	n, err := r.argLen(r.src.Offset())
 	if err != nil {
 		return nil, err
 	}
@@ -367,15 +377,15 @@ func (r *Reader) wholeArg(limit int64) ([]byte, error) {
 func (r *Reader) payload(n, limit int64) ([]byte, error) {
 	s := &r.src
 	if n > limit {
-		return nil, r.fail(r.errAt(s.offset(), r.rec.Offset, "argument", ErrArgTooLarge,
+		return nil, r.fail(r.errAt(s.Offset(), r.rec.Offset, "argument", ErrArgTooLarge,
 			"argument "+strconv.FormatInt(r.argIdx, 10)+" is "+strconv.FormatInt(n, 10)+" bytes, limit "+strconv.FormatInt(limit, 10)))
 	}
 	// Fast path: payload and CRLF already in the window.
-	if p := s.pos; n <= int64(s.end-p)-2 {
+	if p := s.Pos; n <= int64(s.End-p)-2 {
 		q := p + int(n)
-		if !r.opts.Strict || s.buf[q] == '\r' && s.buf[q+1] == '\n' {
-			s.pos = q + 2
-			b := s.buf[p:q:q]
+		if !r.opts.Strict || s.Buf[q] == '\r' && s.Buf[q+1] == '\n' {
+			s.Pos = q + 2
+			b := s.Buf[p:q:q]
 			return b, r.argDone(b)
 		}
 	}
@@ -383,14 +393,14 @@ func (r *Reader) payload(n, limit int64) ([]byte, error) {
 	// in the window nothing may refill it, as a refill moves the unread bytes
 	// over the ones already read. (An n this large cannot be in memory; asking
 	// for MaxInt bytes fails the same way once the input ends.)
-	off := s.offset()
-	if err := s.fill(int(min(n, math.MaxInt-2)) + 2); err != nil && int64(s.end-s.pos) < n {
+	off := s.Offset()
+	if err := s.Fill(int(min(n, math.MaxInt-2)) + 2); err != nil && int64(s.End-s.Pos) < n {
 		return nil, r.failRead(err, off, "argument",
 			"argument "+strconv.FormatInt(r.argIdx, 10)+" needs "+strconv.FormatInt(n, 10)+" bytes")
 	}
-	q := s.pos + int(n)
-	b := s.buf[s.pos:q:q]
-	s.pos = q
+	q := s.Pos + int(n)
+	b := s.Buf[s.Pos:q:q]
+	s.Pos = q
 	// With the fill above complete, crlf finds its two bytes in the window and
 	// does not move it; otherwise it fails and b is dropped.
 	if err := r.crlf(); err != nil {
@@ -403,26 +413,26 @@ func (r *Reader) payload(n, limit int64) ([]byte, error) {
 func (r *Reader) argLen(hdr int64) (int64, error) {
 	s := &r.src
 	// Fast path: '$', up to 18 digits, CRLF, all in the window.
-	if p := s.pos; p < s.end && s.buf[p] == '$' {
+	if p := s.Pos; p < s.End && s.Buf[p] == '$' {
 		var n int64
 		i := p + 1
-		lim := min(s.end, p+19)
-		for i < lim && s.buf[i]-'0' <= 9 {
-			n = n*10 + int64(s.buf[i]-'0')
+		lim := min(s.End, p+19)
+		for i < lim && s.Buf[i]-'0' <= 9 {
+			n = n*10 + int64(s.Buf[i]-'0')
 			i++
 		}
-		if i > p+1 && i+1 < s.end && s.buf[i] == '\r' && s.buf[i+1] == '\n' {
-			s.pos = i + 2
+		if i > p+1 && i+1 < s.End && s.Buf[i] == '\r' && s.Buf[i+1] == '\n' {
+			s.Pos = i + 2
 			return n, nil
 		}
 	}
-	if s.pos >= s.end {
-		if err := s.fill(1); err != nil {
+	if s.Pos >= s.End {
+		if err := s.Fill(1); err != nil {
 			return 0, r.failRead(err, hdr, "argument length",
 				"argument "+strconv.FormatInt(r.argIdx, 10)+" of "+strconv.FormatInt(r.rec.Argc, 10)+" expected")
 		}
 	}
-	if c := s.buf[s.pos]; c != '$' {
+	if c := s.Buf[s.Pos]; c != '$' {
 		return 0, r.fail(r.errAt(hdr, r.rec.Offset, "argument length", ErrCorrupt,
 			"expected '$' starting argument "+strconv.FormatInt(r.argIdx, 10)+" of "+strconv.FormatInt(r.rec.Argc, 10)+", found "+strconv.QuoteRune(rune(c))))
 	}
@@ -439,19 +449,19 @@ func (r *Reader) argLen(hdr int64) (int64, error) {
 // crlf consumes the two bytes after a payload; Strict requires them to be CRLF.
 func (r *Reader) crlf() error {
 	s := &r.src
-	off := s.offset()
-	if err := s.fill(2); err != nil {
-		if err == io.ErrUnexpectedEOF && r.opts.Strict && s.end > s.pos && s.buf[s.pos] != '\r' {
+	off := s.Offset()
+	if err := s.Fill(2); err != nil {
+		if err == io.ErrUnexpectedEOF && r.opts.Strict && s.End > s.Pos && s.Buf[s.Pos] != '\r' {
 			return r.fail(r.errAt(off, r.rec.Offset, "line ending", ErrCorrupt,
-				"expected CRLF after argument "+strconv.FormatInt(r.argIdx, 10)+", found "+strconv.Quote(string(s.buf[s.pos:s.end]))))
+				"expected CRLF after argument "+strconv.FormatInt(r.argIdx, 10)+", found "+strconv.Quote(string(s.Buf[s.Pos:s.End]))))
 		}
 		return r.failRead(err, off, "line ending", "expected CRLF after argument "+strconv.FormatInt(r.argIdx, 10))
 	}
-	if r.opts.Strict && (s.buf[s.pos] != '\r' || s.buf[s.pos+1] != '\n') {
+	if r.opts.Strict && (s.Buf[s.Pos] != '\r' || s.Buf[s.Pos+1] != '\n') {
 		return r.fail(r.errAt(off, r.rec.Offset, "line ending", ErrCorrupt,
-			"expected CRLF after argument "+strconv.FormatInt(r.argIdx, 10)+", found "+strconv.Quote(string(s.buf[s.pos:s.pos+2]))))
+			"expected CRLF after argument "+strconv.FormatInt(r.argIdx, 10)+", found "+strconv.Quote(string(s.Buf[s.Pos:s.Pos+2]))))
 	}
-	s.pos += 2
+	s.Pos += 2
 	return nil
 }
 
@@ -493,7 +503,7 @@ func (r *Reader) complete() error {
 	if !r.inCmd {
 		return io.EOF
 	}
-	end := r.src.offset()
+	end := r.src.Offset()
 	r.inCmd = false
 	r.rec.End = end
 	r.commands++
@@ -530,7 +540,7 @@ func (r *Reader) drain() error {
 // argument short enough to be MULTI or EXEC is looked at.
 func (r *Reader) skipArg() error {
 	s := &r.src
-	n, err := r.argLen(s.offset())
+	n, err := r.argLen(s.Offset())
 	if err != nil {
 		return err
 	}
@@ -539,15 +549,15 @@ func (r *Reader) skipArg() error {
 		return err
 	}
 	// Fast path: payload and CRLF already in the window.
-	if p := s.pos; n <= int64(s.end-p)-2 {
+	if p := s.Pos; n <= int64(s.End-p)-2 {
 		q := p + int(n)
-		if !r.opts.Strict || s.buf[q] == '\r' && s.buf[q+1] == '\n' {
-			s.pos = q + 2
+		if !r.opts.Strict || s.Buf[q] == '\r' && s.Buf[q+1] == '\n' {
+			s.Pos = q + 2
 			return r.argDone(nil)
 		}
 	}
-	off := s.offset()
-	if err := s.skip(n); err != nil {
+	off := s.Offset()
+	if err := s.Skip(n); err != nil {
 		return r.failRead(err, off, "argument",
 			"argument "+strconv.FormatInt(r.argIdx, 10)+" needs "+strconv.FormatInt(n, 10)+" bytes")
 	}
@@ -567,11 +577,11 @@ func (r *Reader) NextArgStream() (int64, io.Reader, error) {
 		return 0, nil, err
 	}
 	s := &r.src
-	n, err := r.argLen(s.offset())
+	n, err := r.argLen(s.Offset())
 	if err != nil {
 		return 0, nil, err
 	}
-	r.stream = argStream{r: r, left: n, size: n, start: s.offset(), active: true}
+	r.stream = argStream{r: r, left: n, size: n, start: s.Offset(), active: true}
 	return n, &r.stream, nil
 }
 
@@ -598,16 +608,16 @@ func (a *argStream) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	s := &r.src
-	if s.pos >= s.end {
-		if err := s.fill(1); err != nil {
+	if s.Pos >= s.End {
+		if err := s.Fill(1); err != nil {
 			return 0, a.fail(err)
 		}
 	}
-	k := copy(p, s.buf[s.pos:min(s.end, s.pos+int(min(a.left, int64(len(p)))))])
+	k := copy(p, s.Buf[s.Pos:min(s.End, s.Pos+int(min(a.left, int64(len(p)))))])
 	if a.nhead < len(a.head) {
 		a.nhead += copy(a.head[a.nhead:], p[:k])
 	}
-	s.pos += k
+	s.Pos += k
 	a.left -= int64(k)
 	return k, nil
 }
@@ -629,12 +639,12 @@ func (r *Reader) finishStream() error {
 	if a.left > 0 {
 		if a.size <= int64(len(a.head)) {
 			// Keep all of a short first argument for the MULTI/EXEC check.
-			if err := s.fill(int(a.left)); err != nil {
+			if err := s.Fill(int(a.left)); err != nil {
 				return a.fail(err)
 			}
-			a.nhead += copy(a.head[a.nhead:], s.buf[s.pos:s.pos+int(a.left)])
-			s.pos += int(a.left)
-		} else if err := s.skip(a.left); err != nil {
+			a.nhead += copy(a.head[a.nhead:], s.Buf[s.Pos:s.Pos+int(a.left)])
+			s.Pos += int(a.left)
+		} else if err := s.Skip(a.left); err != nil {
 			return a.fail(err)
 		}
 		a.left = 0
@@ -676,7 +686,7 @@ func (r *Reader) ReadCommand(limit int64) ([][]byte, error) {
 		}
 		used += int64(len(b)) + 24
 		if used > limit {
-			return nil, r.fail(r.errAt(r.src.offset(), r.rec.Offset, "command", ErrArgTooLarge,
+			return nil, r.fail(r.errAt(r.src.Offset(), r.rec.Offset, "command", ErrArgTooLarge,
 				"command of "+strconv.FormatInt(r.rec.Argc, 10)+" arguments exceeds the ReadCommand budget of "+strconv.FormatInt(limit, 10)+" bytes"))
 		}
 		r.arena = append(r.arena, b...)
@@ -698,7 +708,7 @@ func (r *Reader) readNumber(prefix byte, off int64, op string) (int64, error) {
 	if r.opts.Strict {
 		max = strictLineMax
 	}
-	line, complete, err := s.line(max)
+	line, complete, err := s.Line(max)
 	if err != nil && err != io.ErrUnexpectedEOF {
 		return 0, r.fail(r.errAt(off, r.recordStart(off), op, err, ""))
 	}
@@ -724,7 +734,7 @@ func (r *Reader) readNumber(prefix byte, off int64, op string) (int64, error) {
 		return 0, r.fail(r.errAt(off, r.recordStart(off), op, ErrTruncated,
 			"input ends inside the line "+strconv.Quote(string(line))))
 	}
-	s.pos += len(line)
+	s.Pos += len(line)
 	if !r.opts.Strict {
 		return parseLenient(line, prefix == '*'), nil
 	}

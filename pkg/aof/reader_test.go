@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 func TestArgTooLarge(t *testing.T) {
@@ -187,7 +189,7 @@ func TestBigArgumentsMemory(t *testing.T) {
 	if k, err := io.Copy(io.Discard, s); k != size || err != nil {
 		t.Fatal(k, err)
 	}
-	if c := cap(r.src.buf); c > fullBufSize {
+	if c := cap(r.src.Buf); c > persist.FullSize {
 		t.Fatalf("streaming grew the window to %d", c)
 	}
 	if rec, err := r.Next(); err != nil || rec.Argc != 1 {
@@ -216,7 +218,7 @@ func TestBigArgumentsMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c := cap(r.src.buf); c > maxIdleBufSize {
+	if c := cap(r.src.Buf); c > maxIdleBufSize {
 		t.Fatalf("the window stayed at %d", c)
 	}
 }

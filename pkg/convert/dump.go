@@ -9,6 +9,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/rdbtool/rdbtool/internal/persist"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -387,7 +388,7 @@ func (d *dumper) zset(t rdb.Type) error {
 			return err
 		}
 		if n > 0 {
-			c := compareZ(el.Score, el.Member, prevScore, d.prev)
+			c := persist.CompareZ(el.Score, el.Member, prevScore, d.prev)
 			asc = asc && c > 0
 			desc = desc && c < 0
 		}
@@ -440,7 +441,7 @@ func (d *dumper) sortedZSet(write func([]byte) error) error {
 		return err
 	}
 	slices.SortFunc(recs, func(a, b []byte) int {
-		return compareZ(math.Float64frombits(binary.LittleEndian.Uint64(a)), a[8:],
+		return persist.CompareZ(math.Float64frombits(binary.LittleEndian.Uint64(a)), a[8:],
 			math.Float64frombits(binary.LittleEndian.Uint64(b)), b[8:])
 	})
 	for _, rec := range recs {
@@ -449,17 +450,6 @@ func (d *dumper) sortedZSet(write func([]byte) error) error {
 		}
 	}
 	return nil
-}
-
-// compareZ is Redis's sorted-set order: score, then member bytes.
-func compareZ(s1 float64, m1 []byte, s2 float64, m2 []byte) int {
-	switch {
-	case s1 < s2:
-		return -1
-	case s1 > s2:
-		return 1
-	}
-	return bytes.Compare(m1, m2)
 }
 
 // hash writes an object, or an array of [field, value] pairs when a field name

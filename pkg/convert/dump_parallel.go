@@ -2,28 +2,24 @@ package convert
 
 import (
 	"io"
-	"sync"
 
+	"github.com/rdbtool/rdbtool/internal/inorder"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // parallelDump turns values into JSON on worker goroutines (DumpOptions.Workers)
-// while the parsing goroutine frames the next ones (rdb.Reader.SkipSpan). Each
+// while the parsing goroutine frames the next ones (rdb.Spans.Skip). Each
 // worker decodes a value with its own value reader and renders the key's line
 // with its own dumper, the same code as the sequential dump; the parsing
 // goroutine writes the lines in file order. Values over bigValue bytes, damaged
-// values (which SkipSpan leaves in place) and non-key records are dumped by the
+// values (which Spans.Skip leaves in place) and non-key records are dumped by the
 // parsing goroutine itself, after every earlier line: the output and the first
 // error are those of a sequential dump.
 type parallelDump struct {
-	d       *dumper
-	workers int
-	work    chan *dumpBatch
-	wg      sync.WaitGroup
-	cur     *dumpBatch
-	pending []*dumpBatch
-	free    []*dumpBatch
-	stopped bool
+	d        *dumper
+	pipe     *inorder.Pipeline[dumpBatch]
+	cur      *dumpBatch // being filled
+	inFlight int        // batches that may wait for workers before the parser waits
 	// listElems counts the elements of the big list being written (bigList).
 	listElems int
 }
@@ -33,7 +29,6 @@ type dumpBatch struct {
 	out   []byte // the lines, back to back
 	n     int
 	bytes int
-	done  chan struct{}
 	err   error // the first failing job's error; later jobs were not rendered
 	bad   int   // index of that job
 	tail  int   // keys the filter left out after the last job
@@ -59,20 +54,15 @@ var (
 )
 
 func newParallelDump(d *dumper) *parallelDump {
-	p := &parallelDump{d: d, workers: d.o.Workers}
-	p.work = make(chan *dumpBatch, 2*p.workers)
-	for range p.workers {
-		wd := &dumper{r: d.r.ValueReader(), o: d.o, sp: newSpool(d.o.SpoolBudget, d.o.TempDir), flushAt: d.flushAt}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer wd.sp.reset()
-			for b := range p.work {
-				p.render(wd, b)
-				close(b.done)
-			}
-		}()
-	}
+	p := &parallelDump{d: d, inFlight: 2 * d.o.Workers}
+	p.pipe = inorder.New(d.o.Workers, p.inFlight, func() func(*dumpBatch) {
+		values := d.r.Spans().ValueReader()
+		wd := &dumper{o: d.o, sp: newSpool(d.o.SpoolBudget, d.o.TempDir), flushAt: d.flushAt}
+		return func(b *dumpBatch) {
+			p.render(values, wd, b)
+			wd.sp.reset() // no spool file outlives its batch
+		}
+	})
 	return p
 }
 
@@ -84,7 +74,7 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		return false, nil
 	}
 	if !p.d.o.Filter.Match(e) {
-		if p.cur == nil && len(p.pending) == 0 {
+		if p.cur == nil && p.pipe.Pending() == 0 {
 			p.d.stats.Filtered++
 		} else {
 			// Counted after the keys before it, as a sequential dump would:
@@ -95,7 +85,7 @@ func (p *parallelDump) take(e *rdb.Entry) (bool, error) {
 		return true, err
 	}
 	j := p.slot()
-	if !p.d.r.SkipSpan(&j.span, bigValue) {
+	if !p.d.r.Spans().Skip(&j.span, bigValue) {
 		if k := e.Type.Kind(); k == rdb.KindList {
 			return true, p.bigList(e)
 		}
@@ -122,14 +112,9 @@ func (p *parallelDump) slot() *dumpJob {
 
 func (p *parallelDump) batch() *dumpBatch {
 	if p.cur == nil {
-		if k := len(p.free); k > 0 {
-			p.cur, p.free = p.free[k-1], p.free[:k-1]
-		} else {
-			p.cur = &dumpBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.err, b.bad, b.out, b.tail = 0, 0, nil, -1, b.out[:0], 0
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
@@ -137,16 +122,16 @@ func (p *parallelDump) batch() *dumpBatch {
 func (p *parallelDump) submit() {
 	if b := p.cur; b != nil && (b.n > 0 || b.tail > 0) {
 		p.cur = nil
-		p.pending = append(p.pending, b)
-		p.work <- b
+		p.pipe.Submit(b)
 	}
 }
 
-// render builds the line of every job of b on a worker.
-func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
-	vr := wd.r
+// render builds the line of every job of b on a worker, whose dumper reads
+// the values with its own value reader.
+func (p *parallelDump) render(values *rdb.ValueReader, wd *dumper, b *dumpBatch) {
 	for i := range b.jobs[:b.n] {
 		j := &b.jobs[i]
+		wd.r = values.Open(&j.span)
 		if j.isPart {
 			if err := p.renderPart(wd, j); err != nil {
 				b.err, b.bad = err, i
@@ -156,7 +141,6 @@ func (p *parallelDump) render(wd *dumper, b *dumpBatch) {
 		}
 		// Lines go one after the other into the batch's buffer, which
 		// batches reuse: no allocation per key.
-		vr.OpenSpan(&j.span)
 		start := len(b.out)
 		wd.b, wd.committed = b.out, start
 		err := wd.key(&j.span.Entry)
@@ -180,18 +164,11 @@ func (p *parallelDump) retire(all bool) error {
 		p.submit()
 	}
 	d := p.d
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if !all && len(p.pending) < 2*p.workers {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
-		} else {
-			<-b.done
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(all || p.pipe.Pending() >= p.inFlight)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		for i := range b.jobs[:b.n] {
 			d.stats.Filtered += int64(b.jobs[i].before)
 			if b.jobs[i].isPart {
@@ -229,38 +206,27 @@ func (p *parallelDump) retire(all bool) error {
 			b.out = nil // after a batch of big lines: don't keep the memory
 		}
 		d.stats.Filtered += int64(b.tail)
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
 
-// abort waits for the batches in flight after a failure; their lines are
-// not written.
+// abort drops the batches in flight after a failure; their lines are not
+// written.
 func (p *parallelDump) abort() {
 	p.cur = nil
-	for _, b := range p.pending {
-		<-b.done
-	}
-	p.pending = nil
+	p.pipe.Abort()
 }
 
 // stop ends the workers; nothing reads the input after it returns.
-func (p *parallelDump) stop() {
-	if p.stopped {
-		return
-	}
-	p.stopped = true
-	p.abort()
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallelDump) stop() { p.pipe.Stop() }
 
 // A list too big for one job is cut into parts of about partBytes of
 // quicklist nodes; workers render the parts' elements, the parsing goroutine
 // writes them in order.
 var partBytes = 256 << 10
 
-// bigList dumps list e, whose value SkipSpan found too big for one job, part
+// bigList dumps list e, whose value Spans.Skip found too big for one job, part
 // by part. Every earlier line is written first. The line's bytes reach the
 // output exactly where a sequential dump writes them (flushIfBig after each
 // element), so that even a failure leaves the same output; where a part
@@ -279,7 +245,7 @@ func (p *parallelDump) bigList(e *rdb.Entry) error {
 	p.listElems = 0
 	for {
 		j := p.slot()
-		ok, last := d.r.SkipListPart(&j.span, partBytes)
+		ok, last := d.r.Spans().SkipListPart(&j.span, partBytes)
 		if !ok {
 			break
 		}
@@ -311,7 +277,6 @@ func (p *parallelDump) bigList(e *rdb.Entry) error {
 // renderPart renders the elements of a list part, each with a leading comma.
 func (p *parallelDump) renderPart(wd *dumper, j *dumpJob) error {
 	vr := wd.r
-	vr.OpenSpan(&j.span)
 	line := jsonBuf(j.line[:0])
 	for {
 		el, err := vr.NextElem()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/inorder"
 	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/engine"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -16,7 +17,9 @@ import (
 // keys of an RDB part) into batches while the engine applies the previous
 // ones: on a machine with two cores, reading no longer adds to the replay's
 // time. Holding a batch also lets the engine look up several keys at once
-// (Engine.Prefetch).
+// (Engine.Prefetch). The reading goroutine is the one worker of an
+// inorder.Pipeline: it fills the batches the caller submits, in order, up to
+// replayBatchesAhead ahead of the one being applied.
 
 // cmdBatch is a run of parsed commands: their arguments back to back in buf.
 type cmdBatch struct {
@@ -94,14 +97,26 @@ func (b *cmdBatch) key(i int) []byte {
 	return b.buf[start:end:end]
 }
 
-// readCommands parses the commands of ar into batches sent on out, the last
-// one flagged, and stops early when quit is closed. Empty batches come back
-// on free to be reused.
-func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, p *batchPipe[cmdBatch, *cmdBatch]) {
-	b := p.get()
-	until := []byte(o.UntilCommand)
+// cmdReader parses the commands of an AOF file into batches.
+type cmdReader struct {
+	ar    *aof.Reader
+	f     AOFFile
+	o     ReplayOptions
+	until []byte
+	ended bool
+}
+
+// fill parses commands into b until it is full or the input ends: b.last then
+// says how. It gives up early when quit reports true. A batch asked for after
+// the end stays empty.
+func (c *cmdReader) fill(b *cmdBatch, quit func() bool) {
+	if c.ended {
+		b.last = true
+		return
+	}
+	ar, f, o, until := c.ar, c.f, c.o, c.until
 	for {
-		if p.stopped() {
+		if quit() {
 			return
 		}
 		rec, err := ar.Next()
@@ -152,23 +167,22 @@ func readCommands(ar *aof.Reader, f AOFFile, o ReplayOptions, p *batchPipe[cmdBa
 		}
 		b.add(args, off)
 		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
-			if !p.send(b) {
-				return
-			}
-			b = p.get()
+			return
 		}
 	}
+	c.ended = true
 	b.last = true
-	p.send(b)
 }
 
 // applyCommands applies the RESP commands of ar to e, reading them on another
 // goroutine.
 func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions, st *ReplayStats) error {
-	p := startPipe(func(p *batchPipe[cmdBatch, *cmdBatch]) { readCommands(ar, f, o, p) })
-	defer p.stop()
+	rd := &cmdReader{ar: ar, f: f, o: o, until: []byte(o.UntilCommand)}
+	p := readAhead(rd.fill)
+	defer p.Stop()
 	var args, keys [][]byte
-	for b := range p.out {
+	for {
+		b := p.Retire(true)
 		if err := o.interrupted(); err != nil {
 			return err
 		}
@@ -204,9 +218,9 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 			}
 			return b.err
 		}
-		p.recycle(b)
+		p.Recycle(b)
+		submitEmpty(p)
 	}
-	return nil // not reached: the reader ends with a last batch or quits
 }
 
 // keyBatch is a run of records of an RDB part: string keys with their values
@@ -236,12 +250,23 @@ func (b *keyBatch) key(i int) []byte {
 	return b.buf[it.start:it.keyEnd:it.keyEnd]
 }
 
-// readKeys reads the records of an RDB part into batches sent on out, the
-// last one flagged; it stops early when quit is closed.
-func readKeys(r *rdb.Reader, p *batchPipe[keyBatch, *keyBatch]) {
-	b := p.get()
+// keyReader reads the records of an RDB part into batches.
+type keyReader struct {
+	r     *rdb.Reader
+	ended bool
+}
+
+// fill reads records into b until it is full or the part ends (b.last); it
+// gives up early when quit reports true. A batch asked for after the end
+// stays empty.
+func (k *keyReader) fill(b *keyBatch, quit func() bool) {
+	if k.ended {
+		b.last = true
+		return
+	}
+	r := k.r
 	for {
-		if p.stopped() {
+		if quit() {
 			return
 		}
 		ent, err := r.Next()
@@ -287,25 +312,24 @@ func readKeys(r *rdb.Reader, p *batchPipe[keyBatch, *keyBatch]) {
 			break
 		}
 		if len(b.buf) >= replayBatchBytes || len(b.items) >= replayBatchCommands {
-			if !p.send(b) {
-				return
-			}
-			b = p.get()
+			return
 		}
 	}
+	k.ended = true
 	b.last = true
-	p.send(b)
 }
 
 // loadRDB loads the keys and functions of an RDB part into e, reading them on
 // another goroutine.
 func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
-	p := startPipe(func(p *batchPipe[keyBatch, *keyBatch]) { readKeys(r, p) })
-	defer p.stop()
+	rd := &keyReader{r: r}
+	p := readAhead(rd.fill)
+	defer p.Stop()
 	var keys [][]byte
 	var ent rdb.Entry
 	var str rdb.Value
-	for b := range p.out {
+	for {
+		b := p.Retire(true)
 		for i := range b.items {
 			it := &b.items[i]
 			if i%prefetchAhead == 0 {
@@ -339,81 +363,36 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 		if b.last {
 			return b.err
 		}
-		p.recycle(b)
+		p.Recycle(b)
+		submitEmpty(p)
 	}
-	return nil // not reached: the reader ends with a last batch or quits
 }
 
-// batchPipe carries batches from a reading goroutine to the caller's: at most
-// replayBatchesAhead in flight, consumed ones handed back for reuse, and a
-// quit signal for when the caller gives up (after an error).
-type batchPipe[B any, P interface {
+// readAhead starts a pipeline whose one worker fills the batches submitted
+// to it with fill, in order, and submits the first replayBatchesAhead+1 of
+// them. The caller applies each batch it retires, recycles it and submits
+// another empty one (submitEmpty), until it retires the last; fill, running on
+// the worker's goroutine, stops early once the caller gives up (Stop).
+func readAhead[B any, P interface {
 	*B
 	reset()
-}] struct {
-	out  chan P
-	free chan P
-	quit chan struct{}
-	done chan struct{}
-}
-
-// startPipe runs read on its own goroutine; the caller takes batches from
-// out, recycles them and calls stop when done.
-func startPipe[B any, P interface {
-	*B
-	reset()
-}](read func(*batchPipe[B, P])) *batchPipe[B, P] {
-	p := &batchPipe[B, P]{out: make(chan P, replayBatchesAhead), free: make(chan P, replayBatchesAhead+2),
-		quit: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		read(p)
-	}()
+}](fill func(b P, quit func() bool)) *inorder.Pipeline[B] {
+	var p *inorder.Pipeline[B]
+	p = inorder.New(1, replayBatchesAhead+1, func() func(*B) {
+		return func(b *B) { fill(b, p.Aborted) }
+	})
+	for range replayBatchesAhead + 1 {
+		submitEmpty[B, P](p)
+	}
 	return p
 }
 
-// get returns an empty batch: a recycled one, or a new one.
-func (p *batchPipe[B, P]) get() P {
-	select {
-	case b := <-p.free:
-		b.reset()
-		return b
-	default:
-		return P(new(B))
-	}
-}
-
-// send hands b to the caller; false when the caller has quit.
-func (p *batchPipe[B, P]) send(b P) bool {
-	select {
-	case p.out <- b:
-		return true
-	case <-p.quit:
-		return false
-	}
-}
-
-// stopped reports whether the caller has quit, so that the reader stops at
-// the next record rather than when its batch fills.
-func (p *batchPipe[B, P]) stopped() bool {
-	select {
-	case <-p.quit:
-		return true
-	default:
-		return false
-	}
-}
-
-// recycle gives a consumed batch back to the reader, if it has room for it.
-func (p *batchPipe[B, P]) recycle(b P) {
-	select {
-	case p.free <- b:
-	default:
-	}
-}
-
-// stop makes the reader quit and waits for its goroutine to end.
-func (p *batchPipe[B, P]) stop() {
-	close(p.quit)
-	<-p.done
+// submitEmpty submits an empty batch for the reader to fill.
+func submitEmpty[B any, P interface {
+	*B
+	reset()
+}](p *inorder.Pipeline[B]) {
+	b := P(p.Get())
+	b.reset()
+	p.Submit((*B)(b))
 }

@@ -1,26 +1,25 @@
 package memory
 
 import (
-	"sync"
-
+	"github.com/rdbtool/rdbtool/internal/inorder"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // parallelAnalysis measures keys on worker goroutines (ReportOptions.Workers)
-// while the parsing goroutine frames the next values (rdb.Reader.SkipSpan),
+// while the parsing goroutine frames the next values (rdb.Spans.Skip),
 // as dump does. Records are aggregated, and OnKey called, by the parsing
 // goroutine in file order, so the report and the per-key output are those of
 // a sequential run. Values over bigValue bytes, damaged values (which
-// SkipSpan leaves in place) and inputs that are not in memory are measured by
+// Spans.Skip leaves in place) and inputs that are not in memory are measured by
 // the parsing goroutine itself, after every earlier key.
 type parallelAnalysis struct {
-	a       *aggregator
-	r       *rdb.Reader
-	work    chan *keyBatch
-	wg      sync.WaitGroup
-	cur     *keyBatch
-	pending []*keyBatch
-	free    []*keyBatch
+	a    *aggregator
+	r    *rdb.Reader
+	pipe *inorder.Pipeline[keyBatch]
+	cur  *keyBatch // being filled
+	// inFlight is how many batches may wait for workers before the parser
+	// waits for the oldest.
+	inFlight int
 }
 
 type keyBatch struct {
@@ -29,7 +28,6 @@ type keyBatch struct {
 	previews [][]byte
 	n, bytes int
 	sizes    []Bucket // element sizes seen by this batch
-	done     chan struct{}
 	err      error
 	bad      int // the failing job; jobs before it are good
 }
@@ -42,23 +40,16 @@ const (
 )
 
 func newParallelAnalysis(a *aggregator, r *rdb.Reader, workers int) *parallelAnalysis {
-	p := &parallelAnalysis{a: a, r: r, work: make(chan *keyBatch, 2*workers)}
-	for range workers {
-		vr := r.ValueReader()
+	p := &parallelAnalysis{a: a, r: r, inFlight: 2 * workers}
+	p.pipe = inorder.New(workers, p.inFlight, func() func(*keyBatch) {
+		values := r.Spans().ValueReader()
 		est := NewEstimator(a.o.Config)
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for b := range p.work {
-				p.measure(vr, est, b)
-				close(b.done)
-			}
-		}()
-	}
+		return func(b *keyBatch) { p.measure(values, est, b) }
+	})
 	return p
 }
 
-func (p *parallelAnalysis) measure(vr *rdb.Reader, est *Estimator, b *keyBatch) {
+func (p *parallelAnalysis) measure(values *rdb.ValueReader, est *Estimator, b *keyBatch) {
 	var preview *[]byte
 	largest := 0
 	est.OnElement = func(el *rdb.Elem, size int) {
@@ -72,8 +63,7 @@ func (p *parallelAnalysis) measure(vr *rdb.Reader, est *Estimator, b *keyBatch) 
 		s := &b.spans[i]
 		preview, largest = &b.previews[i], -1
 		*preview = (*preview)[:0]
-		vr.OpenSpan(s)
-		u, err := est.Measure(vr, &s.Entry)
+		u, err := est.Measure(values.Open(s), &s.Entry)
 		if err != nil {
 			b.err, b.bad = err, i
 			return
@@ -92,7 +82,7 @@ func (p *parallelAnalysis) take() bool {
 		b.recs = append(b.recs, KeyRecord{})
 		b.previews = append(b.previews, nil)
 	}
-	if !p.r.SkipSpan(&b.spans[b.n], bigValue) {
+	if !p.r.Spans().Skip(&b.spans[b.n], bigValue) {
 		return false
 	}
 	b.bytes += b.spans[b.n].Size()
@@ -105,15 +95,10 @@ func (p *parallelAnalysis) take() bool {
 
 func (p *parallelAnalysis) batch() *keyBatch {
 	if p.cur == nil {
-		if k := len(p.free); k > 0 {
-			p.cur, p.free = p.free[k-1], p.free[:k-1]
-		} else {
-			p.cur = &keyBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.err, b.bad = 0, 0, nil, -1
 		b.sizes = sizeBuckets()
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
@@ -121,8 +106,7 @@ func (p *parallelAnalysis) batch() *keyBatch {
 func (p *parallelAnalysis) submit() {
 	if b := p.cur; b != nil && b.n > 0 {
 		p.cur = nil
-		p.pending = append(p.pending, b)
-		p.work <- b
+		p.pipe.Submit(b)
 	}
 }
 
@@ -133,18 +117,11 @@ func (p *parallelAnalysis) retire(all bool) error {
 	if all {
 		p.submit()
 	}
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if !all && len(p.pending) < cap(p.work) {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
-		} else {
-			<-b.done
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(all || p.pipe.Pending() >= p.inFlight)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		good := b.n
 		if b.err != nil {
 			good = b.bad
@@ -161,13 +138,10 @@ func (p *parallelAnalysis) retire(all bool) error {
 			p.a.rep.ElementSizes[i].Count += b.sizes[i].Count
 			p.a.rep.ElementSizes[i].Bytes += b.sizes[i].Bytes
 		}
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
 
 // stop ends the workers, waiting for the batches in flight.
-func (p *parallelAnalysis) stop() {
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallelAnalysis) stop() { p.pipe.Stop() }

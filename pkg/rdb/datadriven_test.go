@@ -1,18 +1,19 @@
 package rdb
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rdbtool/rdbtool/internal/casefile"
 )
 
 // Data-driven reader cases live in testdata/reader/*.txt:
@@ -28,74 +29,33 @@ import (
 // reader's view parts from the author's.
 
 type ddCase struct {
-	name   string
+	casefile.Case
 	strict bool
 	input  []byte
-	want   string
-	line   int
 }
 
 func parseDDFile(t testing.TB, path string) []ddCase {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []ddCase
-	var cur *ddCase
-	var hexBuf strings.Builder
-	var want strings.Builder
-	inWant := false
-	flushHex := func() {
-		h := hexBuf.String()
-		hexBuf.Reset()
-		for _, part := range strings.SplitAfter(h, "{crc}") {
-			body := strings.TrimSuffix(part, "{crc}")
-			b, err := hex.DecodeString(body)
+	var out []ddCase
+	for _, c := range casefile.Load(t, path) {
+		dc := ddCase{Case: c, strict: slices.Contains(c.Options, "strict")}
+		var hexText strings.Builder
+		for _, l := range c.Input {
+			line, _, _ := strings.Cut(l.Text, "#")
+			hexText.WriteString(strings.Join(strings.Fields(line), ""))
+		}
+		for _, part := range strings.SplitAfter(hexText.String(), "{crc}") {
+			b, err := hex.DecodeString(strings.TrimSuffix(part, "{crc}"))
 			if err != nil {
-				t.Fatalf("%s: case %s: bad hex: %v", path, cur.name, err)
+				t.Fatalf("%s: case %s: bad hex: %v", path, c.Name, err)
 			}
-			cur.input = append(cur.input, b...)
+			dc.input = append(dc.input, b...)
 			if strings.HasSuffix(part, "{crc}") {
-				cur.input = binary.LittleEndian.AppendUint64(cur.input, CRC64(cur.input))
+				dc.input = binary.LittleEndian.AppendUint64(dc.input, CRC64(dc.input))
 			}
 		}
+		out = append(out, dc)
 	}
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		switch {
-		case inWant && line == "====":
-			cur.want = want.String()
-			cases = append(cases, *cur)
-			cur, inWant = nil, false
-			want.Reset()
-		case inWant:
-			want.WriteString(line + "\n")
-		case strings.HasPrefix(line, "case "):
-			fields := strings.Fields(line)
-			cur = &ddCase{name: fields[1], line: n}
-			for _, f := range fields[2:] {
-				if f == "strict" {
-					cur.strict = true
-				}
-			}
-		case line == "----":
-			flushHex()
-			inWant = true
-		case cur != nil:
-			if i := strings.Index(line, "#"); i >= 0 {
-				line = line[:i]
-			}
-			hexBuf.WriteString(strings.Join(strings.Fields(line), ""))
-		}
-	}
-	if cur != nil {
-		t.Fatalf("%s: case %s not terminated by ====", path, cur.name)
-	}
-	return cases
+	return out
 }
 
 func TestDataDriven(t *testing.T) {
@@ -105,10 +65,10 @@ func TestDataDriven(t *testing.T) {
 	}
 	for _, path := range files {
 		for _, c := range parseDDFile(t, path) {
-			t.Run(filepath.Base(path)+"/"+c.name, func(t *testing.T) {
+			t.Run(filepath.Base(path)+"/"+c.Name, func(t *testing.T) {
 				got := dumpText(bytes.NewReader(c.input), ReaderOptions{Strict: c.strict})
-				if got != c.want {
-					t.Errorf("%s:%d\n--- got\n%s--- want\n%s", path, c.line, got, c.want)
+				if got != c.Want {
+					t.Errorf("%s:%d\n--- got\n%s--- want\n%s", path, c.Line, got, c.Want)
 				}
 			})
 		}

@@ -41,10 +41,12 @@
 //
 // Over an in-memory input (NewReaderBytes, such as a mapped file) the work can
 // be spread. ReaderOptions.Workers has skipped values checked on worker
-// goroutines while Next moves on. SkipSpan frames a value (lengths only where
-// the encoding allows) and SkipListPart a run of a big list's quicklist nodes;
-// a value reader (ValueReader, OpenSpan) decodes such a span on another
-// goroutine with the ordinary sequential code. In both cases, errors, their
+// goroutines while Next moves on. For callers that spread their own work, a
+// Reader's span side (Reader.Spans, a type of its own so that the Reader's
+// everyday methods stay few) frames a value (Skip: lengths only where the
+// encoding allows) or a run of a big list's quicklist nodes (SkipListPart);
+// a ValueReader (Spans.ValueReader, ValueReader.Open) decodes such a span on
+// another goroutine with the ordinary sequential code. In both cases, errors, their
 // offsets and warnings are those of a sequential read; where framing meets
 // damage, the Reader stays put and the caller reads on as usual.
 //

@@ -125,7 +125,7 @@ func (r *Reader) checkElemDup(el *Elem) error {
 		return nil
 	}
 	start := d.prevEnd
-	d.prevEnd = r.src.offset()
+	d.prevEnd = r.src.Offset()
 	if start < 0 {
 		start = v.off
 	}

@@ -6,12 +6,16 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/errclass"
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Sentinel errors. A *ParseError wraps exactly one of them (or an I/O error from
 // the underlying reader), so callers classify with errors.Is. Each belongs to
 // a class of internal/errclass (invalid or unsupported input), which is what
-// the command line maps to exit codes.
+// the command line maps to exit codes. ErrCorrupt and ErrTruncated are not
+// pkg/aof's sentinels of the same names, on purpose: a compressed stream cut
+// short is truncated input to this Reader but not a torn AOF tail, which a
+// replay drops as Redis does (cmd/rdbtool's truncatedStream).
 var (
 	// ErrCorrupt is returned when the bytes contradict the format: an unknown
 	// opcode or type, an inner blob whose header disagrees with its contents,
@@ -77,13 +81,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 
 // QuoteBytes renders a key for messages: Go-quoted, shortened when long, so that
 // binary keys stay readable and a huge key does not flood a terminal.
-func QuoteBytes(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..." + strconv.Itoa(len(b)) + " bytes"
-	}
-	return strconv.Quote(string(b))
-}
+func QuoteBytes(b []byte) string { return persist.QuoteBytes(b) }
 
 func unsupported(format string, args ...any) error {
 	return &UnsupportedError{What: fmt.Sprintf(format, args...)}

@@ -3,8 +3,8 @@ package rdb
 import (
 	"errors"
 	"strconv"
-	"sync"
-	"sync/atomic"
+
+	"github.com/rdbtool/rdbtool/internal/inorder"
 )
 
 // parallel checks the insides of values on worker goroutines while the parsing
@@ -26,17 +26,16 @@ import (
 // KeysRead are where the sequential read would have stopped. When framing a
 // value fails, the parser rewinds to the value's start and checks it
 // sequentially, which yields the canonical error.
+//
+// The batches go through an inorder.Pipeline, as those of the parallel dump
+// and memory report do; what is particular here (the parser checking a value
+// itself when every batch is in flight, warnings queued between jobs) is
+// decided before a value becomes a job.
 type parallel struct {
 	r       *Reader
 	workers int
-	started bool
-	work    chan *jobBatch
-	wg      sync.WaitGroup
-	cur     *jobBatch   // being filled
-	pending []*jobBatch // submitted, in file order, not yet retired
-	free    []*jobBatch
-	aborted atomic.Bool // workers skip what is left
-	stopped bool
+	pipe    *inorder.Pipeline[jobBatch]
+	cur     *jobBatch // being filled
 }
 
 // valueJob is one value to check, or (warning != nil) a warning of the parser
@@ -51,7 +50,6 @@ type jobBatch struct {
 	jobs  []valueJob
 	n     int // jobs in use; the slice keeps spans (and their key storage) for reuse
 	bytes int
-	done  chan struct{}
 
 	// Results, valid once done is closed.
 	failed int // index of the failing job, or -1
@@ -87,11 +85,18 @@ const bigJob = 4 << 20 // a value this big is checked by the parser itself
 // on the file.
 var errFramingMismatch = errors.New("rdb: internal error: the parallel check disagrees with the sequential parse about where a value ends; rerun without parallel workers and please report it")
 
-// errSpanTooBig stops SkipSpan's walk of a value over its limit.
+// errSpanTooBig stops skipSpan's walk of a value over its limit.
 var errSpanTooBig = errors.New("value over the span limit")
 
 func newParallel(r *Reader, workers int) *parallel {
-	return &parallel{r: r, workers: workers}
+	p := &parallel{r: r, workers: workers}
+	// One more than maxPending in flight: a warning may start a batch when
+	// all are in flight.
+	p.pipe = inorder.New(workers, p.maxPending()+1, func() func(*jobBatch) {
+		sub := r.valueReader()
+		return func(b *jobBatch) { p.check(sub, b) }
+	})
+	return p
 }
 
 // deepType reports whether values of type t are framed by the parser and
@@ -116,7 +121,7 @@ func (p *parallel) skip() error {
 	switch {
 	case v.t == TypeString:
 		// Only LZF-compressed strings cost anything beyond framing.
-		if s.pos >= s.end || s.buf[s.pos] != 0xC3 {
+		if s.Pos >= s.End || s.Buf[s.Pos] != 0xC3 {
 			return r.skipValue()
 		}
 		fallthrough
@@ -130,7 +135,7 @@ func (p *parallel) skip() error {
 	if err := p.retireDone(false); err != nil {
 		return err
 	}
-	if p.cur == nil && len(p.pending) >= p.maxPending() {
+	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
 		// Every batch is in flight: rather than wait for a worker, the
 		// parser checks this value itself (its errors still come after
 		// those of the values before it: fail drains the workers first).
@@ -138,7 +143,7 @@ func (p *parallel) skip() error {
 		return r.skipValue()
 	}
 	j := p.next()
-	if !r.SkipSpan(&j.span, bigJob) {
+	if !r.skipSpan(&j.span, bigJob) {
 		// Damaged (the sequential check finds the error and describes it),
 		// or so big that a worker would only trail the parser, keeping the
 		// pages the parser has passed in memory: checked here.
@@ -148,7 +153,7 @@ func (p *parallel) skip() error {
 	if size := j.span.Size() + r.spanGrowth; size < minJobBytes {
 		// A quicklist with little in it.
 		p.cur.n--
-		r.src.pos = j.span.start
+		r.src.Pos = j.span.start
 		r.startValue(j.span.t)
 		return r.skipValue()
 	}
@@ -173,8 +178,8 @@ func singleBlob(t Type) bool {
 // or two-byte form (the value is then framed as usual: a long one is worth a
 // worker anyway, a damaged one is found out).
 func (r *Reader) peekStringSize(t Type) (int, bool) {
-	b := r.src.buf[:r.src.end]
-	p := r.src.pos
+	b := r.src.Buf[:r.src.End]
+	p := r.src.Pos
 	if t == TypeHashListpackEx {
 		p += 8 // the minimum field expiry
 	}
@@ -231,7 +236,7 @@ func (p *parallel) next() *valueJob {
 
 // busy reports whether jobs are queued or running: a warning of the parser must
 // then wait its turn.
-func (p *parallel) busy() bool { return p.cur != nil || len(p.pending) > 0 }
+func (p *parallel) busy() bool { return p.cur != nil || p.pipe.Pending() > 0 }
 
 // queueWarning delivers pe after the warnings of every queued job.
 func (p *parallel) queueWarning(pe *ParseError) {
@@ -240,52 +245,24 @@ func (p *parallel) queueWarning(pe *ParseError) {
 
 func (p *parallel) batch() *jobBatch {
 	if p.cur == nil {
-		if n := len(p.free); n > 0 {
-			p.cur = p.free[n-1]
-			p.free = p.free[:n-1]
-		} else {
-			p.cur = &jobBatch{}
-		}
-		b := p.cur
+		b := p.pipe.Get()
 		b.n, b.bytes, b.warns = 0, 0, b.warns[:0]
 		b.failed, b.err = -1, nil
-		b.done = make(chan struct{})
+		p.cur = b
 	}
 	return p.cur
 }
 
-func (p *parallel) start() {
-	p.started = true
-	// One more than maxPending: a warning may start a batch when all are
-	// in flight.
-	p.work = make(chan *jobBatch, p.maxPending()+1)
-	for range p.workers {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			sub := p.r.ValueReader()
-			for b := range p.work {
-				p.check(sub, b)
-				close(b.done)
-			}
-		}()
-	}
-}
-
 // submit hands the batch being filled to the workers. skip starts a batch
 // only while fewer than maxPending are in flight, which bounds how far the
-// parser runs ahead and keeps the work channel from filling up.
+// parser runs ahead and keeps the pipeline from blocking.
 func (p *parallel) submit() {
 	b := p.cur
 	if b == nil {
 		return
 	}
 	p.cur = nil
-	if !p.started {
-		p.start()
-	}
-	p.pending = append(p.pending, b)
-	p.work <- b
+	p.pipe.Submit(b)
 }
 
 // check runs the sequential check of every job of b on the worker's Reader.
@@ -297,18 +274,18 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 		if j.warning != nil {
 			continue
 		}
-		if p.aborted.Load() {
+		if p.pipe.Aborted() {
 			return
 		}
 		idx = i
-		sub.OpenSpan(&j.span)
+		sub.openSpan(&j.span)
 		err := sub.skipValue()
-		if err == nil && sub.src.pos != j.span.end {
-			err = &ParseError{Offset: sub.src.base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),
-				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.span.end) + ", checked end " + strconv.Itoa(sub.src.pos)}
+		if err == nil && sub.src.Pos != j.span.end {
+			err = &ParseError{Offset: sub.src.Base + int64(j.span.start), Key: append([]byte(nil), j.span.Entry.Key...),
+				Op: "value", Err: errFramingMismatch, Detail: "framed end " + strconv.Itoa(j.span.end) + ", checked end " + strconv.Itoa(sub.src.Pos)}
 		}
 		if err != nil {
-			b.failed, b.err, b.errPos = i, err, sub.src.pos
+			b.failed, b.err, b.errPos = i, err, sub.src.Pos
 			return
 		}
 	}
@@ -318,23 +295,16 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 // them. It returns the first failure: the Reader then stands where the failing
 // check stopped.
 func (p *parallel) retireDone(wait bool) error {
-	for len(p.pending) > 0 {
-		b := p.pending[0]
-		if wait {
-			<-b.done
-		} else {
-			select {
-			case <-b.done:
-			default:
-				return nil
-			}
+	for p.pipe.Pending() > 0 {
+		b := p.pipe.Retire(wait)
+		if b == nil {
+			return nil
 		}
-		p.pending = p.pending[1:]
 		if err := p.deliver(b); err != nil {
 			p.abort()
 			return err
 		}
-		p.free = append(p.free, b)
+		p.pipe.Recycle(b)
 	}
 	return nil
 }
@@ -361,7 +331,7 @@ func (p *parallel) deliver(b *jobBatch) error {
 		return nil
 	}
 	j := &b.jobs[b.failed]
-	r.src.pos = b.errPos
+	r.src.Pos = b.errPos
 	r.keys = j.ordinal
 	r.entry = j.span.Entry
 	r.entry.Key = append([]byte(nil), j.span.Entry.Key...)
@@ -379,25 +349,13 @@ func (p *parallel) drain() error {
 
 // abort drops queued work after a failure: later jobs cannot matter.
 func (p *parallel) abort() {
-	p.aborted.Store(true)
 	p.cur = nil
-	for _, b := range p.pending {
-		<-b.done
-	}
-	p.pending = nil
+	p.pipe.Abort()
 }
 
 // stop ends the workers and waits for them, so that nothing reads the input
 // after the Reader is closed (it may be a memory mapping about to go away).
-func (p *parallel) stop() {
-	if !p.started || p.stopped {
-		return
-	}
-	p.stopped = true
-	p.aborted.Store(true)
-	close(p.work)
-	p.wg.Wait()
-}
+func (p *parallel) stop() { p.pipe.Stop() }
 
 // frameValue moves past the current value reading only its framing: lengths,
 // node containers, and the compressed length of LZF strings. Nothing inside a
@@ -413,7 +371,7 @@ func (r *Reader) frameValue() error {
 			return err
 		}
 		for ; n > 0; n-- {
-			if r.spanEnd > 0 && r.src.pos+r.spanGrowth > r.spanEnd {
+			if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
 				return errSpanTooBig
 			}
 			if err := r.frameNode(v.t); err != nil {
@@ -422,7 +380,7 @@ func (r *Reader) frameValue() error {
 		}
 		return nil
 	case TypeHashListpackEx:
-		if err := r.src.skip(8); err != nil {
+		if err := r.src.Skip(8); err != nil {
 			return err
 		}
 	}
@@ -448,7 +406,7 @@ func (r *Reader) frameString() error {
 	if special {
 		switch n {
 		case 0, 1, 2:
-			return r.src.skip(1 << n)
+			return r.src.Skip(1 << n)
 		case 3:
 			clen, err := r.readLen("")
 			if err != nil {
@@ -467,9 +425,9 @@ func (r *Reader) frameString() error {
 			return ErrCorrupt
 		}
 	}
-	if n > uint64(r.src.end-r.src.pos) {
+	if n > uint64(r.src.End-r.src.Pos) {
 		return ErrTruncated
 	}
-	r.src.pos += int(n)
+	r.src.Pos += int(n)
 	return nil
 }

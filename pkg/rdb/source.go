@@ -1,29 +1,23 @@
 package rdb
 
 import (
-	"bytes"
 	"io"
 	"sync"
 	"sync/atomic"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
-// source is the Reader's own buffer over the input. Parsing works on slices of
-// the window buf[pos:end], so most reads copy nothing. Consumed bytes are handed
-// to "sinks" (the CRC worker, a raw-value capture) just before the window is
-// compacted, which is why a slice returned by a read stays valid only until the
-// next read.
+// source is the Reader's buffer over the input (persist.Source, the window
+// pkg/aof reads from too) with what only an RDB needs: consumed bytes are
+// handed to "sinks" (the CRC worker, a raw-value capture) just before the
+// window is compacted, which is why a slice returned by a read stays valid
+// only until the next read.
 type source struct {
-	r     io.Reader
-	buf   []byte
-	pos   int   // next unread byte
-	end   int   // end of buffered data
-	base  int64 // input offset of buf[0]
-	sent  int   // bytes of buf[0:sent] already handed to the sinks
-	rerr  error // sticky error from r (io.EOF included)
-	empty int   // consecutive reads that returned nothing
+	persist.Source
+	sent int // bytes of Buf[0:sent] already handed to the sinks
 
 	progress atomic.Int64   // input offset handed to the sinks, for Reader.Progress
-	whole    bool           // buf is the entire input (NewReaderBytes): never refilled or moved
 	consumed func(int64)    // ReaderOptions.Consumed
 	crc      *crcWorker     // nil when the format has no checksum or the input is whole
 	ahead    *aheadCRC      // the checksum of a whole input
@@ -31,29 +25,27 @@ type source struct {
 }
 
 const (
-	// The window starts small, so that checking many small files costs little,
-	// and doubles while reads keep filling it, up to fullBufSize.
+	// The window starts small, so that checking many small files costs
+	// little, and doubles while reads keep filling it.
 	initialBufSize = 64 << 10
-	fullBufSize    = 1 << 20
-	minReadSize    = 64 << 10
 	// Buffers grown for a huge element are dropped at the next compaction.
 	maxIdleBufSize = 8 << 20
 )
 
+// init makes the source read from r.
 func (s *source) init(r io.Reader, base int64) {
-	s.r = r
-	s.base = base
-	s.buf = make([]byte, initialBufSize)
+	s.Init(r, base, initialBufSize, maxIdleBufSize)
+	s.BeforeCompact = s.beforeCompact
 }
 
-// initBytes makes the whole input the window: nothing is copied, and the CRC
-// worker hashes sub-slices of data directly.
-func (s *source) initBytes(data []byte, base int64) {
-	s.base = base
-	s.buf = data
-	s.end = len(data)
-	s.whole = true
-	s.rerr = io.EOF
+// beforeCompact hands the consumed bytes to the sinks before the window moves
+// them away; the window then starts at what was Pos, all of it unsent.
+func (s *source) beforeCompact() error {
+	if err := s.flushSinks(); err != nil {
+		return err
+	}
+	s.sent = 0
+	return nil
 }
 
 // maybeFlush hands consumed bytes to the CRC worker every megabyte when the
@@ -61,7 +53,7 @@ func (s *source) initBytes(data []byte, base int64) {
 // keeps pace with the parse.
 func (s *source) maybeFlush() {
 	// Small enough to inline: it runs once per record and per element.
-	if s.pos-s.sent >= crcChunkSize && s.whole {
+	if s.Pos-s.sent >= crcChunkSize && s.Whole {
 		s.flushChunk()
 	}
 }
@@ -69,102 +61,24 @@ func (s *source) maybeFlush() {
 func (s *source) flushChunk() {
 	s.flushSinks()
 	if s.consumed != nil && s.ahead == nil { // else the checksum goroutine calls it
-		s.consumed(s.base + int64(s.sent))
+		s.consumed(s.Base + int64(s.sent))
 	}
-}
-
-// offset is the input offset of the next unread byte.
-func (s *source) offset() int64 { return s.base + int64(s.pos) }
-
-// fill makes at least n bytes available at pos. It returns io.ErrUnexpectedEOF
-// when the input ends first, or the reader's error. The buffer grows only as
-// data actually arrives, so a huge claimed length in a short file costs nothing.
-func (s *source) fill(n int) error {
-	if s.end-s.pos >= n {
-		return nil
-	}
-	if s.whole {
-		return io.ErrUnexpectedEOF
-	}
-	if err := s.compact(n); err != nil {
-		return err
-	}
-	for s.end-s.pos < n {
-		if s.rerr != nil {
-			if s.rerr == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
-			return s.rerr
-		}
-		if s.end == len(s.buf) {
-			// Full of unread data and still short: grow, at most doubling, so the
-			// allocation tracks bytes really read.
-			s.grow(min(2*len(s.buf), max(n, len(s.buf)+minReadSize)))
-		}
-		k, err := s.r.Read(s.buf[s.end:])
-		s.end += k
-		if s.end == len(s.buf) && len(s.buf) < fullBufSize {
-			// The input keeps up: read in bigger gulps.
-			s.grow(2 * len(s.buf))
-		}
-		if err != nil {
-			s.rerr = err
-		} else if k == 0 {
-			// A reader that keeps returning nothing would spin here forever.
-			if s.empty++; s.empty >= 100 {
-				s.rerr = io.ErrNoProgress
-			}
-		} else {
-			s.empty = 0
-		}
-	}
-	return nil
-}
-
-func (s *source) grow(size int) {
-	grown := make([]byte, size)
-	copy(grown, s.buf[:s.end])
-	s.buf = grown
-}
-
-// compact hands consumed bytes to the sinks and moves the unread tail to the
-// front of the buffer.
-func (s *source) compact(need int) error {
-	if err := s.flushSinks(); err != nil {
-		return err
-	}
-	if s.pos == 0 {
-		return nil
-	}
-	unread := s.end - s.pos
-	if len(s.buf) > maxIdleBufSize && unread < fullBufSize && need <= fullBufSize {
-		small := make([]byte, fullBufSize)
-		copy(small, s.buf[s.pos:s.end])
-		s.buf = small
-	} else {
-		copy(s.buf, s.buf[s.pos:s.end])
-	}
-	s.base += int64(s.pos)
-	s.end = unread
-	s.pos = 0
-	s.sent = 0
-	return nil
 }
 
 // noteProgress publishes the consumed offset for Reader.Progress.
-func (s *source) noteProgress() { s.progress.Store(s.base + int64(s.sent)) }
+func (s *source) noteProgress() { s.progress.Store(s.Base + int64(s.sent)) }
 
-// flushSinks hands buf[sent:pos] to the CRC worker and the capture.
+// flushSinks hands Buf[sent:Pos] to the CRC worker and the capture.
 func (s *source) flushSinks() error {
-	if s.sent >= s.pos {
+	if s.sent >= s.Pos {
 		return nil
 	}
-	chunk := s.buf[s.sent:s.pos]
-	s.sent = s.pos
+	chunk := s.Buf[s.sent:s.Pos]
+	s.sent = s.Pos
 	s.noteProgress()
-	if s.whole {
+	if s.Whole {
 		if s.ahead != nil {
-			s.ahead.advance(s.pos)
+			s.ahead.advance(s.Pos)
 		}
 		return nil // captures take their slice when they stop
 	}
@@ -179,79 +93,6 @@ func (s *source) flushSinks() error {
 	}
 	return err
 }
-
-// readByte consumes one byte. The fast path is small enough to inline.
-func (s *source) readByte() (byte, error) {
-	if s.pos < s.end {
-		b := s.buf[s.pos]
-		s.pos++
-		return b, nil
-	}
-	return s.readByteSlow()
-}
-
-func (s *source) readByteSlow() (byte, error) {
-	if err := s.fill(1); err != nil {
-		return 0, err
-	}
-	b := s.buf[s.pos]
-	s.pos++
-	return b, nil
-}
-
-// read consumes n bytes and returns them; the slice is valid until the next read.
-func (s *source) read(n int) ([]byte, error) {
-	if p := s.pos; s.end-p >= n {
-		s.pos = p + n
-		return s.buf[p : p+n : p+n], nil
-	}
-	return s.readSlow(n)
-}
-
-func (s *source) readSlow(n int) ([]byte, error) {
-	if err := s.fill(n); err != nil {
-		return nil, err
-	}
-	b := s.buf[s.pos : s.pos+n : s.pos+n]
-	s.pos += n
-	return b, nil
-}
-
-// skip consumes n bytes without keeping them in memory all at once.
-func (s *source) skip(n int64) error {
-	for n > 0 {
-		avail := int64(s.end - s.pos)
-		if avail == 0 {
-			if err := s.fill(1); err != nil {
-				return err
-			}
-			continue
-		}
-		k := min(avail, n)
-		s.pos += int(k)
-		n -= k
-	}
-	return nil
-}
-
-// rest returns the unread input: buffered bytes, then the underlying reader.
-func (s *source) rest() io.Reader {
-	if s.whole {
-		return bytes.NewReader(s.buf[s.pos:s.end])
-	}
-	left := append([]byte(nil), s.buf[s.pos:s.end]...)
-	if s.rerr != nil {
-		if s.rerr == io.EOF {
-			return bytes.NewReader(left)
-		}
-		return io.MultiReader(bytes.NewReader(left), errReader{s.rerr})
-	}
-	return io.MultiReader(bytes.NewReader(left), s.r)
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // captureSink copies consumed bytes to a writer (CopyRawValue) or a bounded
 // buffer (module values), from the moment it is installed.
@@ -285,11 +126,11 @@ func (c *captureSink) write(p []byte) error {
 
 // startCapture begins copying every byte consumed from now on.
 func (s *source) startCapture(c *captureSink) error {
-	if s.whole {
+	if s.Whole {
 		// The bytes stay where they are: take them as one slice at the end.
-		// (Flushing would not do: after SkipSpan rewinds, the bytes already
+		// (Flushing would not do: after Spans.Skip rewinds, the bytes already
 		// handed to the checksum are read again.)
-		c.from = s.pos
+		c.from = s.Pos
 		s.captures = append(s.captures, c)
 		return nil
 	}
@@ -302,10 +143,10 @@ func (s *source) startCapture(c *captureSink) error {
 
 // stopCapture flushes what was consumed and detaches the capture.
 func (s *source) stopCapture() error {
-	if s.whole {
+	if s.Whole {
 		c := s.captures[len(s.captures)-1]
 		s.captures = s.captures[:len(s.captures)-1]
-		return c.write(s.buf[c.from:s.pos])
+		return c.write(s.Buf[c.from:s.Pos])
 	}
 	err := s.flushSinks()
 	c := s.captures[len(s.captures)-1]
@@ -381,7 +222,7 @@ func (w *crcWorker) feed(p []byte) {
 // up to pos.
 func (s *source) checksum() uint64 {
 	if s.ahead != nil {
-		return s.ahead.sum(s.pos)
+		return s.ahead.sum(s.Pos)
 	}
 	return s.crc.sum()
 }

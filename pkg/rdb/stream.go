@@ -177,7 +177,7 @@ func (r *Reader) nextStream() (*Elem, error) {
 				return el, nil
 			}
 			if r.opts.Strict && s.consumerPELSum != s.group.PendingCount {
-				return nil, r.corrupt(r.src.offset(), "consumer group "+QuoteBytes(s.group.Name),
+				return nil, r.corrupt(r.src.Offset(), "consumer group "+QuoteBytes(s.group.Name),
 					"consumers own "+strconv.FormatUint(s.consumerPELSum, 10)+" pending entries but the group PEL has "+strconv.FormatUint(s.group.PendingCount, 10))
 			}
 			s.groupsLeft--
@@ -271,7 +271,7 @@ func (r *Reader) lpText(what string, arena *[]byte) (b []byte, start, end int, r
 // openStreamNode reads the next node (master ID and listpack) and its master entry.
 func (r *Reader) openStreamNode() error {
 	s := r.val.st
-	off := r.src.offset()
+	off := r.src.Offset()
 	key, err := r.readString("stream node key")
 	if err != nil {
 		return err
@@ -280,7 +280,7 @@ func (r *Reader) openStreamNode() error {
 		return r.corrupt(off, "stream node key", "expected a 16-byte stream ID, found "+strconv.Itoa(len(key))+" bytes")
 	}
 	s.master = StreamID{binary.BigEndian.Uint64(key[:8]), binary.BigEndian.Uint64(key[8:])}
-	s.lpOff = r.src.offset()
+	s.lpOff = r.src.Offset()
 	lp, err := r.readString("stream node listpack")
 	if err != nil {
 		return err
@@ -471,7 +471,7 @@ func (r *Reader) readStreamID(what string) (StreamID, error) {
 func (r *Reader) readStreamMeta() error {
 	s := r.val.st
 	m := &s.meta
-	off := r.src.offset()
+	off := r.src.Offset()
 	var err error
 	if m.Length, err = r.readLen("stream length"); err != nil {
 		return err
@@ -540,7 +540,7 @@ func (r *Reader) readStreamGroup() error {
 		}
 		g.EntriesRead = int64(v) // 2^64-1 is how -1 ("unknown") is stored
 		if g.EntriesRead < -1 {
-			return r.corrupt(r.src.offset(), "group entries read", "negative value "+strconv.FormatInt(g.EntriesRead, 10))
+			return r.corrupt(r.src.Offset(), "group entries read", "negative value "+strconv.FormatInt(g.EntriesRead, 10))
 		}
 	}
 	if g.PendingCount, err = r.readLen("group PEL size"); err != nil {
@@ -560,8 +560,8 @@ func (r *Reader) readStreamGroup() error {
 
 // readRawID reads a 16-byte big-endian stream ID (PEL entries have no length prefix).
 func (r *Reader) readRawID(what string) (StreamID, error) {
-	off := r.src.offset()
-	b, err := r.src.read(16)
+	off := r.src.Offset()
+	b, err := r.src.Next(16)
 	if err != nil {
 		return StreamID{}, r.errAt(off, what, err, "expected a 16-byte stream ID")
 	}
@@ -570,7 +570,7 @@ func (r *Reader) readRawID(what string) (StreamID, error) {
 
 func (r *Reader) readGroupPending() error {
 	s := r.val.st
-	off := r.src.offset()
+	off := r.src.Offset()
 	id, err := r.readRawID("group PEL entry")
 	if err != nil {
 		return err
@@ -620,14 +620,14 @@ func (r *Reader) readStreamConsumer() error {
 	s.cpelLeft = c.PendingCount
 	s.consumerPELSum += c.PendingCount
 	if r.opts.Strict && (s.consumerPELSum > s.group.PendingCount || s.consumerPELSum < c.PendingCount) {
-		return r.corrupt(r.src.offset(), "consumer "+QuoteBytes(c.Name), "consumers claim more pending entries than the group PEL holds")
+		return r.corrupt(r.src.Offset(), "consumer "+QuoteBytes(c.Name), "consumers claim more pending entries than the group PEL holds")
 	}
 	return nil
 }
 
 func (r *Reader) readConsumerPending() (StreamID, error) {
 	s := r.val.st
-	off := r.src.offset()
+	off := r.src.Offset()
 	id, err := r.readRawID("consumer PEL entry")
 	if err != nil {
 		return id, err

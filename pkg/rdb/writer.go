@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/rdbtool/rdbtool/internal/persist"
 )
 
 // Writer writes an RDB file record by record, mirroring Reader: WriteEntry
@@ -65,7 +67,7 @@ type Writer struct {
 
 	key     keyState
 	scratch []byte
-	spools  [3]spool
+	spools  [spoolSlots]spool
 	dups    dupSet
 
 	strV    stringEnc
@@ -103,6 +105,16 @@ type valueEncoder interface {
 	elem(w *Writer, el *Elem) error
 	end(w *Writer) error
 }
+
+// The writer's spool slots. Each holds the items behind a count that precedes
+// them in the file and is known only once they are all written; a stream
+// uses all three (its nodes, a group's consumers, its IDMP producers).
+const (
+	spoolItems     = iota // the current value's items: list nodes, set members, hash fields, stream nodes
+	spoolConsumers        // a stream group's consumers
+	spoolProducers        // a stream's IDMP producers
+	spoolSlots
+)
 
 // NewWriter returns a Writer to w. It never fails: invalid options are
 // reported by the first call. Nothing is written until the first call.
@@ -739,20 +751,9 @@ func (w *Writer) zsetOrder(z []ZMember) []int {
 		}
 	}
 	if big {
-		slices.SortFunc(idx, func(a, b int) int { return -zcmp(z[a].Score, z[a].Member, z[b].Score, z[b].Member) })
+		slices.SortFunc(idx, func(a, b int) int { return -persist.CompareZ(z[a].Score, z[a].Member, z[b].Score, z[b].Member) })
 	}
 	return idx
-}
-
-// zcmp is Redis's sorted-set order: score, then member bytes.
-func zcmp(sa float64, ma []byte, sb float64, mb []byte) int {
-	switch {
-	case sa < sb:
-		return -1
-	case sa > sb:
-		return 1
-	}
-	return bytes.Compare(ma, mb)
 }
 
 func (w *Writer) writeStreamElems(s *Stream) error {

@@ -272,7 +272,7 @@ func (s *streamEnc) finishNode(w *Writer) error {
 	var key [16]byte
 	binary.BigEndian.PutUint64(key[:8], s.master.Ms)
 	binary.BigEndian.PutUint64(key[8:], s.master.Seq)
-	if err := w.spoolStr(0, key[:], s.final); err != nil {
+	if err := w.spoolStr(spoolItems, key[:], s.final); err != nil {
 		return err
 	}
 	s.nodes++
@@ -311,7 +311,7 @@ func (s *streamEnc) writeMeta(w *Writer, m *StreamMeta) error {
 	w.beginValue(w.streamType())
 	o := &w.out
 	o.buf = appendLen(o.buf, s.nodes)
-	if err := w.spools[0].copyTo(o); err != nil {
+	if err := w.spools[spoolItems].copyTo(o); err != nil {
 		return w.ioErr(err)
 	}
 	o.buf = appendLen(o.buf, m.Length)
@@ -405,7 +405,7 @@ func (s *streamEnc) consumer(w *Writer, c *StreamConsumerMeta) error {
 		w.scratch = appendMs64(w.scratch, c.ActiveTimeMs)
 	}
 	w.scratch = appendLen(w.scratch, c.PendingCount)
-	if err := w.spools[1].write(w.scratch); err != nil {
+	if err := w.spools[spoolConsumers].write(w.scratch); err != nil {
 		return w.ioErr(err)
 	}
 	s.consumers++
@@ -433,7 +433,7 @@ func (s *streamEnc) consumerPending(w *Writer, id StreamID) error {
 	s.prevCPEL, s.haveCPEL = id, true
 	s.cpelLeft--
 	var b [16]byte
-	if err := w.spools[1].write(appendRawID(b[:0], id)); err != nil {
+	if err := w.spools[spoolConsumers].write(appendRawID(b[:0], id)); err != nil {
 		return w.ioErr(err)
 	}
 	return nil
@@ -454,10 +454,10 @@ func (s *streamEnc) closeGroup(w *Writer) error {
 		return w.streamErr("consumer group", "consumers own "+strconv.FormatUint(s.claimed, 10)+" pending entries but the group PEL has "+strconv.FormatUint(s.groupPEL, 10))
 	}
 	w.out.buf = appendLen(w.out.buf, s.consumers)
-	if err := w.spools[1].copyTo(&w.out); err != nil {
+	if err := w.spools[spoolConsumers].copyTo(&w.out); err != nil {
 		return w.ioErr(err)
 	}
-	if err := w.spools[1].reset(); err != nil {
+	if err := w.spools[spoolConsumers].reset(); err != nil {
 		return w.ioErr(err)
 	}
 	s.inGroup = false
@@ -509,7 +509,7 @@ func (s *streamEnc) flushProducer(w *Writer) error {
 	w.scratch = w.str.appendStr(w.scratch[:0], s.producer)
 	w.scratch = appendLen(w.scratch, s.producerN)
 	w.scratch = append(w.scratch, s.producerBuf...)
-	if err := w.spools[2].write(w.scratch); err != nil {
+	if err := w.spools[spoolProducers].write(w.scratch); err != nil {
 		return w.ioErr(err)
 	}
 	s.producers++
@@ -538,7 +538,7 @@ func (s *streamEnc) idmp(w *Writer, m *StreamIDMP) error {
 	o.buf = appendLen(o.buf, m.DurationSeconds)
 	o.buf = appendLen(o.buf, m.MaxEntries)
 	o.buf = appendLen(o.buf, s.producers)
-	if err := w.spools[2].copyTo(o); err != nil {
+	if err := w.spools[spoolProducers].copyTo(o); err != nil {
 		return w.ioErr(err)
 	}
 	o.buf = appendLen(o.buf, m.IIDsAdded)

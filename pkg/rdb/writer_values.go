@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/rdbtool/rdbtool/internal/persist"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/codec"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/intset"
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
@@ -77,7 +78,7 @@ func (w *Writer) knownCount(have int) uint64 {
 	return uint64(have)
 }
 
-// spoolStr appends an RDB string to spool i.
+// spoolStr appends an RDB string to spool slot i (spoolItems, ...).
 func (w *Writer) spoolStr(i int, parts ...[]byte) error {
 	w.scratch = w.scratch[:0]
 	for _, p := range parts {
@@ -280,7 +281,7 @@ func (l *listEnc) finishTail(w *Writer) error {
 		return nil
 	}
 	w.scratch = l.nodeBytes(w, w.scratch[:0])
-	if err := w.spools[0].write(w.scratch); err != nil {
+	if err := w.spools[spoolItems].write(w.scratch); err != nil {
 		return w.ioErr(err)
 	}
 	l.nodes++
@@ -309,7 +310,7 @@ func (l *listEnc) elem(w *Writer, el *Elem) error {
 		}
 		w.scratch = appendLen(w.scratch[:0], 1) // QUICKLIST_NODE_CONTAINER_PLAIN
 		w.scratch = w.str.appendStr(w.scratch, b)
-		if err := w.spools[0].write(w.scratch); err != nil {
+		if err := w.spools[spoolItems].write(w.scratch); err != nil {
 			return w.ioErr(err)
 		}
 		l.nodes++
@@ -340,7 +341,7 @@ func (l *listEnc) end(w *Writer) error {
 		total++
 	}
 	w.out.buf = appendLen(w.out.buf, total)
-	if err := w.spools[0].copyTo(&w.out); err != nil {
+	if err := w.spools[spoolItems].copyTo(&w.out); err != nil {
 		return w.ioErr(err)
 	}
 	if l.open {
@@ -396,7 +397,7 @@ func (s *setEnc) goBig(w *Writer) error {
 		}
 	} else {
 		for i := 0; i < s.a.len(); i++ {
-			if err := w.spoolStr(0, s.a.get(i)); err != nil {
+			if err := w.spoolStr(spoolItems, s.a.get(i)); err != nil {
 				return err
 			}
 		}
@@ -420,7 +421,7 @@ func (s *setEnc) elem(w *Writer, el *Elem) error {
 			}
 			return nil
 		}
-		return w.spoolStr(0, b)
+		return w.spoolStr(spoolItems, b)
 	}
 	s.a.add(b)
 	s.maxLen = max(s.maxLen, len(b))
@@ -447,7 +448,7 @@ func (s *setEnc) end(w *Writer) error {
 		if !s.direct {
 			w.beginValue(TypeSet)
 			w.out.buf = appendLen(w.out.buf, n)
-			if err := w.spools[0].copyTo(&w.out); err != nil {
+			if err := w.spools[spoolItems].copyTo(&w.out); err != nil {
 				return w.ioErr(err)
 			}
 		}
@@ -537,7 +538,7 @@ func (z *zsetEnc) writeBig(w *Writer, m []byte, score float64) error {
 	}
 	w.scratch = w.str.appendStr(w.scratch[:0], m)
 	w.scratch = w.appendBigScore(w.scratch, score)
-	if err := w.spools[0].write(w.scratch); err != nil {
+	if err := w.spools[spoolItems].write(w.scratch); err != nil {
 		return w.ioErr(err)
 	}
 	return nil
@@ -574,7 +575,7 @@ func (z *zsetEnc) end(w *Writer) error {
 		if !z.direct {
 			w.beginValue(w.zsetBigType())
 			w.out.buf = appendLen(w.out.buf, n)
-			if err := w.spools[0].copyTo(&w.out); err != nil {
+			if err := w.spools[spoolItems].copyTo(&w.out); err != nil {
 				return w.ioErr(err)
 			}
 		}
@@ -584,7 +585,7 @@ func (z *zsetEnc) end(w *Writer) error {
 	for i := 0; i < z.a.len(); i++ {
 		z.order = append(z.order, i)
 	}
-	slices.SortFunc(z.order, func(a, b int) int { return zcmp(z.scores[a], z.a.get(a), z.scores[b], z.a.get(b)) })
+	slices.SortFunc(z.order, func(a, b int) int { return persist.CompareZ(z.scores[a], z.a.get(a), z.scores[b], z.a.get(b)) })
 	v := w.opts.Version
 	if v <= 9 {
 		z.zl.Reset()
@@ -698,7 +699,7 @@ func (h *hashEnc) writeBig(w *Writer, f, v []byte, exp int64) error {
 		w.scratch = binary.AppendUvarint(w.scratch, uint64(len(v)))
 		w.scratch = append(w.scratch, v...)
 		w.scratch = binary.AppendVarint(w.scratch, exp)
-		if err := w.spools[0].write(w.scratch); err != nil {
+		if err := w.spools[spoolItems].write(w.scratch); err != nil {
 			return w.ioErr(err)
 		}
 		return nil
@@ -711,7 +712,7 @@ func (h *hashEnc) writeBig(w *Writer, f, v []byte, exp int64) error {
 		}
 		return nil
 	}
-	return w.spoolStr(0, f, v)
+	return w.spoolStr(spoolItems, f, v)
 }
 
 func (h *hashEnc) elem(w *Writer, el *Elem) error {
@@ -766,7 +767,7 @@ func (h *hashEnc) end(w *Writer) error {
 		if !h.direct {
 			w.beginValue(TypeHash)
 			o.buf = appendLen(o.buf, n)
-			if err := w.spools[0].copyTo(o); err != nil {
+			if err := w.spools[spoolItems].copyTo(o); err != nil {
 				return w.ioErr(err)
 			}
 		}
@@ -858,7 +859,7 @@ func (h *hashEnc) endNeutral(w *Writer, n uint64) error {
 		o.buf = appendMs64(o.buf, h.minExp)
 	}
 	o.buf = appendLen(o.buf, n)
-	r, err := w.spools[0].reader()
+	r, err := w.spools[spoolItems].reader()
 	if err != nil {
 		return w.ioErr(err)
 	}

@@ -143,7 +143,7 @@ func (b *blobIter) text(dst []byte) []byte {
 func (r *Reader) startValue(t Type) {
 	v := &r.val
 	// Reset field by field: this runs once per key and the struct is large.
-	v.t, v.off, v.phase, v.remaining, v.count, v.minExpire = t, r.src.offset(), 0, 0, 0, 0
+	v.t, v.off, v.phase, v.remaining, v.count, v.minExpire = t, r.src.Offset(), 0, 0, 0, 0
 	v.blob.kind, v.havePrev, v.prevMember, v.prevExpire, v.sawNoTTL = blobNone, false, v.prevMember[:0], 0, false
 	if t.Kind() == KindStream {
 		if v.st == nil {
@@ -228,7 +228,7 @@ func (r *Reader) SkipValue() (uint64, error) {
 
 func (r *Reader) nextElem() (*Elem, error) {
 	r.src.maybeFlush() // keeps Progress moving inside a huge key
-	if r.spanEnd > 0 && r.src.pos+r.spanGrowth > r.spanEnd {
+	if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
 		return nil, errSpanTooBig
 	}
 	v := &r.val
@@ -344,9 +344,9 @@ func (r *Reader) endCollection() error {
 }
 
 func (r *Reader) readScore(binaryScore bool) (float64, error) {
-	off := r.src.offset()
+	off := r.src.Offset()
 	if binaryScore {
-		b, err := r.src.read(8)
+		b, err := r.src.Next(8)
 		if err != nil {
 			return 0, r.errAt(off, "score", err, "expected 8-byte double")
 		}
@@ -356,7 +356,7 @@ func (r *Reader) readScore(binaryScore bool) (float64, error) {
 		}
 		return f, nil
 	}
-	n, err := r.src.readByte()
+	n, err := r.src.ReadByte()
 	if err != nil {
 		return 0, r.errAt(off, "score", err, "expected a score length byte")
 	}
@@ -368,7 +368,7 @@ func (r *Reader) readScore(binaryScore bool) (float64, error) {
 	case 255:
 		return math.Inf(-1), nil
 	}
-	b, err := r.src.read(int(n))
+	b, err := r.src.Next(int(n))
 	if err != nil {
 		return 0, r.errAt(off, "score", err, "expected "+strconv.Itoa(int(n))+" bytes of score text")
 	}
@@ -387,7 +387,7 @@ func (r *Reader) parseScore(off int64, b []byte) (float64, error) {
 func (r *Reader) openBlob(kind blobKind, what string) error {
 	r.src.maybeFlush()
 	v := &r.val
-	v.blobOff = r.src.offset()
+	v.blobOff = r.src.Offset()
 	b, err := r.readString(what)
 	if err != nil {
 		return err
@@ -636,7 +636,7 @@ func (r *Reader) nextQuicklist() (*Elem, error) {
 			}
 			continue
 		}
-		off := r.src.offset()
+		off := r.src.Offset()
 		container, err := r.readLen("quicklist node container")
 		if err != nil {
 			return nil, err
@@ -684,7 +684,7 @@ func (r *Reader) nextHashWithTTL() (*Elem, error) {
 	}
 	v.remaining--
 	var err error
-	off := r.src.offset()
+	off := r.src.Offset()
 	switch v.t {
 	case TypeHashMetadata, TypeHashMetadataPreGA:
 		ttl, err := r.readLen("field expiry")
@@ -776,7 +776,7 @@ func (r *Reader) skipBlobs() error {
 				v.count += n
 				continue
 			}
-			off := r.src.offset()
+			off := r.src.Offset()
 			container, err := r.readLen("quicklist node container")
 			if err != nil {
 				return err
