@@ -73,6 +73,7 @@ server() {
 	local mode=$1 aof=$2 srv=$W/srv t0 t1 hwm
 	rm -rf "$srv" && mkdir -p "$srv" && cp "$aof" "$srv/appendonly.aof"
 	cat "$srv/appendonly.aof" >/dev/null
+	sync # the copy's writes, and the previous task's, are not this one's
 	t0=$(date +%s.%N)
 	start_redis "$srv" --appendonly yes --auto-aof-rewrite-percentage 0
 	wait_ready
@@ -93,6 +94,7 @@ server() {
 # tool CMD...: runs rdbtool; prints "seconds rssMB"
 tool() {
 	local out
+	sync # what the previous task left for the disk is not this one's to wait for
 	/usr/bin/time -o "$W/time" -f '%e %M' "$DIR/bin/rdbtool" "$@" >/dev/null 2>"$W/stderr" || { cat "$W/stderr" >&2; exit 1; }
 	out=$(tail -1 "$W/time")
 	echo "${out% *} $(( ${out#* } / 1024 ))"
