@@ -12,8 +12,11 @@
 # The AOFs are made once and kept in DIR. redis-server is timed from start
 # until it has loaded the AOF and saved an RDB (SAVE) / rewritten its AOF
 # (BGREWRITEAOF); its peak RSS is VmHWM. rdbtool's is /usr/bin/time's maximum
-# RSS. Each figure is the median of --runs runs (default 1); the machine's
-# load (uptime) is printed before and after each dataset.
+# RSS. A run measures the five tasks one after the other (server SAVE,
+# convert, server BGREWRITEAOF, rewrite, replay), so that the server and
+# rdbtool see about the same load; a speed-up is the ratio within one run,
+# and the table gives the median over --runs runs (default 1) of times, RSS
+# and ratios, with each run's figures and load (loadavg) listed under it.
 set -euo pipefail
 DIR=/tmp/rdbtool-bench
 ONLY=""
@@ -70,6 +73,7 @@ server() {
 	local mode=$1 aof=$2 srv=$W/srv t0 t1 hwm
 	rm -rf "$srv" && mkdir -p "$srv" && cp "$aof" "$srv/appendonly.aof"
 	cat "$srv/appendonly.aof" >/dev/null
+	sync # the copy's writes, and the previous task's, are not this one's
 	t0=$(date +%s.%N)
 	start_redis "$srv" --appendonly yes --auto-aof-rewrite-percentage 0
 	wait_ready
@@ -90,6 +94,7 @@ server() {
 # tool CMD...: runs rdbtool; prints "seconds rssMB"
 tool() {
 	local out
+	sync # what the previous task left for the disk is not this one's to wait for
 	/usr/bin/time -o "$W/time" -f '%e %M' "$DIR/bin/rdbtool" "$@" >/dev/null 2>"$W/stderr" || { cat "$W/stderr" >&2; exit 1; }
 	out=$(tail -1 "$W/time")
 	echo "${out% *} $(( ${out#* } / 1024 ))"
@@ -97,37 +102,44 @@ tool() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# measure LABEL CMD...: runs CMD RUNS times; prints "seconds rssMB" (medians)
-measure() {
-	local s=() r=() x
-	for _ in $(seq "$RUNS"); do
-		x=$("$@")
-		s+=("${x% *}"); r+=("${x#* }")
-	done
-	echo "$(printf '%s\n' "${s[@]}" | median) $(printf '%s\n' "${r[@]}" | median)"
-}
+# med VALUE...: the median of the values
+med() { printf '%s\n' "$@" | median; }
+
+# ratio A B: A/B with two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 bench() { # NAME
-	local name=$1 aof=$DIR/$1.aof size rs rr ts tr ws wr rps rpr es er
+	local name=$1 aof=$DIR/$1.aof size run x l0 l1 e r c
+	local rs=() rr=() ts=() tr=() ws=() wr=() rps=() rpr=() es=() er=() cx=() rx=() runs=()
 	size=$(stat -c %s "$aof")
 	rm -rf "$W" && mkdir -p "$W"
 	cat "$aof" >/dev/null
 	echo
 	echo "### $name: $aof, $((size >> 20)) MiB"
 	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	read -r rs rr < <(measure server save "$aof")
-	read -r ts tr < <(measure tool convert --force --no-progress "$aof" "$W/out.rdb")
-	read -r ws wr < <(measure server rewrite "$aof")
-	read -r rps rpr < <(measure tool rewrite --force "$aof" "$W/out-dir")
-	read -r es er < <(measure tool replay --no-progress --exec DBSIZE --exec 'SCAN 0 COUNT 5' "$aof")
+	for run in $(seq "$RUNS"); do
+		l0=$(cut -d' ' -f1 /proc/loadavg)
+		x=$(server save "$aof"); rs+=("${x% *}"); rr+=("${x#* }")
+		x=$(tool convert --force --no-progress "$aof" "$W/out.rdb"); ts+=("${x% *}"); tr+=("${x#* }")
+		x=$(server rewrite "$aof"); ws+=("${x% *}"); wr+=("${x#* }")
+		x=$(tool rewrite --force "$aof" "$W/out-dir"); rps+=("${x% *}"); rpr+=("${x#* }")
+		x=$(tool replay --no-progress --exec DBSIZE --exec 'SCAN 0 COUNT 5' "$aof"); es+=("${x% *}"); er+=("${x#* }")
+		l1=$(cut -d' ' -f1 /proc/loadavg)
+		cx+=("$(ratio "${rs[-1]}" "${ts[-1]}")")
+		rx+=("$(ratio "${ws[-1]}" "${rps[-1]}")")
+		runs+=("run $run, load $l0 -> $l1: SAVE ${rs[-1]} s / convert ${ts[-1]} s = ${cx[-1]}x; BGREWRITEAOF ${ws[-1]} s / rewrite ${rps[-1]} s = ${rx[-1]}x; replay ${es[-1]} s; peak RSS: server ${rr[-1]} / ${wr[-1]}, convert ${tr[-1]}, rewrite ${rpr[-1]}, replay ${er[-1]} MB")
+	done
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	echo "| task | redis-server 7.0 | rdbtool | speed-up | peak RSS (server / rdbtool) |"
 	echo "| --- | ---: | ---: | ---: | ---: |"
-	row() { awk -v t="$1" -v a="$2" -v ar="$3" -v b="$4" -v br="$5" 'BEGIN{printf "| %s | %.2f s | %.2f s | **%.1fx** | %d / %d MB |\n", t, a, b, a/b, ar, br}'; }
-	row "AOF -> RDB (load + SAVE vs convert)" "$rs" "$rr" "$ts" "$tr"
-	row "compaction (load + BGREWRITEAOF vs rewrite)" "$ws" "$wr" "$rps" "$rpr"
-	echo "| replay --exec (DBSIZE, SCAN) | | $es s | | $er MB ($(awk -v a="$er" -v b="$tr" 'BEGIN{printf "%+.0f%%", (a-b)*100/b}') of convert's) |"
+	row() { awk -v t="$1" -v a="$2" -v ar="$3" -v b="$4" -v br="$5" -v x="$6" 'BEGIN{printf "| %s | %.2f s | %.2f s | **%.1fx** | %d / %d MB |\n", t, a, b, x, ar, br}'; }
+	row "AOF -> RDB (load + SAVE vs convert)" "$(med "${rs[@]}")" "$(med "${rr[@]}")" "$(med "${ts[@]}")" "$(med "${tr[@]}")" "$(med "${cx[@]}")"
+	row "compaction (load + BGREWRITEAOF vs rewrite)" "$(med "${ws[@]}")" "$(med "${wr[@]}")" "$(med "${rps[@]}")" "$(med "${rpr[@]}")" "$(med "${rx[@]}")"
+	e=$(med "${es[@]}"); r=$(med "${er[@]}"); c=$(med "${tr[@]}")
+	echo "| replay --exec (DBSIZE, SCAN) | | $e s | | $r MB ($(awk -v a="$r" -v b="$c" 'BEGIN{printf "%+.0f%%", (a-b)*100/b}') of convert's) |"
+	echo
+	printf -- '- %s\n' "${runs[@]}"
 }
 
 make_aof strings "-dataset strings -target-mb 550 -seed 2"

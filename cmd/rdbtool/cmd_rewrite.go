@@ -170,11 +170,13 @@ func engineToAOF(c *cli.Context, e *engine.Engine, out io.Writer, o rdb.WriterOp
 		return nil, err
 	}
 	defer scratch.remove()
+	// The scratch is read back at once and removed: LZF on the way in and
+	// out, and a sync to the disk, would be work for nothing (the commands
+	// are the same).
+	o.NoCompress = true
 	w, err := writeEngineTo(e, &dirFile{f: scratch.f, ctx: c.Context}, o)
-	if err == nil {
-		err = scratch.Close()
-	} else {
-		scratch.f.Close()
+	if cerr := scratch.f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return w, err

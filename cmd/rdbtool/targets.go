@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 
-	"github.com/rdbtool/rdbtool/pkg/aof"
 	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/engine"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -75,10 +72,9 @@ func aofOptions(c *cli.Context, r *rdb.Reader, f convert.Filter) (convert.AOFOpt
 // Redis 7.4, or from one upgraded since the base was written) need 12,
 // function libraries 10, streams 9.
 //
-// Whether the data has field TTLs (or streams) is decided by a walk of the
-// dataset, which costs about a third of writing it; so it is done only when
-// the AOF's commands include one that can make them (see commandsMayNeed),
-// and it stops at the first field with a TTL.
+// Whether the data has field TTLs (or streams) the engine says
+// (Engine.Holds: a walk of its hashes and streams, not a read of the AOF
+// again nor an export of the dataset).
 // open reads a file of the AOF (decompressing a gzip or zstd one).
 func replayTarget(files []convert.AOFFile, e *engine.Engine, open aofOpener) rdb.Header {
 	h := rdb.Header{Magic: "REDIS", Version: 10}
@@ -93,23 +89,12 @@ func replayTarget(files []convert.AOFFile, e *engine.Engine, open aofOpener) rdb
 	if len(e.Functions()) > 0 {
 		need = max(need, 10)
 	}
-	fieldTTLs, streams := commandsMayNeed(files, open)
-	if fieldTTLs || (streams && need < 9) {
-		errFound := errors.New("found")
-		e.EachReused(func(_ int, _ []byte, _ *rdb.Entry, v *rdb.Value) error {
-			switch v.Kind {
-			case rdb.KindStream:
-				need = max(need, 9)
-			case rdb.KindHash:
-				for _, f := range v.Hash {
-					if f.ExpireAtMs != 0 {
-						need = 12
-						return errFound
-					}
-				}
-			}
-			return nil
-		})
+	held := e.Holds()
+	if held.Streams {
+		need = max(need, 9)
+	}
+	if held.FieldTTLs {
+		need = 12
 	}
 	if need != h.Version {
 		h = rdb.Header{Magic: "REDIS", Version: need}
@@ -117,72 +102,8 @@ func replayTarget(files []convert.AOFFile, e *engine.Engine, open aofOpener) rdb
 	return h
 }
 
-// commandsMayNeed reads the command names of an AOF's RESP files (not its
-// RDB base, nor a file with an RDB preamble: only Redis 4.0-6.2 write those,
-// which know neither field TTLs nor, below 5.0, streams) and says whether one
-// can give a hash field a TTL (HEXPIRE, HPEXPIRE, HEXPIREAT, HPEXPIREAT,
-// HSETEX, HGETEX, and RESTORE, whose payload may hold one) or make a stream
-// (XADD, RESTORE). Arguments are skipped unread, so this costs a fraction of
-// a walk of the dataset. A file it cannot read counts as a yes.
-func commandsMayNeed(files []convert.AOFFile, open aofOpener) (fieldTTLs, streams bool) {
-	for _, f := range files {
-		ttl, st := fileMayNeed(f.Path, open)
-		fieldTTLs, streams = fieldTTLs || ttl, streams || st
-		if fieldTTLs && streams {
-			break
-		}
-	}
-	return fieldTTLs, streams
-}
-
-func fileMayNeed(path string, open aofOpener) (fieldTTLs, streams bool) {
-	in, err := open(path)
-	if err != nil {
-		return true, true
-	}
-	defer in.Close()
-	br := bufio.NewReaderSize(in, 1<<20)
-	if head, _ := br.Peek(9); aof.SniffFormat(head) == aof.FormatRDB {
-		return false, false // an RDB base or preamble: its version says
-	}
-	r := aof.NewReader(br, aof.ReaderOptions{})
-	for {
-		rec, err := r.Next()
-		if err != nil {
-			return // the end, or a torn tail the replay dropped
-		}
-		if rec.Kind != aof.KindCommand {
-			continue
-		}
-		name, err := r.NextArg()
-		if err != nil {
-			return
-		}
-		for _, c := range commandNames {
-			if bytes.EqualFold(name, c.name) {
-				fieldTTLs, streams = fieldTTLs || c.fieldTTLs, streams || c.stream
-			}
-		}
-		if fieldTTLs && streams {
-			return
-		}
-	}
-}
-
 // aofOpener opens a file of an AOF for reading (replayOpener).
 type aofOpener = func(path string) (io.ReadCloser, error)
-
-// commandNames are the commands commandsMayNeed looks for, and what each may
-// make: field TTLs, streams.
-var commandNames = []struct {
-	name              []byte
-	fieldTTLs, stream bool
-}{
-	{[]byte("hexpire"), true, false}, {[]byte("hpexpire"), true, false},
-	{[]byte("hexpireat"), true, false}, {[]byte("hpexpireat"), true, false},
-	{[]byte("hsetex"), true, false}, {[]byte("hgetex"), true, false},
-	{[]byte("restore"), true, true}, {[]byte("xadd"), false, true},
-}
 
 // baseHeader is the header of the RDB part that starts an AOF: its base or
 // preamble; ok is false for a RESP-only AOF.

@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rdbtool/rdbtool/pkg/aof"
-	"github.com/rdbtool/rdbtool/pkg/convert"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -260,40 +257,6 @@ func TestJSONRoundTripKeepsServerVersion(t *testing.T) {
 		}
 		if got := versions(retarget); got != "redis-ver=7.0.0" {
 			t.Errorf("json -> rdb --target redis:7.0: %s", got)
-		}
-	}
-}
-
-// TestCommandsMayNeed checks the look at an AOF's command names that decides
-// whether its dataset is walked for field TTLs.
-func TestCommandsMayNeed(t *testing.T) {
-	dir := t.TempDir()
-	file := func(name, data string) convert.AOFFile {
-		return convert.AOFFile{Path: writeTemp(t, dir, name, []byte(data))}
-	}
-	cmd := func(args ...string) string {
-		s := "*" + strconv.Itoa(len(args)) + "\r\n"
-		for _, a := range args {
-			s += "$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n"
-		}
-		return s
-	}
-	for _, tc := range []struct {
-		name          string
-		files         []convert.AOFFile
-		ttls, streams bool
-	}{
-		{"plain", []convert.AOFFile{file("a.aof", cmd("SET", "hexpire", "xadd")+cmd("HSET", "h", "f", "v"))}, false, false},
-		{"mixed case", []convert.AOFFile{file("b.aof", "#TS:1\r\n"+cmd("hPExpireAt", "h", "1", "FIELDS", "1", "f"))}, true, false},
-		{"xadd", []convert.AOFFile{file("c.aof", cmd("XADD", "s", "1-1", "f", "v"))}, false, true},
-		{"restore", []convert.AOFFile{file("d.aof", cmd("RESTORE", "k", "0", "x"))}, true, true},
-		{"in a later file", []convert.AOFFile{file("e.aof", cmd("SET", "k", "v")), file("f.aof", cmd("HSETEX", "h", "PX", "1", "FIELDS", "1", "f", "v"))}, true, false},
-		{"preamble skipped", []convert.AOFFile{file("g.aof", "REDIS0009"+cmd("XADD", "s", "1-1", "f", "v"))}, false, false},
-		{"torn tail", []convert.AOFFile{file("h.aof", cmd("XADD", "s", "1-1", "f", "v")+"*3\r\n$3\r\nSE")}, false, true},
-	} {
-		ttls, streams := commandsMayNeed(tc.files, replayOpener(context.Background(), ""))
-		if ttls != tc.ttls || streams != tc.streams {
-			t.Errorf("%s: field TTLs %v, streams %v; want %v, %v", tc.name, ttls, streams, tc.ttls, tc.streams)
 		}
 	}
 }

@@ -531,6 +531,22 @@ func (d *DB) compact() {
 	d.rebuild(size)
 }
 
+// eachEntry calls fn for the live entries of the arena, in arena order: the
+// order of the memory, so a pass over every key reads it sequentially. The
+// entry is passed by value: a pointer to it would escape, an allocation per
+// key.
+func (d *DB) eachEntry(fn func(en entry)) {
+	for _, c := range d.chunks {
+		for off := 0; off < len(c); {
+			en := parseEntry(c, off)
+			off = en.end()
+			if en.flags&fDead == 0 {
+				fn(en)
+			}
+		}
+	}
+}
+
 // kindAt is the type of the key in slot.
 func (d *DB) kindAt(slot int) rdb.Kind {
 	en := d.entryAt(slot)

@@ -145,28 +145,20 @@ func IsReadOnly(name string) bool { return findReadCommand(readCommands, []byte(
 // sees it at the clock's time: nil when absent or expired. A string held in
 // the arena comes as a temporary object aliasing it.
 func (e *Engine) readKey(key []byte) *object {
-	return e.readKeyIn(e.db(), key)
-}
-
-func (e *Engine) readKeyIn(db *DB, key []byte) *object {
+	db := e.db()
 	slot, _, ok := db.find(key)
 	if !ok {
 		return nil
 	}
-	if has, at := db.ttlAt(slot); has && at <= e.now() {
-		return nil
-	}
 	en := db.entryAt(slot)
-	var o *object
-	if en.flags&fRef != 0 {
-		o = db.objs[en.idx]
-	} else {
-		o = &object{kind: rdb.KindString, str: en.val()}
-		o.hasTTL, o.expireAt = en.ttl()
-	}
-	if o.kind == rdb.KindHash && !e.hashHasLiveField(o.hash) {
+	if _, _, live := e.entryLive(db, &en, e.now()); !live {
 		return nil
 	}
+	if en.flags&fRef != 0 {
+		return db.objs[en.idx]
+	}
+	o := &object{kind: rdb.KindString, str: en.val()}
+	o.hasTTL, o.expireAt = en.ttl()
 	return o
 }
 
@@ -422,22 +414,35 @@ type DBSummary struct {
 }
 
 // Summary counts the keys of each database that holds any, as a client sees
-// them at the clock's time (expired keys left out).
+// them at the clock's time (expired keys left out). It walks the arena in
+// order and allocates nothing per key.
 func (e *Engine) Summary() []DBSummary {
 	var out []DBSummary
+	now := e.now()
 	for i, db := range e.dbs {
-		s := DBSummary{DB: i, ByKind: map[rdb.Kind]int{}}
-		e.eachLiveKey(db, func(_ []byte, o *object) bool {
+		var byKind [rdb.KindModule + 1]int
+		s := DBSummary{DB: i}
+		db.eachEntry(func(en entry) {
+			kind, hasTTL, live := e.entryLive(db, &en, now)
+			if !live {
+				return
+			}
 			s.Keys++
-			s.ByKind[o.kind]++
-			if o.hasTTL {
+			byKind[kind]++
+			if hasTTL {
 				s.WithTTL++
 			}
-			return true
 		})
-		if s.Keys > 0 {
-			out = append(out, s)
+		if s.Keys == 0 {
+			continue
 		}
+		s.ByKind = map[rdb.Kind]int{}
+		for k, n := range byKind {
+			if n > 0 {
+				s.ByKind[rdb.Kind(k)] = n
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"strings"
+
+	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
 // Read-only keyspace commands (db.c, expire.c, object.c): EXISTS, TYPE, TTL,
@@ -39,17 +41,12 @@ func registerKeyReads() {
 	registerRead("expiretime", 2, func(e *Engine, a [][]byte) Reply { return e.readTTL(a[1], false, true) })
 	registerRead("pexpiretime", 2, func(e *Engine, a [][]byte) Reply { return e.readTTL(a[1], true, true) })
 	registerRead("dbsize", 1, func(e *Engine, a [][]byte) Reply {
-		n := 0
-		e.eachLiveKey(e.db(), func([]byte, *object) bool {
-			n++
-			return true
-		})
-		return rInt(int64(n))
+		return rInt(int64(e.liveKeys(e.db())))
 	})
 	registerRead("keys", 2, func(e *Engine, a [][]byte) Reply {
 		out := []Reply{}
 		all := len(a[1]) == 1 && a[1][0] == '*'
-		e.eachLiveKey(e.db(), func(k []byte, _ *object) bool {
+		e.eachLiveKey(e.db(), func(k []byte) bool {
 			if all || keyMatch(a[1], k) {
 				out = append(out, rBulk(k))
 			}
@@ -59,15 +56,23 @@ func registerKeyReads() {
 	})
 	registerRead("scan", -2, readScan)
 	registerRead("randomkey", 1, func(e *Engine, a [][]byte) Reply {
-		var keys [][]byte
-		e.eachLiveKey(e.db(), func(k []byte, _ *object) bool {
-			keys = append(keys, k)
-			return true
-		})
-		if len(keys) == 0 {
+		// Two passes (count, then take the chosen one) rather than a slice
+		// of every key.
+		n := e.liveKeys(e.db())
+		if n == 0 {
 			return rNil()
 		}
-		return rBulk(keys[e.randIndex(len(keys))])
+		var key []byte
+		pick := e.randIndex(n)
+		e.eachLiveKey(e.db(), func(k []byte) bool {
+			if pick == 0 {
+				key = k
+				return false
+			}
+			pick--
+			return true
+		})
+		return rBulk(key)
 	})
 	registerReadSub("object", "encoding", 3, func(e *Engine, a [][]byte) Reply {
 		o := e.readKey(a[2])
@@ -116,21 +121,49 @@ func (e *Engine) readTTL(key []byte, ms, abs bool) Reply {
 }
 
 // eachLiveKey calls fn for the keys of db that have not expired, in slot
-// order, until it returns false.
-func (e *Engine) eachLiveKey(db *DB, fn func(key []byte, o *object) bool) {
+// order, until it returns false. It makes no object of an inline string and
+// looks no key up again: a pass over millions of keys (DBSIZE, KEYS, the
+// replay summary) allocates nothing.
+func (e *Engine) eachLiveKey(db *DB, fn func(key []byte) bool) {
+	now := e.now()
 	for i := range db.slots {
 		if db.slots[i] == 0 {
 			continue
 		}
 		en := db.entryAt(i)
-		o := e.readKeyIn(db, en.key())
-		if o == nil {
-			continue
-		}
-		if !fn(en.key(), o) {
+		if _, _, live := e.entryLive(db, &en, now); live && !fn(en.key()) {
 			return
 		}
 	}
+}
+
+// liveKeys counts the keys of db that have not expired.
+func (e *Engine) liveKeys(db *DB) int {
+	now, n := e.now(), 0
+	db.eachEntry(func(en entry) {
+		if _, _, live := e.entryLive(db, &en, now); live {
+			n++
+		}
+	})
+	return n
+}
+
+// entryLive is the type of the key of en, whether it has a TTL, and whether a
+// client sees it at now: not expired, and for a hash with a field that has
+// not expired (readKeyIn's rule, without its lookup).
+func (e *Engine) entryLive(db *DB, en *entry, now int64) (kind rdb.Kind, hasTTL, live bool) {
+	if en.flags&fRef == 0 {
+		has, at := en.ttl()
+		return rdb.KindString, has, !has || at > now
+	}
+	o := db.objs[en.idx]
+	if o.hasTTL && o.expireAt <= now {
+		return o.kind, true, false
+	}
+	if o.kind == rdb.KindHash && !e.hashHasLiveField(o.hash) {
+		return o.kind, o.hasTTL, false
+	}
+	return o.kind, o.hasTTL, true
 }
 
 // scanArgs is parseScanCursorOrReply and scanGenericCommand's options.
@@ -183,6 +216,7 @@ func readScan(e *Engine, a [][]byte) Reply {
 		return r
 	}
 	db := e.db()
+	now := e.now()
 	var out []Reply
 	i := int(min(s.cursor, uint64(len(db.slots))))
 	for ; i < len(db.slots) && len(out) < s.count; i++ {
@@ -190,8 +224,8 @@ func readScan(e *Engine, a [][]byte) Reply {
 			continue
 		}
 		en := db.entryAt(i)
-		o := e.readKeyIn(db, en.key())
-		if o == nil || s.pattern != nil && !keyMatch(s.pattern, en.key()) || s.typ != "" && o.kind.String() != s.typ {
+		kind, _, live := e.entryLive(db, &en, now)
+		if !live || s.pattern != nil && !keyMatch(s.pattern, en.key()) || s.typ != "" && kind.String() != s.typ {
 			continue
 		}
 		out = append(out, rBulk(en.key()))
