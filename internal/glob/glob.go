@@ -5,17 +5,20 @@ package glob
 // Redis 7.2.5 and later (Redis 7.0 has no limit and may overflow its stack).
 const maxNesting = 1000
 
+// Pattern is what a pattern may be held in: a command's argument or a flag.
+type Pattern interface{ ~string | ~[]byte }
+
 // Match reports whether key matches pattern as Redis's stringmatchlen
 // (case-sensitive) decides.
-func Match(pattern string, key []byte) bool {
+func Match[P Pattern](pattern P, key []byte) bool {
 	skip := false
 	return match(pattern, key, &skip, 0)
 }
 
 // MatchKey is Match as KEYS and SCAN MATCH use it: the pattern "*" matches
 // every key, the empty key included (Redis skips matching for it).
-func MatchKey(pattern string, key []byte) bool {
-	if pattern == "*" {
+func MatchKey[P Pattern](pattern P, key []byte) bool {
+	if len(pattern) == 1 && pattern[0] == '*' {
 		return true
 	}
 	return Match(pattern, key)
@@ -23,7 +26,7 @@ func MatchKey(pattern string, key []byte) bool {
 
 // at is the pattern byte at i, or 0 past its end: stringmatchlen reads the
 // terminating NUL of its pattern in a few places, and this keeps those reads.
-func at(p string, i int) byte {
+func at[P Pattern](p P, i int) byte {
 	if i < len(p) {
 		return p[i]
 	}
@@ -34,7 +37,7 @@ func at(p string, i int) byte {
 // the rest of a pattern after a '*' failed at every position of the rest of
 // the key, no earlier '*' can do better by matching more, so every level
 // gives up. That keeps the work to O(pattern × key).
-func match(p string, s []byte, skipLonger *bool, nesting int) bool {
+func match[P Pattern](p P, s []byte, skipLonger *bool, nesting int) bool {
 	if nesting > maxNesting {
 		return false
 	}
@@ -92,7 +95,7 @@ func match(p string, s []byte, skipLonger *bool, nesting int) bool {
 // matchClass matches c against the class that starts after a '[' and returns
 // the pattern positioned on the class's last byte (its ']', or the pattern's
 // last byte when the class is unterminated), as stringmatchlen leaves it.
-func matchClass(p string, c byte) (string, bool) {
+func matchClass[P Pattern](p P, c byte) (P, bool) {
 	not := at(p, 0) == '^'
 	if not {
 		p = p[1:]
@@ -110,7 +113,7 @@ func matchClass(p string, c byte) (string, bool) {
 		case len(p) == 0:
 			// An unterminated class: Redis steps back onto the last byte,
 			// which the caller then steps over, ending the pattern.
-			return " ", matched != not
+			return P(" "), matched != not
 		case len(p) >= 3 && p[1] == '-':
 			lo, hi := p[0], p[2]
 			if lo > hi {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdbtool/rdbtool/internal/glob"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -294,108 +295,7 @@ func fpconvDtoa(f float64) []byte {
 // keyMatch is Redis's glob matching (util.c stringmatchlen) for KEYS, SCAN
 // and the *SCAN commands' MATCH: *, ?, [...] with ranges and ^, and \
 // escapes. It is the one place the engine matches patterns.
-func keyMatch(pattern, s []byte) bool {
-	skip := false
-	return stringMatch(pattern, s, &skip, 0)
-}
-
-func stringMatch(p, s []byte, skipLonger *bool, depth int) bool {
-	if depth > 1000 {
-		return false
-	}
-	at := func(b []byte, i int) byte { // C's NUL past the end
-		if i < len(b) {
-			return b[i]
-		}
-		return 0
-	}
-	for len(p) > 0 && len(s) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && at(p, 1) == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for len(s) > 0 {
-				if stringMatch(p[1:], s, skipLonger, depth+1) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-				s = s[1:]
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			s = s[1:]
-		case '[':
-			p = p[1:]
-			not := at(p, 0) == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for {
-				if at(p, 0) == '\\' && len(p) >= 2 {
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				} else if at(p, 0) == ']' {
-					break
-				} else if len(p) == 0 {
-					// C steps back onto the last byte of the pattern.
-					p = p[:0:0]
-					break
-				} else if len(p) >= 3 && p[1] == '-' {
-					lo, hi := p[0], p[2]
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					p = p[2:]
-					if s[0] >= lo && s[0] <= hi {
-						match = true
-					}
-				} else if p[0] == s[0] {
-					match = true
-				}
-				p = p[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-			if len(p) == 0 {
-				// the unterminated class consumed the pattern
-				return len(s) == 0
-			}
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if p[0] != s[0] {
-				return false
-			}
-			s = s[1:]
-		}
-		p = p[1:]
-		if len(s) == 0 {
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			break
-		}
-	}
-	return len(p) == 0 && len(s) == 0
-}
+func keyMatch(pattern, s []byte) bool { return glob.Match(pattern, s) }
 
 // randIndex picks an index for RANDOMKEY, SRANDMEMBER and the like.
 func (e *Engine) randIndex(n int) int {
