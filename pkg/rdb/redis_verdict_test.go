@@ -40,7 +40,13 @@ func redisLoadsOn(t *testing.T, bin redistest.Binaries, file []byte, args ...str
 // strictReadErr reads every record and value of file as verify does and
 // returns the first error (nil when the file is accepted).
 func strictReadErr(file []byte) error {
-	r := rdb.NewReaderBytes(file, rdb.ReaderOptions{Strict: true})
+	return readAllErr(file, rdb.ReaderOptions{Strict: true})
+}
+
+// readAllErr reads every record and value of file with opts, and returns the
+// first error (nil at the end).
+func readAllErr(file []byte, opts rdb.ReaderOptions) error {
+	r := rdb.NewReaderBytes(file, opts)
 	defer r.Close()
 	for {
 		e, err := r.Next()
