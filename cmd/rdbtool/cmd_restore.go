@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rdbtool/rdbtool/pkg/convert"
@@ -177,6 +178,8 @@ func runRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// stop runs twice when a conversion feeds the source (below, then here).
+	src.stop = sync.OnceFunc(src.stop)
 	defer src.stop()
 	mapDB, err := dbMapping(srv, src, filter, mapped, isCluster)
 	if err != nil {
@@ -222,8 +225,11 @@ func runRestore(c *cli.Context) error {
 	st, runErr := restore.Run(ctx, src.r, o)
 	prog.Stop()
 	if src.conv != nil {
-		src.r.Close()
-		if cerr := <-src.conv; cerr != nil && runErr != nil {
+		// Closing the pipe's reading end unblocks a converter still writing
+		// into it (the restore failed part way): without it the wait below
+		// never ends.
+		src.stop()
+		if cerr := <-src.conv; cerr != nil && runErr != nil && !errors.Is(cerr, io.ErrClosedPipe) {
 			runErr = cerr // the conversion's own error says more than the pipe's
 		}
 	}

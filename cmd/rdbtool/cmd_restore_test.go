@@ -348,3 +348,41 @@ func TestRestoreFlags(t *testing.T) {
 		t.Errorf("no server: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestRestoreStopsItsConverter: a restore from an AOF or a JSON dump reads an
+// RDB that a converting goroutine writes into a pipe; when the restore stops
+// part way (here at a key in the way), the converter must be stopped too.
+// It used to stay blocked on the pipe, and the command never ended.
+func TestRestoreStopsItsConverter(t *testing.T) {
+	s := startLive(t, redistest.Require(t), "")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "big.rdb")
+	bigDataset(t, src, 20000, cluster.NumSlots, cluster.Tag)
+	aofPath := filepath.Join(dir, "big.aof")
+	jsonPath := filepath.Join(dir, "big.jsonl")
+	for _, args := range [][]string{{"convert", "--to", "aof", src, aofPath}, {"dump", "-o", jsonPath, src}} {
+		if code, _, e := runCLI(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, e)
+		}
+	}
+	clash := "k:{" + cluster.Tag(100) + "}:100" // early: most of the data is still to come
+	c := s.client(t)
+	for _, in := range []string{aofPath, jsonPath} {
+		if _, err := c.Do("FLUSHALL"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Do("SET", clash, "in the way"); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan restoreJSON, 1)
+		go func() { done <- restoreRun(t, 1, in, s.url()) }()
+		select {
+		case j := <-done:
+			if !strings.Contains(j.Error, "BUSYKEY") {
+				t.Errorf("%s: %+v, want the run stopped at the key in the way", filepath.Base(in), j)
+			}
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s: the restore did not end after stopping at a key in the way", filepath.Base(in))
+		}
+	}
+}
