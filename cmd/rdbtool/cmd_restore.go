@@ -112,6 +112,20 @@ type restoreSource struct {
 	dbs   map[int]bool // databases holding selected keys (nil: not known)
 	keys  int64        // selected keys, when dbs is known
 	print string       // what identifies the source, for --resume
+	// framed: the values may go as their bytes are framed, not decoded
+	// (restore.Options.FramedValues): --no-check, a source rdbtool wrote
+	// itself (AOF, JSON), or a file the check pass verified with a CRC-64,
+	// then checked identifies that pass (sameAsChecked compares).
+	framed  bool
+	checked *checkedFile
+}
+
+// checkedFile is what the check pass saw of a file: the file (its identity,
+// size and modification time, when it began and when it ended) and the
+// CRC-64 its trailer holds, which the check pass verified.
+type checkedFile struct {
+	before, after os.FileInfo
+	crc           uint64
 }
 
 func runRestore(c *cli.Context) error {
@@ -197,6 +211,7 @@ func runRestore(c *cli.Context) error {
 		Window: c.Int("window"), MaxBytes: int64(c.Int("max-inflight-mb")) << 20,
 		KeysPerSecond: keysPerSec, BytesPerSecond: bytesPerSec,
 		RetryTimeout: c.Duration("retry-timeout"),
+		FramedValues: src.framed,
 	}
 	if isCluster {
 		o.Cluster = restore.ClusterOn
@@ -224,6 +239,9 @@ func runRestore(c *cli.Context) error {
 	}
 	st, runErr := restore.Run(ctx, src.r, o)
 	prog.Stop()
+	if runErr == nil {
+		runErr = src.endsAsChecked(src.r)
+	}
 	if src.conv != nil {
 		// Closing the pipe's reading end unblocks a converter still writing
 		// into it (the restore failed part way): without it the wait below
@@ -340,7 +358,15 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 		if in, err = openInput(c.Context, path, c.App.Reader); err != nil {
 			return nil, newFileError(path, nil, err)
 		}
+		if err := src.sameAsChecked(in); err != nil {
+			in.Close()
+			return nil, err
+		}
 	}
+	// Values are framed rather than decoded again when the check pass
+	// verified them under a CRC-64 (compared again at the end), when the
+	// source is rdbtool's own conversion, or with --no-check.
+	src.framed = !so.check || kind != "rdb" || src.checked != nil
 	src.in, src.kind = in, kind
 	if kind == "rdb" {
 		r, stop := openRDB(in, rdb.ReaderOptions{})
@@ -401,11 +427,16 @@ func checkSource(c *cli.Context, src *restoreSource, path, kind string, filter c
 			}
 		}
 	}
+	var before os.FileInfo
+	if in.file != nil {
+		before, _ = in.file.Stat()
+	}
 	r, stop := openRDB(in, rdb.ReaderOptions{Workers: defaultWorkers()})
 	defer stop()
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
+			src.checked = checkedAs(in, r, before)
 			return nil
 		}
 		if err != nil {
@@ -427,6 +458,68 @@ func checkSource(c *cli.Context, src *restoreSource, path, kind string, filter c
 			}
 		}
 	}
+}
+
+// checkedAs describes the file the check pass read to the end with r, when
+// a CRC-64 covered it (a trailer of zeros, or a file before RDB 5, has none:
+// then nothing would tell the bytes sent from the bytes checked).
+func checkedAs(in *input, r *rdb.Reader, before os.FileInfo) *checkedFile {
+	state, crc := r.Checksum()
+	if state != rdb.ChecksumOK || before == nil {
+		return nil
+	}
+	after, err := in.file.Stat()
+	if err != nil || !sameFileState(before, after) {
+		return nil
+	}
+	return &checkedFile{before: before, after: after, crc: crc}
+}
+
+// sameFileState: the same file (device and inode), of the same size, not
+// modified in between.
+func sameFileState(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// errChangedSinceCheck says that the file the check pass verified is not
+// the one being restored.
+func errChangedSinceCheck(name, how string) error {
+	return fmt.Errorf("%s %s since the check pass verified it: what is sent may not be what was checked (restore it again, or from a copy nobody writes to)", name, how)
+}
+
+// sameAsChecked makes sure the file the sending pass opened is the one the
+// check pass verified, before anything is sent.
+func (src *restoreSource) sameAsChecked(in *input) error {
+	if src.checked == nil || in.file == nil {
+		return nil
+	}
+	now, err := in.file.Stat()
+	if err != nil {
+		return err
+	}
+	if !sameFileState(src.checked.after, now) {
+		return errChangedSinceCheck(src.name, "was replaced or modified")
+	}
+	return nil
+}
+
+// endsAsChecked compares, once r has read to the end, the file's CRC-64
+// (verified by the sending pass as well) and its state with what the check
+// pass saw.
+func (src *restoreSource) endsAsChecked(r *rdb.Reader) error {
+	if src.checked == nil {
+		return nil
+	}
+	state, crc := r.Checksum()
+	if state != rdb.ChecksumOK || crc != src.checked.crc {
+		return errChangedSinceCheck(src.name, fmt.Sprintf("changed (CRC-64 %016x, the check pass verified %016x)", crc, src.checked.crc))
+	}
+	if src.in != nil && src.in.file != nil {
+		if now, err := src.in.file.Stat(); err == nil && !sameFileState(src.checked.after, now) {
+			return errChangedSinceCheck(src.name, "was modified while it was restored")
+		}
+	}
+	return nil
 }
 
 // mayHaveFieldTTLs tells the hash encodings that carry field TTLs.
@@ -457,6 +550,7 @@ func openAOFSource(c *cli.Context, src *restoreSource, path string, filter conve
 		return nil, newFileError(path, nil, err)
 	}
 	src.kind = "aof"
+	src.framed = true // rdbtool writes the RDB stream itself
 	src.dbs = map[int]bool{}
 	err = e.EachReused(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
 		if !filter.Match(ent) {

@@ -58,6 +58,16 @@ type Options struct {
 	// target loads payloads of the file's version (RawPayload), else the value
 	// re-encoded for the target (rdb.PayloadWriter, with DropFieldTTLs).
 	Payload PayloadFunc
+	// FramedValues sends the file's own bytes of a value (when the target
+	// loads payloads of the file's version and Payload is nil) as they are
+	// framed (rdb.Reader.RawValue: lengths and counts read, nothing inside
+	// a string or an encoded blob decoded), rather than decoding and
+	// checking every element on the way. It is for a source whose values
+	// were checked already, by a pass over the same bytes, or whose caller
+	// accepts leaving the check to the file's CRC-64 (verified when the
+	// reader reaches the end, after the keys were sent) and to the server.
+	// A value cut short is still an error.
+	FramedValues bool
 
 	// Window is how many units one connection keeps in flight (default
 	// 1024); MaxBytes how many bytes of units may wait for their replies

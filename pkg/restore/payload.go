@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb"
@@ -102,6 +103,26 @@ func appendFooter(w *bytes.Buffer, version int) {
 	w.Write(f[:2])
 	binary.LittleEndian.PutUint64(f[:], rdb.CRC64(w.Bytes()))
 	w.Write(f[:])
+}
+
+// payloadOverhead is what a DUMP payload adds to the value's bytes: the
+// type byte, the version (2 bytes) and the CRC-64 (8 bytes).
+const payloadOverhead = 11
+
+// appendFramedPayload appends, as a RESP bulk string, the DUMP payload of a
+// value whose bytes the file holds as body: the type byte, body, the
+// version and the CRC-64 of them, computed where they are written (one copy
+// of the value, from the file straight into the command).
+func appendFramedPayload(dst []byte, typ byte, body []byte, version int) []byte {
+	dst = append(dst, '$')
+	dst = strconv.AppendInt(dst, int64(len(body)+payloadOverhead), 10)
+	dst = append(dst, '\r', '\n')
+	start := len(dst)
+	dst = append(dst, typ)
+	dst = append(dst, body...)
+	dst = binary.LittleEndian.AppendUint16(dst, uint16(version))
+	dst = binary.LittleEndian.AppendUint64(dst, rdb.CRC64(dst[start:]))
+	return append(dst, '\r', '\n')
 }
 
 // functionPayload is FUNCTION DUMP's format for one library:

@@ -180,6 +180,7 @@ func (p *pipe) writeLoop() {
 		return
 	}
 	var hdr []byte
+	var writeBy deadline
 	for {
 		u, err := p.next(conn)
 		if err != nil {
@@ -199,7 +200,7 @@ func (p *pipe) writeLoop() {
 			hdr = resp.AppendCommand(hdr, "ASKING")
 			s.asking, u.ask = true, ""
 		}
-		conn.SetWriteDeadline(time.Now().Add(p.run.o.ReplyTimeout))
+		writeBy.refresh(conn.SetWriteDeadline, p.run.o.ReplyTimeout)
 		if err := conn.Send(hdr); err != nil {
 			p.run.nodeFailed(p, err)
 			p.requeueLost(u)
@@ -228,6 +229,21 @@ func (p *pipe) writeLoop() {
 	}
 }
 
+// deadline keeps a connection's read or write deadline about timeout ahead.
+// Setting one is a runtime timer update, too dear once per key; it is moved
+// only once an eighth of the timeout has passed, so every wait is bounded by
+// the timeout, give or take an eighth.
+type deadline struct{ at time.Time }
+
+func (d *deadline) refresh(set func(time.Time) error, timeout time.Duration) {
+	now := time.Now()
+	if d.at.Sub(now) > timeout-timeout/8 {
+		return
+	}
+	d.at = now.Add(timeout)
+	set(d.at)
+}
+
 // answered counts a reply (or a unit lost), waking a writer waiting for room.
 func (p *pipe) answered() {
 	if p.pending.Add(-1) <= int64(p.run.o.Window/2) {
@@ -249,6 +265,7 @@ func (p *pipe) readLoop() {
 	defer close(p.done)
 	<-p.dialed
 	failed := p.connErr != nil
+	var readBy deadline
 	for s := range p.inflight {
 		if failed || p.run.dead(p) {
 			p.answered()
@@ -256,7 +273,7 @@ func (p *pipe) readLoop() {
 			p.run.unitLost(s.u)
 			continue
 		}
-		p.conn.SetReadDeadline(time.Now().Add(p.run.o.ReplyTimeout))
+		readBy.refresh(p.conn.SetReadDeadline, p.run.o.ReplyTimeout)
 		res, err := p.receive(s)
 		p.answered()
 		if err != nil {
@@ -309,6 +326,9 @@ func (p *pipe) receive(s sent) (result, error) {
 	}
 	u := s.u
 	if !u.tx {
+		if c.ReceiveOK() {
+			return result{kind: resultOK}, nil
+		}
 		r, err := c.Receive()
 		if err != nil {
 			return result{}, err

@@ -62,6 +62,10 @@ type runner struct {
 	aw      *aof.Writer
 	keyCmds *convert.KeyCommands
 	reenc   *reencoder // makes the payloads when Options.Payload is nil
+	// framed: values go as the file's bytes, framed rather than decoded
+	// (Options.FramedValues, and the target takes the file's version).
+	framed bool
+	rawBuf []byte // RawValue's copy of a value from a streamed input
 }
 
 // Run writes the dataset r reads into the target of o. It returns what it
@@ -93,6 +97,7 @@ func (rn *runner) run(ctx context.Context, r *rdb.Reader) error {
 		return err
 	}
 	rn.src = h
+	rn.framed = rn.o.FramedValues && rn.reenc != nil && AcceptsPayload(h.Version, rn.target.RDBVersion)
 	step := int64(max(10000, 4*rn.o.Window*max(1, len(rn.masters))))
 	rn.trk, err = newTracker(&rn.o, step, rn.c.keys.Load)
 	if err != nil {
@@ -310,6 +315,10 @@ func (rn *runner) key(ctx context.Context, r *rdb.Reader, e *rdb.Entry) error {
 	skip := func(c *atomic.Int64) error {
 		c.Add(1)
 		rn.trk.finish(seq)
+		if rn.framed {
+			_, err := r.RawValue(rn.rawBuf)
+			return err
+		}
 		_, err := r.SkipValue()
 		return err
 	}
@@ -330,7 +339,7 @@ func (rn *runner) key(ctx context.Context, r *rdb.Reader, e *rdb.Entry) error {
 		return &TargetError{Msg: fmt.Sprintf("key %s is in database %d, and a cluster has only database 0: choose what goes there with --db or --map-db", rdb.QuoteBytes(e.Key), db)}
 	}
 	now := rn.o.NowMs
-	if now == 0 {
+	if now == 0 && e.HasExpire { // only TTLs need it; the clock costs, per key
 		now = time.Now().UnixMilli()
 	}
 	if e.HasExpire && e.ExpireAtMs <= now {
@@ -366,6 +375,25 @@ func tmpKey(slot int) []byte {
 // transaction of commands.
 func (rn *runner) build(r *rdb.Reader, e *rdb.Entry, seq int64, db int, now int64) (*unit, error) {
 	u := &unit{seq: seq, key: bytes.Clone(e.Key), db: db, slot: cluster.Slot(e.Key), renamenx: -1}
+	if rn.framed {
+		body, err := r.RawValue(rn.rawBuf)
+		if err != nil {
+			return nil, err
+		}
+		rn.rawBuf = body[:0] // in memory, body is the input itself, which RawValue never writes
+		if int64(len(body))+payloadOverhead <= rn.target.MaxBulk {
+			u.cmds = rn.restoreCommand(e, func(dst []byte) []byte {
+				return appendFramedPayload(dst, e.Type.Wire(), body, rn.src.Version)
+			}, len(body)+payloadOverhead, now)
+			u.ncmds = 1
+			return u, nil
+		}
+		rn.payload.Reset()
+		rn.payload.WriteByte(e.Type.Wire())
+		rn.payload.Write(body)
+		appendFooter(&rn.payload, rn.src.Version)
+		return rn.buildTooBig(r, e, u, db)
+	}
 	rn.payload.Reset()
 	var ttlsBefore uint64
 	if rn.reenc != nil {
@@ -379,35 +407,49 @@ func (rn *runner) build(r *rdb.Reader, e *rdb.Entry, seq int64, db int, now int6
 		rn.c.fieldTTLsOff.Add(int64(rn.reenc.dropped(rdb.FeatureFieldTTLs) - ttlsBefore))
 	}
 	if ok && int64(rn.payload.Len()) <= rn.target.MaxBulk {
-		u.cmds = rn.restoreCommand(e, rn.payload.Bytes(), now)
+		payload := rn.payload.Bytes()
+		u.cmds = rn.restoreCommand(e, func(dst []byte) []byte { return resp.AppendBulk(dst, payload) }, len(payload), now)
 		u.ncmds = 1
 		return u, nil
 	}
-	vr, ve := r, e
 	if ok {
-		// Too big for the target's proto-max-bulk-len: rebuild it by
-		// commands from the payload, whose value has been read already.
-		pr, pe, err := payloadReader(rn.payload.Bytes(), rn.src)
-		if err != nil {
-			return nil, err
-		}
-		defer pr.Close()
-		pe.DB, pe.HasExpire, pe.ExpireAtMs = e.DB, e.HasExpire, e.ExpireAtMs
-		vr, ve = pr, pe
-	} else if e.Type.Kind() == rdb.KindModule {
+		return rn.buildTooBig(r, e, u, db)
+	}
+	if e.Type.Kind() == rdb.KindModule {
 		return nil, &TargetError{Msg: fmt.Sprintf("key %s: a module value (%s) goes only as a DUMP payload, and %s does not take this file's (RDB %d) payloads", rdb.QuoteBytes(e.Key), e.Type, rn.seed, rn.src.Version)}
 	}
+	return rn.buildAsCommands(u, r, e, db)
+}
+
+// buildTooBig sends as commands a value whose payload, in rn.payload, is
+// too big for the target's proto-max-bulk-len: they are made from the
+// payload, since the value has been read already.
+func (rn *runner) buildTooBig(r *rdb.Reader, e *rdb.Entry, u *unit, db int) (*unit, error) {
+	pr, pe, err := payloadReader(rn.payload.Bytes(), rn.src)
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	pe.DB, pe.HasExpire, pe.ExpireAtMs = e.DB, e.HasExpire, e.ExpireAtMs
+	return rn.buildAsCommands(u, pr, pe, db)
+}
+
+// buildAsCommands makes the unit of the value r is on as a transaction.
+func (rn *runner) buildAsCommands(u *unit, vr *rdb.Reader, ve *rdb.Entry, db int) (*unit, error) {
 	if err := rn.buildCommands(u, vr, ve); err != nil {
 		var te *TargetError
 		if errors.As(err, &te) {
 			return nil, err
 		}
-		return nil, &KeyError{Key: e.Key, DB: db, Err: err}
+		return nil, &KeyError{Key: u.key, DB: db, Err: err}
 	}
 	return u, nil
 }
 
-func (rn *runner) restoreCommand(e *rdb.Entry, payload []byte, now int64) []byte {
+// restoreCommand makes RESTORE key ttl payload [ABSTTL] [REPLACE]
+// [IDLETIME s | FREQ f], the payload appended by appendPayload (size bytes
+// long, the RESP framing aside), into a pooled buffer.
+func (rn *runner) restoreCommand(e *rdb.Entry, appendPayload func(dst []byte) []byte, size int, now int64) []byte {
 	ttl := int64(0)
 	abs := rn.target.RDBVersion >= 9 // ABSTTL, IDLETIME and FREQ came with Redis 5.0
 	if e.HasExpire {
@@ -428,12 +470,12 @@ func (rn *runner) restoreCommand(e *rdb.Entry, payload []byte, now int64) []byte
 	if idle || freq {
 		n += 2
 	}
-	dst := getBuf(len(payload) + len(e.Key) + 96)
+	dst := getBuf(size + len(e.Key) + 128)
 	dst = resp.AppendArray(dst, n)
 	dst = resp.AppendBulkString(dst, "RESTORE")
 	dst = resp.AppendBulk(dst, e.Key)
 	dst = resp.AppendBulkInt(dst, ttl)
-	dst = resp.AppendBulk(dst, payload)
+	dst = appendPayload(dst)
 	if abs {
 		dst = resp.AppendBulkString(dst, "ABSTTL")
 	}
