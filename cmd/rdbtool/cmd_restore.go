@@ -53,7 +53,13 @@ database, which goes to 0) or --map-db says what goes there.
 
 Before writing anything, a file source is read once end to end (its checksum
 and every value checked, its databases counted), so a damaged backup is found
-before the server holds half of it; --no-check skips that pass.
+before the server holds half of it. Values are then sent as their bytes are
+framed (lengths read, contents not decoded again): the file must still be the
+one checked (same file, size and time) before anything is sent, and its
+CRC-64 the one checked at the end. A file without a CRC-64 has its values
+checked again as they are sent. --no-check skips the first pass: a file cut
+short is still refused where it fails, but damage inside a value is found
+only by the file's CRC-64 at the end, after the keys before it were sent.
 
 --resume FILE keeps, in FILE, how far the target has acknowledged. After a
 failure (a node gone, a refused key, Ctrl-C), the same command finishes the
@@ -91,7 +97,7 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "drop-field-ttls", Usage: "leave out hash-field TTLs a target before Redis 7.4 cannot hold"},
 			&cli.BoolFlag{Name: "drop-functions", Usage: "leave out function libraries a target before Redis 7.0 cannot hold"},
 			&cli.IntFlag{Name: "target-rdb-version", Usage: "the RDB `VERSION` the target takes, when it cannot be asked (FUNCTION DUMP refused, unknown version)"},
-			&cli.BoolFlag{Name: "no-check", Usage: "do not read a file source end to end before writing"},
+			&cli.BoolFlag{Name: "no-check", Usage: "do not read a file source end to end before writing (damage inside a value is then found by the file's CRC-64 only at the end)"},
 			&cli.BoolFlag{Name: "as-commands", Usage: "send every value as the commands that rebuild it, never RESTORE (for servers or proxies that refuse RESTORE; module values are then refused)"},
 			serverVersionFlag(),
 			formatFlag("text", "text", "json"),
@@ -119,6 +125,10 @@ type restoreSource struct {
 	framed  bool
 	checked *checkedFile
 }
+
+// afterRestoreCheck, when set (by tests), runs between the check pass and
+// the sending pass: where a file may change under a restore.
+var afterRestoreCheck func(path string)
 
 // checkedFile is what the check pass saw of a file: the file (its identity,
 // size and modification time, when it began and when it ended) and the
@@ -354,6 +364,9 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 		in.Close()
 		if err := checkSource(c, src, path, kind, filter, so); err != nil {
 			return nil, err
+		}
+		if afterRestoreCheck != nil {
+			afterRestoreCheck(path)
 		}
 		if in, err = openInput(c.Context, path, c.App.Reader); err != nil {
 			return nil, newFileError(path, nil, err)

@@ -386,3 +386,98 @@ func TestRestoreStopsItsConverter(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreFramedValues: values go as their bytes are framed, not decoded
+// again, with --no-check and after a check pass that verified the file's
+// CRC-64. What the server then holds is still the source's dataset, and
+// what is refused is still refused: a file changed between the two passes
+// (before anything is sent), and with --no-check a value damaged inside,
+// which only the file's CRC-64 reveals, at the end (exit 3).
+func TestRestoreFramedValues(t *testing.T) {
+	s := startLive(t, redistest.Require(t), "")
+	root := moduleRoot(t)
+	fixtures, _ := filepath.Glob(filepath.Join(root, "fixtures", "*.rdb"))
+	for _, f := range fixtures {
+		s.flush(t)
+		restoreRun(t, 0, "--no-check", f, s.url())
+		sameDataset(t, filepath.Base(f)+" --no-check", expectedOf(t, f, false), s.snapshot(t))
+	}
+
+	// Replaced, or modified in place, between the check pass and sending.
+	dir := t.TempDir()
+	types := filepath.Join(root, "fixtures", "types-7.0.rdb")
+	raw, err := os.ReadFile(types)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.ReadFile(filepath.Join(root, "fixtures", "lru-7.0.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src.rdb")
+	for name, change := range map[string]func(){
+		"replaced": func() {
+			tmp := src + ".new"
+			os.WriteFile(tmp, other, 0o644)
+			os.Rename(tmp, src)
+		},
+		"touched": func() {
+			later := time.Now().Add(time.Hour)
+			os.Chtimes(src, later, later)
+		},
+	} {
+		if err := os.WriteFile(src, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.flush(t)
+		afterRestoreCheck = func(string) { change() }
+		code, _, errOut := runCLI(t, nil, "restore", "--no-progress", src, s.url())
+		afterRestoreCheck = nil
+		if code != 1 || !strings.Contains(errOut, "since the check pass verified it") {
+			t.Errorf("%s after the check pass: exit %d\n%s", name, code, errOut)
+		}
+		if got := s.snapshot(t); len(got) != 0 {
+			t.Errorf("%s after the check pass: %d keys written", name, len(got))
+		}
+	}
+
+	// The CRC-64 the sending pass reads at the end must be the one the
+	// check pass verified.
+	r := rdb.NewReaderBytes(raw, rdb.ReaderOptions{})
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	_, crc := r.Checksum()
+	rs := &restoreSource{name: "src.rdb", checked: &checkedFile{crc: crc}}
+	if err := rs.endsAsChecked(r); err != nil {
+		t.Errorf("the same CRC-64: %v", err)
+	}
+	rs.checked.crc++
+	if err := rs.endsAsChecked(r); err == nil || !strings.Contains(err.Error(), "changed (CRC-64") {
+		t.Errorf("another CRC-64: %v", err)
+	}
+	r.Close()
+
+	// A byte inside a string value changed: framing cannot see it, the
+	// file's CRC-64 does. The check pass refuses the file before writing;
+	// with --no-check the keys before the end are sent, and the run fails.
+	i := bytes.Index(raw, []byte("-2147483649")) // str:int:int32min-1, a plain string
+	if i < 0 {
+		t.Fatal("no string value -2147483649 in types-7.0.rdb")
+	}
+	damaged := bytes.Clone(raw)
+	damaged[i+1] = '3'
+	os.WriteFile(src, damaged, 0o644)
+	s.flush(t)
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", src, s.url()); code != 3 || !strings.Contains(errOut, "checksum") {
+		t.Errorf("damaged file: exit %d\n%s", code, errOut)
+	}
+	if got := s.snapshot(t); len(got) != 0 {
+		t.Errorf("damaged file: %d keys written before the check pass refused it", len(got))
+	}
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", "--no-check", src, s.url()); code != 3 || !strings.Contains(errOut, "checksum") {
+		t.Errorf("damaged file, --no-check: exit %d\n%s", code, errOut)
+	}
+}
