@@ -124,6 +124,8 @@ type restoreSource struct {
 	// then checked identifies that pass (sameAsChecked compares).
 	framed  bool
 	checked *checkedFile
+	// checkSeconds is how long the check pass took (0: there was none).
+	checkSeconds float64
 }
 
 // afterRestoreCheck, when set (by tests), runs between the check pass and
@@ -266,11 +268,11 @@ func runRestore(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "rdbtool: %s\n", strings.TrimSpace(runErr.Error()))
 	}
 	if format == "json" {
-		if err := writeRestoreJSON(c.App.Writer, srv, st, runErr); err != nil {
+		if err := writeRestoreJSON(c.App.Writer, srv, st, src.checkSeconds, runErr); err != nil {
 			return err
 		}
 	} else {
-		printRestoreSummary(c.App.ErrWriter, srv, st, runErr, resumePath)
+		printRestoreSummary(c.App.ErrWriter, srv, st, src.checkSeconds, runErr, resumePath)
 	}
 	if runErr != nil {
 		return &reportedError{Err: runErr}
@@ -421,6 +423,8 @@ func checkSource(c *cli.Context, src *restoreSource, path, kind string, filter c
 	}
 	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, "checking "+src.name, in.Size, in.Done)
 	defer prog.Stop()
+	start := time.Now()
+	defer func() { src.checkSeconds = time.Since(start).Seconds() }()
 	if kind == "json" {
 		jr := convert.NewJSONReader(in, 1<<30)
 		for {
@@ -792,7 +796,7 @@ func writeFileAtomic(path string, data []byte) error {
 
 // printRestoreSummary says what a run did, and after a failure what was
 // written and how to finish.
-func printRestoreSummary(w io.Writer, srv server, st restore.Stats, err error, resumePath string) {
+func printRestoreSummary(w io.Writer, srv server, st restore.Stats, checkSeconds float64, err error, resumePath string) {
 	secs := max(st.Seconds, 1e-3)
 	verb := "restored"
 	if err != nil {
@@ -802,6 +806,9 @@ func printRestoreSummary(w io.Writer, srv server, st restore.Stats, err error, r
 		verb, count(st.Keys), srv.url, st.TargetServer, st.TargetRDB, st.Seconds,
 		humanBytes(st.Bytes), count(int64(float64(st.Keys)/secs)), humanBytes(int64(float64(st.Bytes)/secs)))
 	var notes []string
+	if checkSeconds > 0 {
+		notes = append(notes, fmt.Sprintf("checked first, in %.2fs", checkSeconds))
+	}
 	add := func(n int64, what string) {
 		if n > 0 {
 			notes = append(notes, count(n)+" "+what)
@@ -863,6 +870,7 @@ type restoreJSON struct {
 	Keys         int64            `json:"keys"`
 	Bytes        int64            `json:"bytes"`
 	Seconds      float64          `json:"seconds"`
+	CheckSeconds float64          `json:"check_seconds"`
 	AsCommands   int64            `json:"as_commands"`
 	Skipped      int64            `json:"skipped_existing"`
 	Present      int64            `json:"present_from_interrupted_run"`
@@ -888,9 +896,9 @@ type restoreJSONMst struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func writeRestoreJSON(w io.Writer, srv server, st restore.Stats, err error) error {
+func writeRestoreJSON(w io.Writer, srv server, st restore.Stats, checkSeconds float64, err error) error {
 	j := restoreJSON{Target: srv.url.String(), Status: "ok", Server: st.TargetServer, RDBVersion: st.TargetRDB,
-		Keys: st.Keys, Bytes: st.Bytes, Seconds: st.Seconds, AsCommands: st.AsCommands, Skipped: st.Skipped,
+		Keys: st.Keys, Bytes: st.Bytes, Seconds: st.Seconds, CheckSeconds: checkSeconds, AsCommands: st.AsCommands, Skipped: st.Skipped,
 		Present: st.Present, Resumed: st.Resumed, Expired: st.Expired, Filtered: st.Filtered, Functions: st.Functions,
 		FieldTTLsOff: st.FieldTTLsOff, ModuleAux: st.ModuleAux, InFlight: st.InFlight, Cluster: st.Cluster,
 		Moved: st.Moved, Ask: st.Ask, TryAgain: st.TryAgain, ClusterDown: st.ClusterDown, Masters: []restoreJSONMst{}}
