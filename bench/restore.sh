@@ -62,7 +62,9 @@ keys() { redis-cli -p "$PORT" info keyspace | tr -d '\r' | awk -F'[=,]' '/^db/ {
 sched() { awk '{printf "%.2f %.2f", $1 / 1e9, $2 / 1e9}' "/proc/$SRV_PID/schedstat"; }
 
 # timed LABEL CMD: runs CMD under bash, appends "label wall rss_kib keys
-# client_cpu server_ran server_waited" to $RES.
+# client_cpu server_ran server_waited send check" to $RES; send and check are
+# the seconds rdbtool restore reports for sending and for its check pass
+# ("-" for the other commands).
 RES=$DIR/restore-results.txt
 : >"$RES"
 timed() {
@@ -79,8 +81,11 @@ timed() {
 	cpu=$(awk -v a="$usr" -v b="$sys" 'BEGIN {printf "%.2f", a + b}')
 	ran=$(awk -v a="$ran0" -v b="$ran1" 'BEGIN {printf "%.2f", b - a}')
 	waited=$(awk -v a="$wait0" -v b="$wait1" 'BEGIN {printf "%.2f", b - a}')
-	log "$label: ${wall}s, peak RSS $((rss / 1024)) MiB, client CPU ${cpu}s, server ran ${ran}s and waited ${waited}s for a CPU, $k keys"
-	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$label" "$wall" "$rss" "$k" "$cpu" "$ran" "$waited" >>"$RES"
+	local send check
+	send=$(sed -n 's/^rdbtool: restored .* in \([0-9.]*\)s:.*/\1/p' "$DIR/.out")
+	check=$(sed -n 's/.*checked first, in \([0-9.]*\)s.*/\1/p' "$DIR/.out")
+	log "$label: ${wall}s (sending ${send:--}s, check pass ${check:--}s), peak RSS $((rss / 1024)) MiB, client CPU ${cpu}s, server ran ${ran}s and waited ${waited}s for a CPU, $k keys"
+	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$label" "$wall" "$rss" "$k" "$cpu" "$ran" "$waited" "${send:--}" "${check:--}" >>"$RES"
 }
 
 log "preparing $AOF (rdbtool convert --to aof --restore)"
@@ -105,18 +110,20 @@ size=$(stat -c %s "$FILE")
 	echo
 	echo "Preparing restore.aof (convert --to aof --restore): ${conv_wall} s, peak RSS $((conv_rss / 1024)) MiB."
 	echo
-	echo "| command | wall, median (s) | best (s) | keys/s | MB/s of the RDB | peak RSS (MiB) | vs redis-cli --pipe | client CPU (s) | server ran (s) | server waited for a CPU (s) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| command | wall, median (s) | best (s) | keys/s | MB/s of the RDB | peak RSS (MiB) | vs redis-cli --pipe | client CPU (s) | server ran (s) | server waited for a CPU (s) | rdbtool: sending (s) | sending vs the pipe | rdbtool: check pass (s) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	ref=$(awk -F'\t' '$1 == "redis-cli --pipe < restore.aof" {print $2}' "$RES" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 	for label in "redis-cli --pipe < restore.aof" "rdbtool convert --to aof --restore | redis-cli --pipe" "rdbtool restore" "rdbtool restore --no-check"; do
 		awk -F'\t' -v l="$label" -v size="$size" -v ref="$ref" '
-			$1 == l { w[++n] = $2; r[n] = $3; k = $4; c[n] = $5; ran[n] = $6; wt[n] = $7 }
+			$1 == l { w[++n] = $2; r[n] = $3; k = $4; c[n] = $5; ran[n] = $6; wt[n] = $7; snd[n] = $8; chk[n] = $9 }
 			END {
 				# the median run by wall time, and the best wall time
 				for (i = 1; i <= n; i++) o[i] = i
 				for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (w[o[j]] < w[o[i]]) { t = o[i]; o[i] = o[j]; o[j] = t }
 				m = o[int((n + 1) / 2)]
-				printf "| %s | %.1f | %.1f | %d | %.1f | %d | %.2fx | %.1f | %.1f | %.1f |\n", l, w[m], w[o[1]], k / w[m], size / 1e6 / w[m], r[m] / 1024, ref / w[m], c[m], ran[m], wt[m]
+				sv = snd[m] == "-" ? "-" : sprintf("%.1f", snd[m]); sr = snd[m] == "-" ? "-" : sprintf("%.2fx", ref / snd[m])
+				cv = chk[m] == "-" ? "-" : sprintf("%.1f", chk[m])
+				printf "| %s | %.1f | %.1f | %d | %.1f | %d | %.2fx | %.1f | %.1f | %.1f | %s | %s | %s |\n", l, w[m], w[o[1]], k / w[m], size / 1e6 / w[m], r[m] / 1024, ref / w[m], c[m], ran[m], wt[m], sv, sr, cv
 			}' "$RES"
 	done
 }

@@ -294,10 +294,12 @@ func (r *Reader) frameRawString(what string) error {
 		case 0, 1, 2: // 8, 16 or 32-bit integer
 			return r.frameRawSkip(1<<n, what)
 		case 3:
-			if n, err = r.readLen(what + " (LZF compressed length)"); err != nil {
+			// Constant names: building them per string would cost more
+			// than the framing.
+			if n, err = r.readLen("LZF compressed length"); err != nil {
 				return err
 			}
-			if _, err = r.readLen(what + " (LZF uncompressed length)"); err != nil {
+			if _, err = r.readLen("LZF uncompressed length"); err != nil {
 				return err
 			}
 		default:

@@ -3,6 +3,7 @@ package restore
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -122,14 +123,29 @@ func (p *pipe) pop() (u *unit, closed bool) {
 	return u, false
 }
 
-// flushDelay is how long the writer holds buffered commands, while earlier
-// ones keep the server busy, hoping for more to send in the same write:
-// one write per key costs both sides a system call and a wake-up per key.
+// flushDelay is how long the writer holds a batch, while earlier units keep
+// the server busy, hoping for more to send in the same write: one write per
+// key costs both sides a system call and a wake-up per key.
 const flushDelay = 200 * time.Microsecond
 
-// next waits for a unit, flushing what is buffered when none comes soon;
-// nil when the pipe is closed and empty.
-func (p *pipe) next(conn *resp.Conn) (*unit, error) {
+// maxBatchBytes is the most the writer gathers before writing: large writes
+// keep the server's reads full, and the window still refills in several.
+const maxBatchBytes = 1 << 20
+
+// batch is what the writer has taken from the queue and not written yet: the
+// units' own buffers, written with one writev (resp.Conn.WriteBuffers), not
+// copied. The units go to the reader (inflight) only once written, so that
+// nothing retires a unit, and gives its buffer to another, while the
+// writev still reads it.
+type batch struct {
+	bufs  net.Buffers
+	sent  []sent
+	bytes int
+}
+
+// next waits for a unit, writing the batch when none comes soon; nil when
+// the pipe is closed and empty.
+func (p *pipe) next(conn *resp.Conn, b *batch, writeBy *deadline) (*unit, error) {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -142,15 +158,15 @@ func (p *pipe) next(conn *resp.Conn) (*unit, error) {
 			return u, nil
 		}
 		if closed {
-			return nil, conn.Flush()
+			return nil, p.write(conn, b, writeBy)
 		}
-		if conn.Buffered() == 0 {
+		if len(b.sent) == 0 {
 			<-p.notify
 			continue
 		}
-		if p.pending.Load() == 0 {
-			// The server has nothing to do: give it what there is.
-			if err := conn.Flush(); err != nil {
+		if p.pending.Load() == int64(len(b.sent)) {
+			// The server has nothing else to do: give it what there is.
+			if err := p.write(conn, b, writeBy); err != nil {
 				return nil, err
 			}
 			continue
@@ -163,11 +179,29 @@ func (p *pipe) next(conn *resp.Conn) (*unit, error) {
 		select {
 		case <-p.notify:
 		case <-timer.C:
-			if err := conn.Flush(); err != nil {
+			if err := p.write(conn, b, writeBy); err != nil {
 				return nil, err
 			}
 		}
 	}
+}
+
+// write sends the batch and hands its units to the reader, also when the
+// write failed (the reader then counts them lost).
+func (p *pipe) write(conn *resp.Conn, b *batch, writeBy *deadline) error {
+	if len(b.sent) == 0 {
+		return nil
+	}
+	writeBy.refresh(conn.SetWriteDeadline, p.run.o.ReplyTimeout)
+	bufs := b.bufs
+	err := conn.WriteBuffers(&bufs)
+	for _, s := range b.sent {
+		p.inflight <- s // never blocks: pending <= Window, the channel's size
+	}
+	clear(b.bufs)
+	clear(b.sent)
+	b.bufs, b.sent, b.bytes = b.bufs[:0], b.sent[:0], 0
+	return err
 }
 
 func (p *pipe) writeLoop() {
@@ -179,10 +213,10 @@ func (p *pipe) writeLoop() {
 		p.run.nodeFailed(p, err)
 		return
 	}
-	var hdr []byte
+	var b batch
 	var writeBy deadline
 	for {
-		u, err := p.next(conn)
+		u, err := p.next(conn, &b, &writeBy)
 		if err != nil {
 			p.run.nodeFailed(p, err)
 			return
@@ -191,7 +225,7 @@ func (p *pipe) writeLoop() {
 			return
 		}
 		s := sent{u: u}
-		hdr = hdr[:0]
+		var hdr []byte // rare: a unit of another database, or an ASK
 		if !p.run.cluster && u.db != p.db {
 			hdr = resp.AppendCommand(hdr, "SELECT", itoa(int64(u.db)))
 			s.selectDB, p.db = true, u.db
@@ -200,28 +234,24 @@ func (p *pipe) writeLoop() {
 			hdr = resp.AppendCommand(hdr, "ASKING")
 			s.asking, u.ask = true, ""
 		}
-		writeBy.refresh(conn.SetWriteDeadline, p.run.o.ReplyTimeout)
-		if err := conn.Send(hdr); err != nil {
-			p.run.nodeFailed(p, err)
-			p.requeueLost(u)
-			return
+		if hdr != nil {
+			b.bufs = append(b.bufs, hdr)
 		}
-		if err := conn.Send(u.cmds); err != nil {
-			p.run.nodeFailed(p, err)
-			p.requeueLost(u)
-			return
-		}
+		b.bufs = append(b.bufs, u.cmds)
+		b.sent = append(b.sent, s)
+		b.bytes += len(hdr) + len(u.cmds)
 		p.pending.Add(1)
-		p.inflight <- s // never blocks: pending <= Window, the channel's size
-		if p.pending.Load() >= int64(p.run.o.Window) {
-			// The window is full: send what is buffered, and write more
-			// only once half of it has been answered, in one go. Topping
-			// it up unit by unit would cost a system call, and the server
-			// a wake-up, per key.
-			if err := conn.Flush(); err != nil {
+		full := p.pending.Load() >= int64(p.run.o.Window)
+		if full || b.bytes >= maxBatchBytes {
+			if err := p.write(conn, &b, &writeBy); err != nil {
 				p.run.nodeFailed(p, err)
 				return
 			}
+		}
+		if full {
+			// The window is full: write more only once half of it has
+			// been answered, in one go. Topping it up unit by unit would
+			// cost a system call, and the server a wake-up, per key.
 			for p.pending.Load() > int64(p.run.o.Window/2) {
 				<-p.room
 			}
@@ -252,13 +282,6 @@ func (p *pipe) answered() {
 		default:
 		}
 	}
-}
-
-// requeueLost accounts for a unit whose write failed part way: its fate on
-// the server is unknown.
-func (p *pipe) requeueLost(u *unit) {
-	p.lost.Add(1)
-	p.run.unitLost(u)
 }
 
 func (p *pipe) readLoop() {
