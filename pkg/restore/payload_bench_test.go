@@ -17,7 +17,9 @@ func benchFile(b *testing.B) []byte {
 	b.Helper()
 	var out bytes.Buffer
 	w := rdb.NewWriter(&out, rdb.WriterOptions{Version: 10})
-	member := func(i, j int) []byte { return []byte(fmt.Sprintf("member-%d-%d-%s", i, j, bytes.Repeat([]byte("x"), j%40))) }
+	member := func(i, j int) []byte {
+		return []byte(fmt.Sprintf("member-%d-%d-%s", i, j, bytes.Repeat([]byte("x"), j%40)))
+	}
 	for i := range 20000 {
 		e := &rdb.Entry{Kind: rdb.EntryKey, Key: []byte(fmt.Sprintf("key:%d", i))}
 		n := 4 + i%200 // listpacks mostly; every 50th big enough for a hash table
