@@ -18,7 +18,7 @@ type unit struct {
 	seq  int64 // key number in source order
 	key  []byte
 	db   int // target database
-	slot int
+	slot int // the key's hash slot: on a cluster, or once a transaction names its helper key; else -1
 	cmds []byte
 	// ncmds is the number of commands in cmds; for a transaction (tx) the
 	// reply to EXEC holds the replies of the ncmds-2 commands inside it, of

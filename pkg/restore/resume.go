@@ -86,8 +86,12 @@ func (t *tracker) uncertain(n int64) bool {
 	return n >= t.resumedBelow && n < t.uncertainTo && !t.resumedDone[n]
 }
 
-// finish marks key n done.
+// finish marks key n done. Without a state to save, nothing needs to know:
+// a key a second costs a lock and a map entry otherwise.
 func (t *tracker) finish(n int64) {
+	if t.save == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n < t.doneBelow {
@@ -103,6 +107,9 @@ func (t *tracker) finish(n int64) {
 // beforeSend is called before key n is sent: it saves a new horizon first
 // when n is at or beyond the saved one.
 func (t *tracker) beforeSend(n int64) error {
+	if t.save == nil {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n < t.horizon {
@@ -114,6 +121,9 @@ func (t *tracker) beforeSend(n int64) error {
 
 // maybeSave saves when a second has passed since the last save.
 func (t *tracker) maybeSave() error {
+	if t.save == nil {
+		return nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if time.Since(t.saved) < time.Second {

@@ -374,7 +374,10 @@ func tmpKey(slot int) []byte {
 // build makes a key's unit: a RESTORE when a payload goes, else a
 // transaction of commands.
 func (rn *runner) build(r *rdb.Reader, e *rdb.Entry, seq int64, db int, now int64) (*unit, error) {
-	u := &unit{seq: seq, key: bytes.Clone(e.Key), db: db, slot: cluster.Slot(e.Key), renamenx: -1}
+	u := &unit{seq: seq, key: bytes.Clone(e.Key), db: db, slot: -1, renamenx: -1}
+	if rn.cluster {
+		u.slot = cluster.Slot(e.Key)
+	}
 	if rn.framed {
 		body, err := r.RawValue(rn.rawBuf)
 		if err != nil {
@@ -507,6 +510,9 @@ func (rn *runner) buildCommands(u *unit, r *rdb.Reader, e *rdb.Entry) error {
 	if rn.o.Replace {
 		cmd([]byte("DEL"), u.key)
 	} else {
+		if u.slot < 0 {
+			u.slot = cluster.Slot(u.key) // one server: the tag does not matter, but is the same
+		}
 		name = tmpKey(u.slot)
 		cmd([]byte("DEL"), name)
 	}
