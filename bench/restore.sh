@@ -97,6 +97,7 @@ for run in $(seq "$RUNS"); do
 	timed "redis-cli --pipe < restore.aof" "redis-cli -p $PORT --pipe < '$AOF' | tee /dev/stderr | grep -q '^errors: 0,'"
 	timed "rdbtool convert --to aof --restore | redis-cli --pipe" "'$R' convert --no-progress --to aof --restore '$FILE' - | redis-cli -p $PORT --pipe | grep -q '^errors: 0,'"
 	timed "rdbtool restore" "'$R' restore --no-progress '$FILE' $URL"
+	timed "rdbtool restore --check as-sent" "'$R' restore --no-progress --check as-sent '$FILE' $URL"
 	timed "rdbtool restore --no-check" "'$R' restore --no-progress --no-check '$FILE' $URL"
 done
 LOAD_AFTER=$(uptime)
@@ -113,7 +114,7 @@ size=$(stat -c %s "$FILE")
 	echo "| command | wall, median (s) | best (s) | keys/s | MB/s of the RDB | peak RSS (MiB) | vs redis-cli --pipe | client CPU (s) | server ran (s) | server waited for a CPU (s) | rdbtool: sending (s) | sending vs the pipe | rdbtool: check pass (s) |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	ref=$(awk -F'\t' '$1 == "redis-cli --pipe < restore.aof" {print $2}' "$RES" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	for label in "redis-cli --pipe < restore.aof" "rdbtool convert --to aof --restore | redis-cli --pipe" "rdbtool restore" "rdbtool restore --no-check"; do
+	for label in "redis-cli --pipe < restore.aof" "rdbtool convert --to aof --restore | redis-cli --pipe" "rdbtool restore" "rdbtool restore --check as-sent" "rdbtool restore --no-check"; do
 		awk -F'\t' -v l="$label" -v size="$size" -v ref="$ref" '
 			$1 == l { w[++n] = $2; r[n] = $3; k = $4; c[n] = $5; ran[n] = $6; wt[n] = $7; snd[n] = $8; chk[n] = $9 }
 			END {

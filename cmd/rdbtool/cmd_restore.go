@@ -51,15 +51,24 @@ CLUSTERDOWN are retried for up to --retry-timeout. A cluster has database 0
 only: a source with keys in other databases is refused unless --db (one
 database, which goes to 0) or --map-db says what goes there.
 
-Before writing anything, a file source is read once end to end (its checksum
-and every value checked, its databases counted), so a damaged backup is found
-before the server holds half of it. Values are then sent as their bytes are
-framed (lengths read, contents not decoded again): the file must still be the
-one checked (same file, size and time) before anything is sent, and its
-CRC-64 the one checked at the end. A file without a CRC-64 has its values
-checked again as they are sent. --no-check skips the first pass: a file cut
-short is still refused where it fails, but damage inside a value is found
-only by the file's CRC-64 at the end, after the keys before it were sent.
+--check says how much is checked, and when:
+  first    (the default) a file source is read once end to end before anything
+           is written (its checksum and every value checked, its databases
+           counted), so a damaged backup is found before the server holds half
+           of it. Values are then sent as their bytes are framed (lengths read,
+           contents not decoded again): the file must still be the one checked
+           (same file, size and time) before anything is sent, and its CRC-64
+           the one checked at the end. A file without a CRC-64 has its values
+           checked again as they are sent.
+  as-sent  no first pass: every value is decoded and checked just before it is
+           sent, so nothing damaged reaches the server, but a damaged file
+           stops the run part way, after the keys before the damage were sent.
+  none     (also --no-check) values are sent as framed, unchecked: a file cut
+           short is still refused where it fails, but damage inside a value is
+           found only by the file's CRC-64 at the end, after that value reached
+           the server, which (with sanitize-dump-payload no, its default) may
+           take it and fail later. For files you trust: it costs the least CPU.
+Standard input is never read twice: with first it is checked as sent.
 
 --resume FILE keeps, in FILE, how far the target has acknowledged. After a
 failure (a node gone, a refused key, Ctrl-C), the same command finishes the
@@ -97,7 +106,8 @@ func restoreCommand() *cli.Command {
 			&cli.BoolFlag{Name: "drop-field-ttls", Usage: "leave out hash-field TTLs a target before Redis 7.4 cannot hold"},
 			&cli.BoolFlag{Name: "drop-functions", Usage: "leave out function libraries a target before Redis 7.0 cannot hold"},
 			&cli.IntFlag{Name: "target-rdb-version", Usage: "the RDB `VERSION` the target takes, when it cannot be asked (FUNCTION DUMP refused, unknown version)"},
-			&cli.BoolFlag{Name: "no-check", Usage: "do not read a file source end to end before writing (damage inside a value is then found by the file's CRC-64 only at the end)"},
+			&cli.StringFlag{Name: "check", Value: checkFirst, Usage: "`WHEN` values are checked: first (the whole file, before anything is written), as-sent (each value just before it is sent) or none (see below)"},
+			&cli.BoolFlag{Name: "no-check", Usage: "the same as --check none: values go unchecked (damage inside one is found by the file's CRC-64 only at the end)"},
 			&cli.BoolFlag{Name: "as-commands", Usage: "send every value as the commands that rebuild it, never RESTORE (for servers or proxies that refuse RESTORE; module values are then refused)"},
 			serverVersionFlag(),
 			formatFlag("text", "text", "json"),
@@ -197,8 +207,12 @@ func runRestore(c *cli.Context) error {
 	if serverVersion == "" && convert.ParseServerVersion(probe.Version) != 0 {
 		serverVersion = probe.Family + ":" + probe.Version
 	}
+	check, err := restoreCheckMode(c)
+	if err != nil {
+		return err
+	}
 	src, err := openRestoreSource(c, srcPath, filter, sourceOptions{
-		version: targetVersion, check: !c.Bool("no-check"), dropFieldTTLs: c.Bool("drop-field-ttls"),
+		version: targetVersion, check: check, dropFieldTTLs: c.Bool("drop-field-ttls"),
 		dropFunctions: c.Bool("drop-functions"), serverVersion: serverVersion, explicitServer: c.String("server-version") != "",
 		fieldTTLsRefused: !restore.HoldsFieldTTLs(targetVersion) && !c.Bool("drop-field-ttls"), target: probe.Name()})
 	if err != nil {
@@ -314,10 +328,34 @@ func probeServer(ctx context.Context, srv server) (restore.Server, error) {
 	return p, nil
 }
 
+// The values of --check.
+const (
+	checkFirst  = "first"
+	checkAsSent = "as-sent"
+	checkNone   = "none"
+)
+
+// restoreCheckMode reads --check and its shorthand --no-check.
+func restoreCheckMode(c *cli.Context) (string, error) {
+	mode := c.String("check")
+	switch mode {
+	case checkFirst, checkAsSent, checkNone:
+	default:
+		return "", usagef(c.Command.Name, "--check takes first, as-sent or none, not %q", mode)
+	}
+	if c.Bool("no-check") {
+		if c.IsSet("check") && mode != checkNone {
+			return "", usagef(c.Command.Name, "--no-check contradicts --check %s", mode)
+		}
+		mode = checkNone
+	}
+	return mode, nil
+}
+
 // sourceOptions say how openRestoreSource reads SRC.
 type sourceOptions struct {
 	version       int  // RDB version AOF and JSON sources are converted to
-	check         bool // read a file source end to end first
+	check         string // checkFirst, checkAsSent or checkNone
 	dropFieldTTLs bool // in the conversion
 	dropFunctions bool
 	serverVersion string // --server-version, for AOF replay
@@ -333,7 +371,7 @@ type sourceOptions struct {
 // openRestoreSource opens SRC as an RDB stream. AOF and JSON sources are
 // converted on a goroutine into an RDB of version so.version (the target's,
 // so that their keys go as payloads it takes). A file source is checked (and
-// its databases counted) first when so.check is set.
+// its databases counted) first when so.check is checkFirst.
 func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so sourceOptions) (*restoreSource, error) {
 	src := &restoreSource{name: path, kind: "rdb", stop: func() {}}
 	if path == "-" {
@@ -362,7 +400,7 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 		return nil, newFileError(src.name, in, &rdb.ParseError{Offset: 0, Op: "input", Err: rdb.ErrCorrupt,
 			Detail: "neither an RDB file (REDIS/VALKEY magic), an AOF, nor rdbtool JSON"})
 	}
-	if path != "-" && so.check {
+	if path != "-" && so.check == checkFirst {
 		in.Close()
 		if err := checkSource(c, src, path, kind, filter, so); err != nil {
 			return nil, err
@@ -380,8 +418,8 @@ func openRestoreSource(c *cli.Context, path string, filter convert.Filter, so so
 	}
 	// Values are framed rather than decoded again when the check pass
 	// verified them under a CRC-64 (compared again at the end), when the
-	// source is rdbtool's own conversion, or with --no-check.
-	src.framed = !so.check || kind != "rdb" || src.checked != nil
+	// source is rdbtool's own conversion, or with --check none.
+	src.framed = so.check == checkNone || kind != "rdb" || src.checked != nil
 	src.in, src.kind = in, kind
 	if kind == "rdb" {
 		r, stop := openRDB(in, rdb.ReaderOptions{})

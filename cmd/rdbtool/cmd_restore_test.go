@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"context"
 	"math/rand/v2"
 	"os"
@@ -479,5 +480,71 @@ func TestRestoreFramedValues(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", "--no-check", src, s.url()); code != 3 || !strings.Contains(errOut, "checksum") {
 		t.Errorf("damaged file, --no-check: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestRestoreCheckAsSent: with --check as-sent there is no first pass, and a
+// value damaged inside (a listpack whose header lies about its size, in a
+// file whose CRC-64 was made to match) is refused before it is sent: the keys
+// before it reach the server, it does not, and the run exits 3.
+func TestRestoreCheckAsSent(t *testing.T) {
+	s := startLive(t, redistest.Require(t), "")
+	raw, err := os.ReadFile(filepath.Join(moduleRoot(t), "fixtures", "types-7.0.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var victim string
+	var victimDB int
+	r := rdb.NewReaderBytes(raw, rdb.ReaderOptions{})
+	for victim == "" {
+		e, err := r.Next()
+		if err != nil {
+			t.Fatalf("no small listpack hash in types-7.0.rdb: %v", err)
+		}
+		if e.Type != rdb.TypeHashListpack {
+			continue
+		}
+		val, err := r.RawValue(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if val[0] >= 0x40 { // not a 6-bit length: long, or LZF-compressed
+			continue
+		}
+		at := bytes.Index(raw, val)
+		raw = bytes.Clone(raw)
+		raw[at+1]++ // the listpack's total-bytes field
+		victim, victimDB = string(e.Key), e.DB
+	}
+	r.Close()
+	binary.LittleEndian.PutUint64(raw[len(raw)-8:], rdb.CRC64(raw[:len(raw)-8]))
+	src := filepath.Join(t.TempDir(), "damaged.rdb")
+	if err := os.WriteFile(src, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, _, errOut := runCLI(t, nil, "restore", "--no-progress", "--check", "as-sent", src, s.url())
+	if code != 3 || !strings.Contains(errOut, victim) {
+		t.Errorf("--check as-sent: exit %d, want 3 naming %q\n%s", code, victim, errOut)
+	}
+	c := s.client(t)
+	if _, err := c.Do("SELECT", victimDB); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Do("EXISTS", victim); err != nil || n != redistest.Int(0) {
+		t.Errorf("--check as-sent: the damaged key %q reached the server (EXISTS: %v, %v)", victim, n, err)
+	}
+	if len(s.snapshot(t)) == 0 {
+		t.Errorf("--check as-sent: no key before the damaged one was sent")
+	}
+	s.flush(t)
+	if code, _, errOut := runCLI(t, nil, "restore", "--no-progress", src, s.url()); code != 3 || len(s.snapshot(t)) != 0 {
+		t.Errorf("--check first: exit %d with %d keys written\n%s", code, len(s.snapshot(t)), errOut)
+	}
+	if code, _, _ := runCLI(t, nil, "restore", "--no-progress", "--check", "sometimes", src, s.url()); code != 2 {
+		t.Errorf("--check sometimes: exit %d, want 2", code)
+	}
+	if code, _, _ := runCLI(t, nil, "restore", "--no-progress", "--check", "first", "--no-check", src, s.url()); code != 2 {
+		t.Errorf("--check first --no-check: exit %d, want 2", code)
 	}
 }
