@@ -354,9 +354,9 @@ func restoreCheckMode(c *cli.Context) (string, error) {
 
 // sourceOptions say how openRestoreSource reads SRC.
 type sourceOptions struct {
-	version       int  // RDB version AOF and JSON sources are converted to
+	version       int    // RDB version AOF and JSON sources are converted to
 	check         string // checkFirst, checkAsSent or checkNone
-	dropFieldTTLs bool // in the conversion
+	dropFieldTTLs bool   // in the conversion
 	dropFunctions bool
 	serverVersion string // --server-version, for AOF replay
 	// explicitServer: serverVersion was given, and overrides what the AOF's
