@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/inorder"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/lzf"
 )
 
 // parallel checks the insides of values on worker goroutines while the parsing
@@ -44,6 +45,13 @@ type valueJob struct {
 	span    ValueSpan
 	ordinal int64 // KeysRead after this key was returned
 	warning *ParseError
+	// lzfLen > 0 marks an LZF-compressed string value whose framing the
+	// parser has read: span.start and span.end are then its compressed
+	// bytes, lzfLen its decompressed length, lzfOff the value's offset.
+	// The worker runs lzf.Check on it alone, which is what makes handing
+	// over small strings pay.
+	lzfLen int
+	lzfOff int64
 }
 
 type jobBatch struct {
@@ -124,7 +132,7 @@ func (p *parallel) skip() error {
 		if s.Pos >= s.End || s.Buf[s.Pos] != 0xC3 {
 			return r.skipValue()
 		}
-		fallthrough
+		return p.skipCompressed()
 	case singleBlob(v.t):
 		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
 			return r.skipValue()
@@ -143,6 +151,7 @@ func (p *parallel) skip() error {
 		return r.skipValue()
 	}
 	j := p.next()
+	j.lzfLen = 0
 	if !r.skipSpan(&j.span, bigJob) {
 		// Damaged (the sequential check finds the error and describes it),
 		// or so big that a worker would only trail the parser, keeping the
@@ -160,6 +169,46 @@ func (p *parallel) skip() error {
 	j.ordinal, j.warning = r.keys, nil
 	b := p.cur
 	b.bytes += j.span.Size()
+	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
+		p.submit()
+	}
+	return nil
+}
+
+// skipCompressed finishes a string value stored LZF-compressed (the current
+// byte is its encoding byte, 0xC3): the parser reads its lengths, as the
+// sequential skipString does (same errors), and a worker checks its
+// instructions. A job holds where the compressed bytes are and the key, no
+// more: small strings, most of a cache's, are worth handing over only so.
+func (p *parallel) skipCompressed() error {
+	r := p.r
+	if err := p.retireDone(false); err != nil {
+		return err
+	}
+	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+		return r.skipValue() // every batch in flight: see skip
+	}
+	v := &r.val
+	off := r.src.Offset()
+	r.src.Pos++ // the encoding byte
+	src, ulen, err := r.readLZFHeader(off, stringValue)
+	if err != nil {
+		return err
+	}
+	v.phase = 1
+	v.count++
+	r.inValue = false
+	if ulen == 0 || len(src) > bigJob {
+		return r.lzfCheck(off, stringValue, src, ulen)
+	}
+	j := p.next()
+	j.span.setEntry(&r.entry)
+	j.span.end = r.src.Pos
+	j.span.start = j.span.end - len(src)
+	j.lzfLen, j.lzfOff = ulen, off
+	j.ordinal, j.warning = r.keys, nil
+	b := p.cur
+	b.bytes += len(src)
 	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
 		p.submit()
 	}
@@ -278,6 +327,16 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 			return
 		}
 		idx = i
+		if j.lzfLen > 0 {
+			src := sub.src.Buf[j.span.start:j.span.end]
+			if lzf.Check(src, j.lzfLen) == nil {
+				continue
+			}
+			// The error as the sequential read words it, naming the key.
+			sub.openSpan(&j.span)
+			b.failed, b.err, b.errPos = i, sub.lzfCheck(j.lzfOff, stringValue, src, j.lzfLen), j.span.end
+			return
+		}
 		sub.openSpan(&j.span)
 		err := sub.skipValue()
 		if err == nil && sub.src.Pos != j.span.end {
