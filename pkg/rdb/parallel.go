@@ -133,6 +133,8 @@ func (p *parallel) skip() error {
 			return r.skipValue()
 		}
 		return p.skipCompressed()
+	case plainChecked(v.t):
+		return p.skipPlain()
 	case singleBlob(v.t):
 		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
 			return r.skipValue()
@@ -211,6 +213,88 @@ func (p *parallel) skipCompressed() error {
 	b.bytes += len(src)
 	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
 		p.submit()
+	}
+	return nil
+}
+
+// plainChecked reports whether values of type t are plain collections whose
+// elements the strict check follows for repeats (dupcheck.go): checking them
+// costs a hash and a table probe per element, and for sorted sets the order
+// and the scores, which is worth a worker; framing them reads two lengths an
+// element.
+func plainChecked(t Type) bool {
+	switch t {
+	case TypeSet, TypeZSet, TypeZSet2, TypeHash:
+		return true
+	}
+	return false
+}
+
+// skipPlain finishes a plain set, sorted set or hash: the parser frames it
+// (framePlain) and a worker checks it, as skip does for blobs. A value that
+// fails framing, a small one, and one over bigJob are checked here.
+func (p *parallel) skipPlain() error {
+	r := p.r
+	if !r.opts.Strict {
+		return r.skipValue() // without the repeat check, framing is the check
+	}
+	if err := p.retireDone(false); err != nil {
+		return err
+	}
+	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+		return r.skipValue() // every batch in flight: see skip
+	}
+	start, t := r.src.Pos, r.val.t
+	r.spanGrowth = 0
+	if err := r.framePlain(t, start+bigJob); err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
+		r.src.Pos = start
+		r.startValue(t)
+		return r.skipValue()
+	}
+	j := p.next()
+	j.lzfLen = 0
+	j.span.setEntry(&r.entry)
+	j.span.start, j.span.end, j.span.t = start, r.src.Pos, t
+	j.span.part, j.span.nodes = false, 0
+	r.inValue = false
+	j.ordinal, j.warning = r.keys, nil
+	b := p.cur
+	b.bytes += j.span.Size()
+	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
+		p.submit()
+	}
+	return nil
+}
+
+// framePlain moves past a plain collection of type t reading only lengths,
+// as frameValue does for blobs; it gives up (errSpanTooBig) once the value,
+// decoded, would reach past limit.
+func (r *Reader) framePlain(t Type, limit int) error {
+	n, err := r.readLen("")
+	if err != nil {
+		return err
+	}
+	for ; n > 0; n-- {
+		if r.src.Pos+r.spanGrowth > limit {
+			return errSpanTooBig
+		}
+		if err := r.frameString(); err != nil {
+			return err
+		}
+		switch t {
+		case TypeHash:
+			err = r.frameString()
+		case TypeZSet2:
+			err = r.src.Skip(8)
+		case TypeZSet:
+			var c byte
+			if c, err = r.src.ReadByte(); err == nil && c < 253 {
+				err = r.src.Skip(int64(c))
+			}
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
