@@ -88,6 +88,11 @@ var (
 
 const bigJob = 4 << 20 // a value this big is checked by the parser itself
 
+// minLightJob is the decompressed size under which an LZF string is checked
+// by the parser: its few instructions cost less to walk than the job record
+// (the key record copied) costs to fill.
+const minLightJob = 128
+
 // errFramingMismatch means that the parser's framing of a value and the
 // sequential check disagree about where the value ends: a bug, never a verdict
 // on the file.
@@ -200,7 +205,7 @@ func (p *parallel) skipCompressed() error {
 	v.phase = 1
 	v.count++
 	r.inValue = false
-	if ulen == 0 || len(src) > bigJob {
+	if ulen < minLightJob || len(src) > bigJob {
 		return r.lzfCheck(off, stringValue, src, ulen)
 	}
 	j := p.next()
