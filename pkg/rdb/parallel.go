@@ -11,14 +11,23 @@ import (
 // parallel checks the insides of values on worker goroutines while the parsing
 // goroutine moves on (ReaderOptions.Workers). It applies only to values nobody
 // reads (Next skipping them) of a Reader over an in-memory input, and only to
-// the costly ones: LZF-compressed strings and values made of inner blobs
-// (listpacks, ziplists, intsets, zipmaps, quicklist nodes) of at least
-// minJobBytes decoded. Smaller ones cost less to check than to hand over, and
-// when every batch is in flight the parser checks values itself rather than
-// wait, so that both cores stay busy. For those the parser
-// merely frames the value (reads the lengths to find where it ends), and a
-// worker runs the ordinary sequential check on it with a Reader of its own over
-// the same memory.
+// the costly ones:
+//
+//   - LZF-compressed strings from minLightJob bytes decompressed: the parser
+//     reads their lengths (with the sequential code, so its errors) and the
+//     job says where the compressed bytes lie; the worker runs lzf.Check on
+//     them. Such a job costs little enough that a cache's small strings are
+//     worth handing over.
+//   - values made of inner blobs (listpacks, ziplists, intsets, zipmaps,
+//     quicklist nodes) and, in strict mode, plain sets, sorted sets and
+//     hashes (whose elements the repeat check hashes), of at least
+//     minJobBytes decoded: the parser merely frames the value (reads the
+//     lengths to find where it ends), and a worker runs the ordinary
+//     sequential check on it with a Reader of its own over the same memory.
+//
+// Smaller ones cost less to check than to hand over, and when every batch is
+// in flight the parser checks values itself rather than wait, so that both
+// cores stay busy.
 //
 // The results are those of a sequential read, byte for byte: every check is the
 // sequential code; the first error in file order wins (a failed job is reported
