@@ -147,8 +147,10 @@ func (p *parallel) skip() error {
 			return r.skipValue()
 		}
 		return p.skipCompressed()
-	case plainChecked(v.t):
-		return p.skipPlain()
+	case plainChecked(v.t) && r.opts.Strict:
+		return p.skipFramed((*Reader).framePlain)
+	case v.t.Kind() == KindStream:
+		return p.skipFramed((*Reader).frameStream)
 	case singleBlob(v.t):
 		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
 			return r.skipValue()
@@ -244,14 +246,12 @@ func plainChecked(t Type) bool {
 	return false
 }
 
-// skipPlain finishes a plain set, sorted set or hash: the parser frames it
-// (framePlain) and a worker checks it, as skip does for blobs. A value that
-// fails framing, a small one, and one over bigJob are checked here.
-func (p *parallel) skipPlain() error {
+// skipFramed finishes a plain set, sorted set or hash, or a stream: the
+// parser frames it (framePlain, frameStream: lengths only) and a worker
+// checks it, as skip does for blobs. A value that fails framing, a small
+// one, and one over bigJob are checked here.
+func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) error {
 	r := p.r
-	if !r.opts.Strict {
-		return r.skipValue() // without the repeat check, framing is the check
-	}
 	if err := p.retireDone(false); err != nil {
 		return err
 	}
@@ -260,7 +260,7 @@ func (p *parallel) skipPlain() error {
 	}
 	start, t := r.src.Pos, r.val.t
 	r.spanGrowth = 0
-	if err := r.framePlain(t, start+bigJob); err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
+	if err := frame(r, t, start+bigJob); err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
 		r.src.Pos = start
 		r.startValue(t)
 		return r.skipValue()
@@ -284,6 +284,9 @@ func (p *parallel) skipPlain() error {
 // as frameValue does for blobs; it gives up (errSpanTooBig) once the value,
 // decoded, would reach past limit.
 func (r *Reader) framePlain(t Type, limit int) error {
+	if !plainChecked(t) {
+		return errSpanTooBig // not a value framePlain knows
+	}
 	n, err := r.readLen("")
 	if err != nil {
 		return err
@@ -311,6 +314,133 @@ func (r *Reader) framePlain(t Type, limit int) error {
 		}
 	}
 	return nil
+}
+
+// frameStream moves past a stream of type t reading only lengths and fixed
+// fields, in the layout nextStream reads (stream.go), giving up
+// (errSpanTooBig) past limit as framePlain does.
+func (r *Reader) frameStream(t Type, limit int) error {
+	version := r.streamVersion() // of r.val.t, which is t
+	over := func() bool { return r.src.Pos+r.spanGrowth > limit }
+	lens := func(n int) error {
+		for range n {
+			if _, err := r.readLen(""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	nodes, err := r.readLen("")
+	if err != nil {
+		return err
+	}
+	for ; nodes > 0; nodes-- {
+		if over() {
+			return errSpanTooBig
+		}
+		if err := r.frameString(); err != nil { // the master ID
+			return err
+		}
+		if err := r.frameString(); err != nil { // the listpack
+			return err
+		}
+	}
+	meta := 3 // length, last ID
+	if version >= 2 {
+		meta += 5 // first ID, max deleted ID, entries added
+	}
+	if err := lens(meta); err != nil {
+		return err
+	}
+	groups, err := r.readLen("")
+	if err != nil {
+		return err
+	}
+	for ; groups > 0; groups-- {
+		if over() {
+			return errSpanTooBig
+		}
+		if err := r.frameString(); err != nil { // name
+			return err
+		}
+		n := 2 // last delivered ID
+		if version >= 2 {
+			n++ // entries read
+		}
+		if err := lens(n); err != nil {
+			return err
+		}
+		pel, err := r.readLen("")
+		if err != nil {
+			return err
+		}
+		for ; pel > 0; pel-- { // ID, delivery time, delivery count
+			if err := r.src.Skip(16 + 8); err != nil {
+				return err
+			}
+			if err := lens(1); err != nil {
+				return err
+			}
+		}
+		consumers, err := r.readLen("")
+		if err != nil {
+			return err
+		}
+		for ; consumers > 0; consumers-- {
+			if over() {
+				return errSpanTooBig
+			}
+			if err := r.frameString(); err != nil { // name
+				return err
+			}
+			times := int64(8) // seen
+			if version >= 3 {
+				times += 8 // active
+			}
+			if err := r.src.Skip(times); err != nil {
+				return err
+			}
+			owned, err := r.readLen("")
+			if err != nil {
+				return err
+			}
+			if owned > uint64(r.src.End-r.src.Pos)/16 {
+				return ErrTruncated
+			}
+			r.src.Pos += int(owned) * 16
+		}
+	}
+	if t != TypeStreamListpacks4 {
+		return nil
+	}
+	if err := lens(2); err != nil { // IDMP duration, max entries
+		return err
+	}
+	producers, err := r.readLen("")
+	if err != nil {
+		return err
+	}
+	for ; producers > 0; producers-- {
+		if over() {
+			return errSpanTooBig
+		}
+		if err := r.frameString(); err != nil { // producer
+			return err
+		}
+		entries, err := r.readLen("")
+		if err != nil {
+			return err
+		}
+		for ; entries > 0; entries-- { // iid, entry ID
+			if err := r.frameString(); err != nil {
+				return err
+			}
+			if err := lens(2); err != nil {
+				return err
+			}
+		}
+	}
+	return lens(2) // IIDs added, duplicates
 }
 
 // singleBlob reports whether values of type t are one string (after a fixed

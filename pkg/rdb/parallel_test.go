@@ -126,18 +126,38 @@ func TestParallelNextAfterClose(t *testing.T) {
 // TestParallelMatchesSequentialOnHandedOverValues: what the workers check
 // apart from blobs — LZF-compressed strings of every size (light jobs: the
 // parser reads their lengths only), plain sets, sorted sets and hashes
-// (framed by the parser, their repeats checked by a worker) — yields the
+// (framed by the parser, their repeats checked by a worker), streams with a
+// consumer group (framed too) — yields the
 // sequential verdict on a file of such values, on 917 damaged copies of it,
 // and on crafted values with repeated elements, whatever the batch limits.
 func TestParallelMatchesSequentialOnHandedOverValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	var buf bytes.Buffer
-	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: 10})
+	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: 11})
 	types := map[rdb.Type]int{}
-	for i := range 30 {
+	for i := range 36 {
 		e := &rdb.Entry{Kind: rdb.EntryKey, Key: []byte("key:" + strconv.Itoa(i))}
 		var v *rdb.Value
-		switch i % 5 {
+		switch i % 6 {
+		case 5:
+			st := &rdb.Stream{}
+			n := 40 + rng.IntN(40)
+			for j := range n {
+				st.Entries = append(st.Entries, rdb.StreamEntry{ID: rdb.StreamID{Ms: uint64(1000 + j), Seq: 0},
+					Fields: [][]byte{[]byte("name"), []byte("item" + strconv.Itoa(j)), []byte("n"), []byte(strconv.Itoa(rng.IntN(1000)))}})
+			}
+			last := st.Entries[n-1].ID
+			st.Length, st.LastID, st.FirstID, st.EntriesAdded, st.GroupCount = uint64(n), last, st.Entries[0].ID, uint64(n), 1
+			g := rdb.StreamGroup{Name: []byte("g"), LastDelivered: last, EntriesRead: int64(n)}
+			c := rdb.StreamConsumer{Name: []byte("alice"), SeenTimeMs: 1700000000000, ActiveTimeMs: 1700000000000}
+			for j := 0; j < n; j += 3 {
+				id := st.Entries[j].ID
+				g.PEL = append(g.PEL, rdb.StreamPending{ID: id, DeliveryTimeMs: 1700000000000, DeliveryCount: 1})
+				c.PEL = append(c.PEL, id)
+			}
+			g.Consumers = []rdb.StreamConsumer{c, {Name: []byte("bob"), SeenTimeMs: 1700000000001, ActiveTimeMs: 1700000000001}}
+			st.Groups = []rdb.StreamGroup{g}
+			v = &rdb.Value{Kind: rdb.KindStream, Stream: st}
 		case 0, 1:
 			text := strings.Repeat("<li class=\"card\">"+strconv.Itoa(rng.IntN(1000))+"</li>", 2+rng.IntN(60))
 			v = &rdb.Value{Kind: rdb.KindString, String: []byte(text)}
@@ -174,7 +194,7 @@ func TestParallelMatchesSequentialOnHandedOverValues(t *testing.T) {
 		types[e.Type]++
 	}
 	rd.Close()
-	for _, want := range []rdb.Type{rdb.TypeString, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeHash} {
+	for _, want := range []rdb.Type{rdb.TypeString, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeHash, rdb.TypeStreamListpacks3} {
 		if types[want] == 0 {
 			t.Fatalf("the file has no value of type %v (%v)", want, types)
 		}
