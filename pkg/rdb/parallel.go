@@ -19,8 +19,8 @@ import (
 //     them. Such a job costs little enough that a cache's small strings are
 //     worth handing over.
 //   - values made of inner blobs (listpacks, ziplists, intsets, zipmaps,
-//     quicklist nodes) and, in strict mode, plain sets, sorted sets and
-//     hashes (whose elements the repeat check hashes), of at least
+//     quicklist nodes), streams, and, in strict mode, plain sets, sorted
+//     sets and hashes (whose elements the repeat check hashes), of at least
 //     minJobBytes decoded: the parser merely frames the value (reads the
 //     lengths to find where it ends), and a worker runs the ordinary
 //     sequential check on it with a Reader of its own over the same memory.
@@ -121,10 +121,10 @@ func newParallel(r *Reader, workers int) *parallel {
 	return p
 }
 
-// deepType reports whether values of type t are framed by the parser and
-// checked by a worker. Plain collections (their cost is reading their strings,
-// which framing would do anyway), streams and module values are checked by the
-// parser itself.
+// deepType reports whether values of type t are blobs, or made of blobs,
+// which frameValue frames for a worker to check. Plain collections and
+// streams have framers of their own (skipFramed); module values, plain lists
+// and hashes with field TTLs are checked by the parser itself.
 func deepType(t Type) bool {
 	switch t {
 	case TypeListZiplist, TypeSetListpack, TypeSetIntset, TypeZSetZiplist, TypeZSetListpack,
