@@ -158,10 +158,9 @@ func (p *parallel) skip() error {
 	case !deepType(v.t):
 		return r.skipValue()
 	}
-	if err := p.retireDone(false); err != nil {
+	if full, err := p.full(); err != nil {
 		return err
-	}
-	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+	} else if full {
 		// Every batch is in flight: rather than wait for a worker, the
 		// parser checks this value itself (its errors still come after
 		// those of the values before it: fail drains the workers first).
@@ -184,12 +183,7 @@ func (p *parallel) skip() error {
 		r.startValue(j.span.t)
 		return r.skipValue()
 	}
-	j.ordinal, j.warning = r.keys, nil
-	b := p.cur
-	b.bytes += j.span.Size()
-	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
-		p.submit()
-	}
+	p.queued(j, j.span.Size())
 	return nil
 }
 
@@ -200,10 +194,9 @@ func (p *parallel) skip() error {
 // more: small strings, most of a cache's, are worth handing over only so.
 func (p *parallel) skipCompressed() error {
 	r := p.r
-	if err := p.retireDone(false); err != nil {
+	if full, err := p.full(); err != nil {
 		return err
-	}
-	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+	} else if full {
 		return r.skipValue() // every batch in flight: see skip
 	}
 	v := &r.val
@@ -224,12 +217,7 @@ func (p *parallel) skipCompressed() error {
 	j.span.end = r.src.Pos
 	j.span.start = j.span.end - len(src)
 	j.lzfLen, j.lzfOff = ulen, off
-	j.ordinal, j.warning = r.keys, nil
-	b := p.cur
-	b.bytes += len(src)
-	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
-		p.submit()
-	}
+	p.queued(j, len(src))
 	return nil
 }
 
@@ -252,10 +240,9 @@ func plainChecked(t Type) bool {
 // one, and one over bigJob are checked here.
 func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) error {
 	r := p.r
-	if err := p.retireDone(false); err != nil {
+	if full, err := p.full(); err != nil {
 		return err
-	}
-	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+	} else if full {
 		return r.skipValue() // every batch in flight: see skip
 	}
 	start, t := r.src.Pos, r.val.t
@@ -271,12 +258,7 @@ func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) er
 	j.span.start, j.span.end, j.span.t = start, r.src.Pos, t
 	j.span.part, j.span.nodes = false, 0
 	r.inValue = false
-	j.ordinal, j.warning = r.keys, nil
-	b := p.cur
-	b.bytes += j.span.Size()
-	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
-		p.submit()
-	}
+	p.queued(j, j.span.Size())
 	return nil
 }
 
@@ -287,6 +269,29 @@ func (r *Reader) framePlain(t Type, limit int) error {
 	if !plainChecked(t) {
 		return errSpanTooBig // not a value framePlain knows
 	}
+	return r.frameCounted(limit, func() error {
+		if err := r.frameString(); err != nil {
+			return err
+		}
+		switch t {
+		case TypeHash:
+			return r.frameString()
+		case TypeZSet2:
+			return r.src.Skip(8)
+		case TypeZSet:
+			c, err := r.src.ReadByte()
+			if err == nil && c < 253 {
+				err = r.src.Skip(int64(c))
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// frameCounted reads a count, then frames that many items, giving up
+// (errSpanTooBig) once the value, decoded, would reach past limit.
+func (r *Reader) frameCounted(limit int, item func() error) error {
 	n, err := r.readLen("")
 	if err != nil {
 		return err
@@ -295,21 +300,7 @@ func (r *Reader) framePlain(t Type, limit int) error {
 		if r.src.Pos+r.spanGrowth > limit {
 			return errSpanTooBig
 		}
-		if err := r.frameString(); err != nil {
-			return err
-		}
-		switch t {
-		case TypeHash:
-			err = r.frameString()
-		case TypeZSet2:
-			err = r.src.Skip(8)
-		case TypeZSet:
-			var c byte
-			if c, err = r.src.ReadByte(); err == nil && c < 253 {
-				err = r.src.Skip(int64(c))
-			}
-		}
-		if err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 	}
@@ -321,7 +312,6 @@ func (r *Reader) framePlain(t Type, limit int) error {
 // (errSpanTooBig) past limit as framePlain does.
 func (r *Reader) frameStream(t Type, limit int) error {
 	version := r.streamVersion() // of r.val.t, which is t
-	over := func() bool { return r.src.Pos+r.spanGrowth > limit }
 	lens := func(n int) error {
 		for range n {
 			if _, err := r.readLen(""); err != nil {
@@ -330,117 +320,105 @@ func (r *Reader) frameStream(t Type, limit int) error {
 		}
 		return nil
 	}
-	nodes, err := r.readLen("")
-	if err != nil {
-		return err
+	counted := func(item func() error) error { return r.frameCounted(limit, item) }
+	strs := func(n int) error {
+		for range n {
+			if err := r.frameString(); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	for ; nodes > 0; nodes-- {
-		if over() {
-			return errSpanTooBig
-		}
-		if err := r.frameString(); err != nil { // the master ID
+	node := func() error { return strs(2) } // master ID, listpack
+	pending := func() error {               // ID, delivery time, delivery count
+		if err := r.src.Skip(16 + 8); err != nil {
 			return err
 		}
-		if err := r.frameString(); err != nil { // the listpack
+		return lens(1)
+	}
+	consumer := func() error {
+		times := int64(8) // seen
+		if version >= 3 {
+			times += 8 // active
+		}
+		if err := strs(1); err != nil { // name
 			return err
 		}
+		if err := r.src.Skip(times); err != nil {
+			return err
+		}
+		return counted(func() error { return r.src.Skip(16) }) // owned IDs
+	}
+	group := func() error {
+		ids := 2 // last delivered ID
+		if version >= 2 {
+			ids++ // entries read
+		}
+		if err := strs(1); err != nil { // name
+			return err
+		}
+		if err := lens(ids); err != nil {
+			return err
+		}
+		if err := counted(pending); err != nil {
+			return err
+		}
+		return counted(consumer)
 	}
 	meta := 3 // length, last ID
 	if version >= 2 {
 		meta += 5 // first ID, max deleted ID, entries added
 	}
+	if err := counted(node); err != nil {
+		return err
+	}
 	if err := lens(meta); err != nil {
 		return err
 	}
-	groups, err := r.readLen("")
-	if err != nil {
+	if err := counted(group); err != nil {
 		return err
-	}
-	for ; groups > 0; groups-- {
-		if over() {
-			return errSpanTooBig
-		}
-		if err := r.frameString(); err != nil { // name
-			return err
-		}
-		n := 2 // last delivered ID
-		if version >= 2 {
-			n++ // entries read
-		}
-		if err := lens(n); err != nil {
-			return err
-		}
-		pel, err := r.readLen("")
-		if err != nil {
-			return err
-		}
-		for ; pel > 0; pel-- { // ID, delivery time, delivery count
-			if err := r.src.Skip(16 + 8); err != nil {
-				return err
-			}
-			if err := lens(1); err != nil {
-				return err
-			}
-		}
-		consumers, err := r.readLen("")
-		if err != nil {
-			return err
-		}
-		for ; consumers > 0; consumers-- {
-			if over() {
-				return errSpanTooBig
-			}
-			if err := r.frameString(); err != nil { // name
-				return err
-			}
-			times := int64(8) // seen
-			if version >= 3 {
-				times += 8 // active
-			}
-			if err := r.src.Skip(times); err != nil {
-				return err
-			}
-			owned, err := r.readLen("")
-			if err != nil {
-				return err
-			}
-			if owned > uint64(r.src.End-r.src.Pos)/16 {
-				return ErrTruncated
-			}
-			r.src.Pos += int(owned) * 16
-		}
 	}
 	if t != TypeStreamListpacks4 {
 		return nil
 	}
+	producer := func() error {
+		if err := strs(1); err != nil {
+			return err
+		}
+		return counted(func() error { // iid, entry ID
+			if err := strs(1); err != nil {
+				return err
+			}
+			return lens(2)
+		})
+	}
 	if err := lens(2); err != nil { // IDMP duration, max entries
 		return err
 	}
-	producers, err := r.readLen("")
-	if err != nil {
+	if err := counted(producer); err != nil {
 		return err
 	}
-	for ; producers > 0; producers-- {
-		if over() {
-			return errSpanTooBig
-		}
-		if err := r.frameString(); err != nil { // producer
-			return err
-		}
-		entries, err := r.readLen("")
-		if err != nil {
-			return err
-		}
-		for ; entries > 0; entries-- { // iid, entry ID
-			if err := r.frameString(); err != nil {
-				return err
-			}
-			if err := lens(2); err != nil {
-				return err
-			}
-		}
-	}
 	return lens(2) // IIDs added, duplicates
+}
+
+// full retires the batches done and reports whether every batch is still in
+// flight, in which case the parser checks the value itself.
+func (p *parallel) full() (bool, error) {
+	if err := p.retireDone(false); err != nil {
+		return false, err
+	}
+	return p.cur == nil && p.pipe.Pending() >= p.maxPending(), nil
+}
+
+// queued counts job j (of size bytes in the file) of the batch being
+// filled, as the job of the key just read, and submits the batch when full.
+func (p *parallel) queued(j *valueJob, size int) {
+	j.ordinal, j.warning = p.r.keys, nil
+	b := p.cur
+	b.bytes += size
+	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
+		p.submit()
+	}
 }
 
 // singleBlob reports whether values of type t are one string (after a fixed
