@@ -50,8 +50,8 @@ const (
 // lies, so no verdict rests on a hash; on a stream, whose earlier bytes are
 // gone, by a second independent hash (128 bits in all, as the blob check
 // does). Memory is at most 40 bytes an element (the table at least 3/8 full:
-// 12 bytes a slot; the element's offset), a fraction of what the loading
-// server needs for it.
+// 12 bytes a slot; the element's offset), 48 on a stream (the second hash),
+// a fraction of what the loading server needs for it.
 type elemDups struct {
 	off      int64 // the value's offset: state belongs to that value
 	seeds    [2]maphash.Seed
