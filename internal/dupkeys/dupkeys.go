@@ -209,18 +209,18 @@ func (f *Finder) Finish() ([][]int64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []record
+			var scratch sortScratch
 			for i := w; i < partitions; i += workers {
 				var file *os.File
 				if f.files != nil {
 					file = f.files[i]
 				}
-				groups, s, err := collect(file, f.parts[i], scratch, results[w])
+				groups, err := collect(file, f.parts[i], &scratch, results[w])
 				if err != nil {
 					errs[w] = err
 					return
 				}
-				results[w], scratch = groups, s
+				results[w] = groups
 				f.parts[i] = nil
 			}
 		}()
@@ -237,40 +237,55 @@ func (f *Finder) Finish() ([][]int64, error) {
 	return groups, nil
 }
 
+// sortScratch is what sorting a partition needs, kept from one partition to
+// the next of a goroutine: allocating it anew for each of the 256 would
+// cost more than the sort (and grow the heap by as much again as the
+// records).
+type sortScratch struct {
+	recs   []record
+	start  []int
+	next   []int
+	runs   [][]record
+	offset []int64 // the groups' offsets, carved from one allocation
+}
+
 // collect sorts one partition (its spilled records, read from file when not
-// nil, then the blocks held) into scratch, and appends its groups of equal
-// hashes. It returns the scratch for reuse.
-func collect(file *os.File, blocks [][]record, scratch []record, groups [][]int64) ([][]int64, []record, error) {
+// nil, then the blocks held) and appends its groups of equal hashes.
+func collect(file *os.File, blocks [][]record, s *sortScratch, groups [][]int64) ([][]int64, error) {
 	var spilled []record
 	if file != nil {
 		var err error
 		if spilled, err = readPartition(file); err != nil {
-			return nil, scratch, err
+			return nil, err
 		}
 	}
 	n := len(spilled)
 	for _, b := range blocks {
 		n += len(b)
 	}
-	if cap(scratch) < n {
-		scratch = make([]record, n)
+	if cap(s.recs) < n {
+		s.recs = make([]record, n)
 	}
-	recs := radixSort(append([][]record{spilled}, blocks...), scratch[:n])
+	s.runs = append(append(s.runs[:0], spilled), blocks...)
+	recs := radixSort(s.runs, s.recs[:n], s)
 	for i := 0; i < len(recs); {
 		j := i + 1
 		for j < len(recs) && recs[j].hash == recs[i].hash {
 			j++
 		}
 		if j-i > 1 {
-			g := make([]int64, j-i)
-			for k := range g {
-				g[k] = recs[i+k].offset
+			if cap(s.offset)-len(s.offset) < j-i {
+				s.offset = make([]int64, 0, max(1024, j-i))
 			}
-			groups = append(groups, g)
+			at := len(s.offset)
+			for k := i; k < j; k++ {
+				s.offset = append(s.offset, recs[k].offset)
+			}
+			groups = append(groups, s.offset[at:len(s.offset):len(s.offset)])
 		}
 		i = j
 	}
-	return groups, scratch, nil
+	return groups, nil
 }
 
 // readPartition returns the records of a partition file.
@@ -301,14 +316,18 @@ func readPartition(file *os.File) ([]record, error) {
 // buckets hold a few records each), then an insertion sort orders each
 // bucket. Linear in practice, where a comparison sort costs several times
 // more.
-func radixSort(runs [][]record, out []record) []record {
+func radixSort(runs [][]record, out []record, s *sortScratch) []record {
 	bits := 1
 	for bits < 16 && 1<<bits < len(out) {
 		bits++
 	}
 	shift := 64 - partitionBits - bits
 	mask := uint64(1)<<bits - 1
-	start := make([]int, 1<<bits+1)
+	if cap(s.start) < 1<<bits+1 {
+		s.start, s.next = make([]int, 1<<bits+1), make([]int, 1<<bits+1)
+	}
+	start, next := s.start[:1<<bits+1], s.next[:1<<bits+1]
+	clear(start)
 	for _, run := range runs {
 		for _, r := range run {
 			start[(r.hash>>shift)&mask+1]++
@@ -317,7 +336,7 @@ func radixSort(runs [][]record, out []record) []record {
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	next := slices.Clone(start)
+	copy(next, start)
 	for _, run := range runs {
 		for _, r := range run {
 			b := (r.hash >> shift) & mask

@@ -119,3 +119,24 @@ func BenchmarkFinderAdd(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkFinderFinish adds 2.5 million keys (the pages dataset of
+// bench/run.sh) within the default budget, then measures Finish alone.
+func BenchmarkFinderFinish(b *testing.B) {
+	key := []byte("page:000000000000")
+	for b.Loop() {
+		b.StopTimer()
+		f := New(Options{TempDir: b.TempDir()})
+		for i := range 2_500_000 {
+			binary.BigEndian.PutUint64(key[5:], uint64(i))
+			f.Add(0, key, int64(i)*200)
+		}
+		b.StartTimer()
+		if _, err := f.Finish(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		f.Close()
+		b.StartTimer()
+	}
+}

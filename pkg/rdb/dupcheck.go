@@ -1,8 +1,9 @@
 package rdb
 
 import (
+	"bytes"
 	"hash/maphash"
-	"math/bits"
+	"math"
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
@@ -43,34 +44,49 @@ const (
 )
 
 // elemDups follows the elements of the current plain set, sorted set or
-// hash: a digest of each (where it began), radix-sorted and compared once the
-// last one is read, which costs far less than a set of them. Memory is 40
-// bytes an element, a fraction of what the loading server needs for it.
+// hash in an open-addressing table of one 64-bit hash per element. Two equal
+// hashes are compared exactly before a repeat is declared: on an in-memory
+// input (NewReaderBytes) the earlier element is read again from where it
+// lies, so no verdict rests on a hash; on a stream, whose earlier bytes are
+// gone, by a second independent hash (128 bits in all, as the blob check
+// does). Memory is at most 40 bytes an element (the table at least 3/8 full:
+// 12 bytes a slot; the element's offset), 48 on a stream (the second hash),
+// a fraction of what the loading server needs for it.
 type elemDups struct {
 	off      int64 // the value's offset: state belongs to that value
 	seeds    [2]maphash.Seed
-	elems    []elemDigest
-	keys     []uint64 // the radix sort's two buffers
+	slots    []uint64 // hashes; 0: empty (a hash of 0 is stored as 1)
+	slotElem []uint32 // the element whose hash is in the slot
+	offs     []int64  // each element's offset (where it began)
+	sums2    []uint64 // on a stream: each element's second hash
+	n        int      // elements seen
+	first    int64    // the first repeat found (the earlier element), or -1
+	second   int64    // ... and its repeat, or -1
 	prevEnd  int64    // where the element being read began
 	longElem bool     // a field or value longer than hash-max-listpack-value
 	gaveUp   bool     // the value outgrew ReaderOptions.MaxRepeatCheck
+	reread   *Reader  // reads an earlier element again (in-memory input)
 	blob     dupSet
 }
 
-// elemDupBytes is what the check keeps per element: a digest and its radix
-// sort key.
+// elemHashMask keeps all of an element's hash; tests keep two bits of it, so
+// that nearly every element collides and the exact comparison decides.
+var elemHashMask = ^uint64(0)
+
+// elemDupBytes bounds what the check keeps per element.
 const elemDupBytes = 40
 
 // defaultMaxRepeatCheck is ReaderOptions.MaxRepeatCheck's default: 40 MiB of
-// digests, a collection far bigger than any listpack.
+// table, a collection far bigger than any listpack.
 const defaultMaxRepeatCheck = 1 << 20
 
 // repeatCheckLimit is how many elements of one value the repeat check
-// follows; 0: no limit.
+// follows. Without a limit (a negative MaxRepeatCheck), that is still what
+// the table can number, 2^32-1.
 func (r *Reader) repeatCheckLimit() int {
 	switch n := r.opts.MaxRepeatCheck; {
 	case n < 0:
-		return 0
+		return math.MaxUint32
 	case n == 0:
 		return defaultMaxRepeatCheck
 	default:
@@ -78,16 +94,48 @@ func (r *Reader) repeatCheckLimit() int {
 	}
 }
 
-type elemDigest struct {
-	sum [2]uint64 // two independent seeded hashes: 128 bits
-	off int64
-}
-
 func (r *Reader) elemDups() *elemDups {
 	if r.dups == nil {
 		r.dups = &elemDups{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, blob: newDupSet(), off: -1}
 	}
 	return r.dups
+}
+
+// start makes the state that of a new value of about n elements.
+func (d *elemDups) start(off int64, n uint64) {
+	if cap(d.offs) > 1<<20 {
+		// A big value's memory is not kept for the next.
+		d.offs, d.sums2, d.slots, d.slotElem = nil, nil, nil, nil
+	}
+	d.off, d.offs, d.sums2, d.n, d.longElem, d.prevEnd, d.gaveUp = off, d.offs[:0], d.sums2[:0], 0, false, -1, false
+	d.first, d.second = -1, -1
+	size := 16
+	for uint64(size)*3/4 < min(n, 1<<12) {
+		size *= 2
+	}
+	if cap(d.slots) >= size {
+		d.slots, d.slotElem = d.slots[:size], d.slotElem[:size]
+		clear(d.slots)
+	} else {
+		d.slots, d.slotElem = make([]uint64, size), make([]uint32, size)
+	}
+}
+
+// grow doubles the table.
+func (d *elemDups) grow() {
+	old, oldElem := d.slots, d.slotElem
+	d.slots, d.slotElem = make([]uint64, 2*len(old)), make([]uint32, 2*len(old))
+	mask := len(d.slots) - 1
+	for i, h := range old {
+		if h == 0 {
+			continue
+		}
+		p := int(h) & mask
+		for d.slots[p] != 0 {
+			p = (p + 1) & mask
+		}
+		d.slots[p], d.slotElem[p] = h, oldElem[i]
+	}
 }
 
 // checkElemDup is the strict check of one element of a plain collection,
@@ -101,10 +149,7 @@ func (r *Reader) checkElemDup(el *Elem) error {
 	}
 	d := r.elemDups()
 	if d.off != v.off {
-		if cap(d.elems) > 1<<20 {
-			d.elems, d.keys = nil, nil // a big value's memory is not kept for the next
-		}
-		d.off, d.elems, d.longElem, d.prevEnd, d.gaveUp = v.off, d.elems[:0], false, -1, false
+		d.start(v.off, v.remaining+1)
 	}
 	if d.gaveUp {
 		if v.remaining == 0 {
@@ -112,10 +157,10 @@ func (r *Reader) checkElemDup(el *Elem) error {
 		}
 		return nil
 	}
-	if limit := r.repeatCheckLimit(); limit > 0 && len(d.elems) >= limit {
+	if limit := r.repeatCheckLimit(); limit > 0 && d.n >= limit {
 		// Memory stays bounded by the budget, not by the largest key: a
 		// collection this big goes unchecked, and the caller is told.
-		d.gaveUp, d.elems, d.keys = true, nil, nil
+		d.gaveUp, d.offs, d.sums2, d.slots, d.slotElem = true, nil, nil, nil, nil
 		r.warn(v.off, v.t.Kind().String(), "more than "+strconv.Itoa(limit)+
 			" elements: not checked for repeated elements (which Redis refuses here), as that would take "+
 			strconv.Itoa(elemDupBytes)+" bytes an element; ReaderOptions.MaxRepeatCheck raises the limit")
@@ -129,17 +174,19 @@ func (r *Reader) checkElemDup(el *Elem) error {
 	if start < 0 {
 		start = v.off
 	}
-	d.elems = append(d.elems, elemDigest{sum: [2]uint64{maphash.Bytes(d.seeds[0], el.Member), maphash.Bytes(d.seeds[1], el.Member)}, off: start})
+	d.n++
 	if v.t == TypeHash && (len(el.Member) > redisMaxListpackValue || len(el.Value) > redisMaxListpackValue) {
 		d.longElem = true
+	}
+	if d.second < 0 {
+		r.noteElem(d, el.Member, start)
 	}
 	if v.remaining > 0 {
 		return nil
 	}
-	// The last element: a repeat? Equal digests are neighbours once sorted;
-	// of two equal elements the later is named.
-	first, second := d.findRepeat()
-	total := len(d.elems)
+	// The last element: of two equal elements the later is named, the
+	// first repeat in file order.
+	first, second, total := d.first, d.second, d.n
 	d.off = -1
 	switch {
 	case second < 0:
@@ -156,81 +203,59 @@ func (r *Reader) checkElemDup(el *Elem) error {
 	return nil
 }
 
-// findRepeat returns the offsets of two elements with equal digests (the
-// earlier, the later), or -1s.
-func (d *elemDups) findRepeat() (first, second int64) {
-	e := d.elems
-	first, second = -1, -1
-	note := func(a, b elemDigest) {
-		if a.sum == b.sum {
-			a, b = min2(a, b)
-			if second < 0 || b.off < second {
-				first, second = a.off, b.off
+// noteElem enters the element member, which began at off, in the table, or
+// records it as the first repeat.
+func (r *Reader) noteElem(d *elemDups, member []byte, off int64) {
+	h := maphash.Bytes(d.seeds[0], member) & elemHashMask
+	if h == 0 {
+		h = 1
+	}
+	var h2 uint64
+	if !r.src.Whole {
+		h2 = maphash.Bytes(d.seeds[1], member)
+	}
+	idx := len(d.offs)
+	if 8*(idx+1) > 6*len(d.slots) {
+		d.grow()
+	}
+	mask := len(d.slots) - 1
+	for p := int(h) & mask; ; p = (p + 1) & mask {
+		s := d.slots[p]
+		if s == 0 {
+			d.slots[p], d.slotElem[p] = h, uint32(idx)
+			d.offs = append(d.offs, off)
+			if !r.src.Whole {
+				d.sums2 = append(d.sums2, h2)
 			}
+			return
+		}
+		if s == h && r.sameElem(d, int(d.slotElem[p]), member, h2) {
+			d.first, d.second = d.offs[d.slotElem[p]], off
+			return
 		}
 	}
-	if len(e) <= 64 {
-		for i := range e {
-			for j := i + 1; j < len(e); j++ {
-				note(e[i], e[j])
-			}
-		}
-		return first, second
-	}
-	// Each element's key is its first hash with its index in the low bits;
-	// an LSD radix sort of the keys (8 bytes each, 11 bits a pass: the
-	// counts stay in the first-level cache) brings equal hashes together,
-	// linear where a comparison sort of millions of elements is not.
-	ib := bits.Len(uint(len(e)))
-	if cap(d.keys) < 2*len(e) {
-		d.keys = make([]uint64, 2*len(e))
-	}
-	src, dst := d.keys[:len(e)], d.keys[len(e):2*len(e)]
-	for i, x := range e {
-		src[i] = x.sum[0]>>ib<<ib | uint64(i)
-	}
-	const digit = 11
-	var counts [1 << digit]int
-	for shift := ib; shift < 64; shift += digit {
-		clear(counts[:])
-		for _, k := range src {
-			counts[k>>shift&(1<<digit-1)]++
-		}
-		at := 0
-		for i, c := range counts {
-			counts[i] = at
-			at += c
-		}
-		for _, k := range src {
-			b := k >> shift & (1<<digit - 1)
-			dst[counts[b]] = k
-			counts[b]++
-		}
-		src, dst = dst, src
-	}
-	// Equal hash prefixes are neighbours; a run of them is compared whole.
-	mask := uint64(1)<<ib - 1
-	for i := 0; i < len(src); {
-		j := i + 1
-		for j < len(src) && src[j]>>ib == src[i]>>ib {
-			j++
-		}
-		for a := i; a < j; a++ {
-			for b := a + 1; b < j; b++ {
-				note(e[src[a]&mask], e[src[b]&mask])
-			}
-		}
-		i = j
-	}
-	return first, second
 }
 
-// min2 orders two digests by offset.
-func min2(a, b elemDigest) (elemDigest, elemDigest) {
-	if b.off < a.off {
-		return b, a
+// sameElem reports whether earlier element i equals member (whose second
+// hash is h2 on a stream).
+func (r *Reader) sameElem(d *elemDups, i int, member []byte, h2 uint64) bool {
+	if !r.src.Whole {
+		return d.sums2[i] == h2
 	}
-	return a, b
+	if d.reread == nil {
+		d.reread = r.valueReader()
+	}
+	rr := d.reread
+	rr.err, rr.val.t = nil, r.val.t
+	rr.src.Pos = int(d.offs[i] - rr.src.Base)
+	if d.offs[i] == d.off {
+		// The first element: its offset is the value's, before the count.
+		if _, err := rr.readLen(""); err != nil {
+			return false // read once already: cannot happen
+		}
+	}
+	earlier, err := rr.readString("")
+	return err == nil && bytes.Equal(earlier, member)
 }
 
 func (r *Reader) elemDupErr(off, earlier int64, what, why string) error {

@@ -1,8 +1,11 @@
 package rdb_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -226,5 +229,93 @@ func TestRepeatCheckIsBounded(t *testing.T) {
 	w, err := read(100)
 	if err != nil || len(w) != 1 || !strings.Contains(w[0], "not checked for repeated elements") || !strings.Contains(w[0], `"k"`) {
 		t.Errorf("limit 100: %v, warnings %q; want no error and one warning naming the key", err, w)
+	}
+}
+
+// TestRepeatCheckExactUnderCollisions: the repeat check of plain collections
+// files each element under a 64-bit hash and compares two elements exactly
+// before it calls one a repeat. With the hash cut to two bits, so that nearly
+// every pair of elements collides, every verdict (the error, its offset, the
+// elements it names) is the one given with the full hash, on an in-memory
+// input (the earlier element read again) and on a stream (a second hash).
+func TestRepeatCheckExactUnderCollisions(t *testing.T) {
+	lzfString := func(s string) []byte { // a literal-only LZF stream
+		return append([]byte{0xC3, byte(len(s) + 1), byte(len(s)), byte(len(s) - 1)}, s...)
+	}
+	set := func(elems ...[]byte) []byte {
+		b := binary.BigEndian.AppendUint32([]byte{0x80}, uint32(len(elems)))
+		for _, e := range elems {
+			b = append(b, e...)
+		}
+		return dupFile(rdb.TypeSet, b)
+	}
+	str := func(s string) []byte { return appendRDBString(nil, []byte(s)) }
+	var distinct, lastRepeats [][]byte
+	for i := range 300 {
+		distinct = append(distinct, str("m"+strconv.Itoa(i)))
+	}
+	lastRepeats = append(slices.Clone(distinct), str("m299"))
+	files := map[string][]byte{
+		"set, 300 distinct":                    set(distinct...),
+		"set, the last repeats the one before": set(lastRepeats...),
+		"set, the first repeated last":         set(append(slices.Clone(distinct), str("m0"))...),
+		"set, two repeats, the earlier named":  set(append(slices.Clone(distinct), str("m7"), str("m3"), str("m3"))...),
+		"set, an integer and its text":         set(str("a"), []byte{0xC0, 5}, str("b"), str("5")),
+		"set, an integer and another":          set(str("a"), []byte{0xC0, 5}, str("b"), []byte{0xC0, 6}),
+		"set, LZF and plain text":              set(str("x"), lzfString("hello"), str("y"), str("hello")),
+		"set, LZF, no repeat":                  set(str("x"), lzfString("hello"), str("y"), str("hellp")),
+		"set, the first is LZF and repeats":    set(lzfString("hello"), str("y"), lzfString("hello")),
+		"zset, a repeat":                       dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300, "f1", "3"))),
+		"zset, no repeat":                      dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300))),
+		"hash, 513 pairs, a repeat":            dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(512, "f5", "x"))),
+		"hash, 600 pairs":                      dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(600))),
+	}
+	verdicts := func() map[string]string {
+		out := map[string]string{}
+		for name, file := range files {
+			whole := fmt.Sprint(strictReadErr(file))
+			r := rdb.NewReader(bytes.NewReader(file), rdb.ReaderOptions{Strict: true})
+			var err error
+			for err == nil {
+				if _, err = r.Next(); err == nil {
+					_, err = r.SkipValue()
+				}
+			}
+			if err == io.EOF {
+				err = nil
+			}
+			if stream := fmt.Sprint(err); stream != whole {
+				t.Errorf("%s: in memory %s, streamed %s", name, whole, stream)
+			}
+			out[name] = whole
+		}
+		return out
+	}
+	want := verdicts()
+	for _, name := range []string{"set, 300 distinct", "set, an integer and another", "set, LZF, no repeat", "zset, no repeat", "hash, 600 pairs"} {
+		if want[name] != "<nil>" {
+			t.Errorf("%s: %s, want no error", name, want[name])
+		}
+	}
+	for name, verdict := range map[string]string{
+		"set, two repeats, the earlier named":  "offset 1409 (key \"k\"): set: corrupt data: this element repeats the one at offset 40;",
+		"set, the last repeats the one before": "offset 1409 (key \"k\"): set: corrupt data: this element repeats the one at offset 1404;",
+		"set, the first repeated last":         "this element repeats the value's first element",
+		"set, an integer and its text":         "offset 25 (key \"k\"): set: corrupt data: this element repeats the one at offset 21;",
+		"set, LZF and plain text":              "offset 32 (key \"k\"): set: corrupt data: this element repeats the one at offset 21;",
+		"set, the first is LZF and repeats":    "offset 30 (key \"k\"): set: corrupt data: this element repeats the value's first element",
+		"hash, 513 pairs, a repeat":            "this element repeats the one at offset 44; the hash has 513 fields",
+	} {
+		if !strings.Contains(want[name], verdict) {
+			t.Errorf("%s: %s, want %q", name, want[name], verdict)
+		}
+	}
+	restore := rdb.WeakenRepeatHash()
+	defer restore()
+	got := verdicts()
+	for name := range files {
+		if got[name] != want[name] {
+			t.Errorf("%s, colliding hashes:\n got %s\nwant %s", name, got[name], want[name])
+		}
 	}
 }

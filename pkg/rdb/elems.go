@@ -174,6 +174,9 @@ func (r *Reader) NextElem() (*Elem, error) {
 	return el, nil
 }
 
+// stringValue names a string value in errors.
+const stringValue = "string value"
+
 // skipValue reads (and checks) whatever is left of the current value. While
 // skipping, elements that nobody will see are not rendered (integers stay
 // integers), which is most of the cost of walking a big list or set.
@@ -181,7 +184,7 @@ func (r *Reader) skipValue() error {
 	if v := &r.val; v.t == TypeString && v.phase == 0 {
 		// The most common record by far: no element to build.
 		v.phase = 1
-		if err := r.skipString("string value"); err != nil {
+		if err := r.skipString(stringValue); err != nil {
 			return err
 		}
 		v.count++

@@ -23,3 +23,11 @@ func SetParallelWriteLimits(chunk, direct int) (restore func()) {
 	parChunkBytes, parDirectBytes = chunk, direct
 	return func() { parChunkBytes, parDirectBytes = c, d }
 }
+
+// WeakenRepeatHash makes the repeat check's 64-bit element hash two bits
+// wide, so that the exact comparison behind it decides nearly every time; it
+// returns a function restoring the full hash.
+func WeakenRepeatHash() (restore func()) {
+	elemHashMask = 3
+	return func() { elemHashMask = ^uint64(0) }
+}

@@ -5,19 +5,29 @@ import (
 	"strconv"
 
 	"github.com/rdbtool/rdbtool/internal/inorder"
+	"github.com/rdbtool/rdbtool/pkg/rdb/internal/lzf"
 )
 
 // parallel checks the insides of values on worker goroutines while the parsing
 // goroutine moves on (ReaderOptions.Workers). It applies only to values nobody
 // reads (Next skipping them) of a Reader over an in-memory input, and only to
-// the costly ones: LZF-compressed strings and values made of inner blobs
-// (listpacks, ziplists, intsets, zipmaps, quicklist nodes) of at least
-// minJobBytes decoded. Smaller ones cost less to check than to hand over, and
-// when every batch is in flight the parser checks values itself rather than
-// wait, so that both cores stay busy. For those the parser
-// merely frames the value (reads the lengths to find where it ends), and a
-// worker runs the ordinary sequential check on it with a Reader of its own over
-// the same memory.
+// the costly ones:
+//
+//   - LZF-compressed strings from minLightJob bytes decompressed: the parser
+//     reads their lengths (with the sequential code, so its errors) and the
+//     job says where the compressed bytes lie; the worker runs lzf.Check on
+//     them. Such a job costs little enough that a cache's small strings are
+//     worth handing over.
+//   - values made of inner blobs (listpacks, ziplists, intsets, zipmaps,
+//     quicklist nodes), streams, and, in strict mode, plain sets, sorted
+//     sets and hashes (whose elements the repeat check hashes), of at least
+//     minJobBytes decoded: the parser merely frames the value (reads the
+//     lengths to find where it ends), and a worker runs the ordinary
+//     sequential check on it with a Reader of its own over the same memory.
+//
+// Smaller ones cost less to check than to hand over, and when every batch is
+// in flight the parser checks values itself rather than wait, so that both
+// cores stay busy.
 //
 // The results are those of a sequential read, byte for byte: every check is the
 // sequential code; the first error in file order wins (a failed job is reported
@@ -44,6 +54,13 @@ type valueJob struct {
 	span    ValueSpan
 	ordinal int64 // KeysRead after this key was returned
 	warning *ParseError
+	// lzfLen > 0 marks an LZF-compressed string value whose framing the
+	// parser has read: span.start and span.end are then its compressed
+	// bytes, lzfLen its decompressed length, lzfOff the value's offset.
+	// The worker runs lzf.Check on it alone, which is what makes handing
+	// over small strings pay.
+	lzfLen int
+	lzfOff int64
 }
 
 type jobBatch struct {
@@ -80,6 +97,11 @@ var (
 
 const bigJob = 4 << 20 // a value this big is checked by the parser itself
 
+// minLightJob is the decompressed size under which an LZF string is checked
+// by the parser: its few instructions cost less to walk than the job record
+// (the key record copied) costs to fill.
+const minLightJob = 128
+
 // errFramingMismatch means that the parser's framing of a value and the
 // sequential check disagree about where the value ends: a bug, never a verdict
 // on the file.
@@ -99,10 +121,10 @@ func newParallel(r *Reader, workers int) *parallel {
 	return p
 }
 
-// deepType reports whether values of type t are framed by the parser and
-// checked by a worker. Plain collections (their cost is reading their strings,
-// which framing would do anyway), streams and module values are checked by the
-// parser itself.
+// deepType reports whether values of type t are blobs, or made of blobs,
+// which frameValue frames for a worker to check. Plain collections and
+// streams have framers of their own (skipFramed); module values, plain lists
+// and hashes with field TTLs are checked by the parser itself.
 func deepType(t Type) bool {
 	switch t {
 	case TypeListZiplist, TypeSetListpack, TypeSetIntset, TypeZSetZiplist, TypeZSetListpack,
@@ -124,7 +146,11 @@ func (p *parallel) skip() error {
 		if s.Pos >= s.End || s.Buf[s.Pos] != 0xC3 {
 			return r.skipValue()
 		}
-		fallthrough
+		return p.skipCompressed()
+	case plainChecked(v.t) && r.opts.Strict:
+		return p.skipFramed((*Reader).framePlain)
+	case v.t.Kind() == KindStream:
+		return p.skipFramed((*Reader).frameStream)
 	case singleBlob(v.t):
 		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
 			return r.skipValue()
@@ -132,10 +158,9 @@ func (p *parallel) skip() error {
 	case !deepType(v.t):
 		return r.skipValue()
 	}
-	if err := p.retireDone(false); err != nil {
+	if full, err := p.full(); err != nil {
 		return err
-	}
-	if p.cur == nil && p.pipe.Pending() >= p.maxPending() {
+	} else if full {
 		// Every batch is in flight: rather than wait for a worker, the
 		// parser checks this value itself (its errors still come after
 		// those of the values before it: fail drains the workers first).
@@ -143,6 +168,7 @@ func (p *parallel) skip() error {
 		return r.skipValue()
 	}
 	j := p.next()
+	j.lzfLen = 0
 	if !r.skipSpan(&j.span, bigJob) {
 		// Damaged (the sequential check finds the error and describes it),
 		// or so big that a worker would only trail the parser, keeping the
@@ -157,13 +183,242 @@ func (p *parallel) skip() error {
 		r.startValue(j.span.t)
 		return r.skipValue()
 	}
-	j.ordinal, j.warning = r.keys, nil
+	p.queued(j, j.span.Size())
+	return nil
+}
+
+// skipCompressed finishes a string value stored LZF-compressed (the current
+// byte is its encoding byte, 0xC3): the parser reads its lengths, as the
+// sequential skipString does (same errors), and a worker checks its
+// instructions. A job holds where the compressed bytes are and the key, no
+// more: small strings, most of a cache's, are worth handing over only so.
+func (p *parallel) skipCompressed() error {
+	r := p.r
+	if full, err := p.full(); err != nil {
+		return err
+	} else if full {
+		return r.skipValue() // every batch in flight: see skip
+	}
+	v := &r.val
+	off := r.src.Offset()
+	r.src.Pos++ // the encoding byte
+	src, ulen, err := r.readLZFHeader(off, stringValue)
+	if err != nil {
+		return err
+	}
+	v.phase = 1
+	v.count++
+	r.inValue = false
+	if ulen < minLightJob || len(src) > bigJob {
+		return r.lzfCheck(off, stringValue, src, ulen)
+	}
+	j := p.next()
+	j.span.setEntry(&r.entry)
+	j.span.end = r.src.Pos
+	j.span.start = j.span.end - len(src)
+	j.lzfLen, j.lzfOff = ulen, off
+	p.queued(j, len(src))
+	return nil
+}
+
+// plainChecked reports whether values of type t are plain collections whose
+// elements the strict check follows for repeats (dupcheck.go): checking them
+// costs a hash and a table probe per element, and for sorted sets the order
+// and the scores, which is worth a worker; framing them reads two lengths an
+// element.
+func plainChecked(t Type) bool {
+	switch t {
+	case TypeSet, TypeZSet, TypeZSet2, TypeHash:
+		return true
+	}
+	return false
+}
+
+// skipFramed finishes a plain set, sorted set or hash, or a stream: the
+// parser frames it (framePlain, frameStream: lengths only) and a worker
+// checks it, as skip does for blobs. A value that fails framing, a small
+// one, and one over bigJob are checked here.
+func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) error {
+	r := p.r
+	if full, err := p.full(); err != nil {
+		return err
+	} else if full {
+		return r.skipValue() // every batch in flight: see skip
+	}
+	start, t := r.src.Pos, r.val.t
+	r.spanGrowth = 0
+	if err := frame(r, t, start+bigJob); err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
+		r.src.Pos = start
+		r.startValue(t)
+		return r.skipValue()
+	}
+	j := p.next()
+	j.lzfLen = 0
+	j.span.setEntry(&r.entry)
+	j.span.start, j.span.end, j.span.t = start, r.src.Pos, t
+	j.span.part, j.span.nodes = false, 0
+	r.inValue = false
+	p.queued(j, j.span.Size())
+	return nil
+}
+
+// framePlain moves past a plain collection of type t reading only lengths,
+// as frameValue does for blobs; it gives up (errSpanTooBig) once the value,
+// decoded, would reach past limit.
+func (r *Reader) framePlain(t Type, limit int) error {
+	if !plainChecked(t) {
+		return errSpanTooBig // not a value framePlain knows
+	}
+	return r.frameCounted(limit, func() error {
+		if err := r.frameString(); err != nil {
+			return err
+		}
+		switch t {
+		case TypeHash:
+			return r.frameString()
+		case TypeZSet2:
+			return r.src.Skip(8)
+		case TypeZSet:
+			c, err := r.src.ReadByte()
+			if err == nil && c < 253 {
+				err = r.src.Skip(int64(c))
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// frameCounted reads a count, then frames that many items, giving up
+// (errSpanTooBig) once the value, decoded, would reach past limit.
+func (r *Reader) frameCounted(limit int, item func() error) error {
+	n, err := r.readLen("")
+	if err != nil {
+		return err
+	}
+	for ; n > 0; n-- {
+		if r.src.Pos+r.spanGrowth > limit {
+			return errSpanTooBig
+		}
+		if err := item(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// frameStream moves past a stream of type t reading only lengths and fixed
+// fields, in the layout nextStream reads (stream.go), giving up
+// (errSpanTooBig) past limit as framePlain does.
+func (r *Reader) frameStream(t Type, limit int) error {
+	version := r.streamVersion() // of r.val.t, which is t
+	lens := func(n int) error {
+		for range n {
+			if _, err := r.readLen(""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	counted := func(item func() error) error { return r.frameCounted(limit, item) }
+	strs := func(n int) error {
+		for range n {
+			if err := r.frameString(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	node := func() error { return strs(2) } // master ID, listpack
+	pending := func() error {               // ID, delivery time, delivery count
+		if err := r.src.Skip(16 + 8); err != nil {
+			return err
+		}
+		return lens(1)
+	}
+	consumer := func() error {
+		times := int64(8) // seen
+		if version >= 3 {
+			times += 8 // active
+		}
+		if err := strs(1); err != nil { // name
+			return err
+		}
+		if err := r.src.Skip(times); err != nil {
+			return err
+		}
+		return counted(func() error { return r.src.Skip(16) }) // owned IDs
+	}
+	group := func() error {
+		ids := 2 // last delivered ID
+		if version >= 2 {
+			ids++ // entries read
+		}
+		if err := strs(1); err != nil { // name
+			return err
+		}
+		if err := lens(ids); err != nil {
+			return err
+		}
+		if err := counted(pending); err != nil {
+			return err
+		}
+		return counted(consumer)
+	}
+	meta := 3 // length, last ID
+	if version >= 2 {
+		meta += 5 // first ID, max deleted ID, entries added
+	}
+	if err := counted(node); err != nil {
+		return err
+	}
+	if err := lens(meta); err != nil {
+		return err
+	}
+	if err := counted(group); err != nil {
+		return err
+	}
+	if t != TypeStreamListpacks4 {
+		return nil
+	}
+	producer := func() error {
+		if err := strs(1); err != nil {
+			return err
+		}
+		return counted(func() error { // iid, entry ID
+			if err := strs(1); err != nil {
+				return err
+			}
+			return lens(2)
+		})
+	}
+	if err := lens(2); err != nil { // IDMP duration, max entries
+		return err
+	}
+	if err := counted(producer); err != nil {
+		return err
+	}
+	return lens(2) // IIDs added, duplicates
+}
+
+// full retires the batches done and reports whether every batch is still in
+// flight, in which case the parser checks the value itself.
+func (p *parallel) full() (bool, error) {
+	if err := p.retireDone(false); err != nil {
+		return false, err
+	}
+	return p.cur == nil && p.pipe.Pending() >= p.maxPending(), nil
+}
+
+// queued counts job j (of size bytes in the file) of the batch being
+// filled, as the job of the key just read, and submits the batch when full.
+func (p *parallel) queued(j *valueJob, size int) {
+	j.ordinal, j.warning = p.r.keys, nil
 	b := p.cur
-	b.bytes += j.span.Size()
+	b.bytes += size
 	if b.n >= batchMaxJobs || b.bytes >= batchMaxBytes {
 		p.submit()
 	}
-	return nil
 }
 
 // singleBlob reports whether values of type t are one string (after a fixed
@@ -278,6 +533,16 @@ func (p *parallel) check(sub *Reader, b *jobBatch) {
 			return
 		}
 		idx = i
+		if j.lzfLen > 0 {
+			src := sub.src.Buf[j.span.start:j.span.end]
+			if lzf.Check(src, j.lzfLen) == nil {
+				continue
+			}
+			// The error as the sequential read words it, naming the key.
+			sub.openSpan(&j.span)
+			b.failed, b.err, b.errPos = i, sub.lzfCheck(j.lzfOff, stringValue, src, j.lzfLen), j.span.end
+			return
+		}
 		sub.openSpan(&j.span)
 		err := sub.skipValue()
 		if err == nil && sub.src.Pos != j.span.end {

@@ -1,11 +1,14 @@
 package rdb_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,5 +120,115 @@ func TestParallelNextAfterClose(t *testing.T) {
 	rd.Close()
 	if _, err := rd.Next(); err == nil || err == io.EOF {
 		t.Fatalf("Next after Close: %v, want an error", err)
+	}
+}
+
+// TestParallelMatchesSequentialOnHandedOverValues: what the workers check
+// apart from blobs — LZF-compressed strings of every size (light jobs: the
+// parser reads their lengths only), plain sets, sorted sets and hashes
+// (framed by the parser, their repeats checked by a worker), streams with a
+// consumer group (framed too) — yields the
+// sequential verdict on a file of such values, on 917 damaged copies of it,
+// and on crafted values with repeated elements, whatever the batch limits.
+func TestParallelMatchesSequentialOnHandedOverValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var buf bytes.Buffer
+	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: 11})
+	types := map[rdb.Type]int{}
+	for i := range 36 {
+		e := &rdb.Entry{Kind: rdb.EntryKey, Key: []byte("key:" + strconv.Itoa(i))}
+		var v *rdb.Value
+		switch i % 6 {
+		case 5:
+			st := &rdb.Stream{}
+			n := 40 + rng.IntN(40)
+			for j := range n {
+				st.Entries = append(st.Entries, rdb.StreamEntry{ID: rdb.StreamID{Ms: uint64(1000 + j), Seq: 0},
+					Fields: [][]byte{[]byte("name"), []byte("item" + strconv.Itoa(j)), []byte("n"), []byte(strconv.Itoa(rng.IntN(1000)))}})
+			}
+			last := st.Entries[n-1].ID
+			st.Length, st.LastID, st.FirstID, st.EntriesAdded, st.GroupCount = uint64(n), last, st.Entries[0].ID, uint64(n), 1
+			g := rdb.StreamGroup{Name: []byte("g"), LastDelivered: last, EntriesRead: int64(n)}
+			c := rdb.StreamConsumer{Name: []byte("alice"), SeenTimeMs: 1700000000000, ActiveTimeMs: 1700000000000}
+			for j := 0; j < n; j += 3 {
+				id := st.Entries[j].ID
+				g.PEL = append(g.PEL, rdb.StreamPending{ID: id, DeliveryTimeMs: 1700000000000, DeliveryCount: 1})
+				c.PEL = append(c.PEL, id)
+			}
+			g.Consumers = []rdb.StreamConsumer{c, {Name: []byte("bob"), SeenTimeMs: 1700000000001, ActiveTimeMs: 1700000000001}}
+			st.Groups = []rdb.StreamGroup{g}
+			v = &rdb.Value{Kind: rdb.KindStream, Stream: st}
+		case 0, 1:
+			text := strings.Repeat("<li class=\"card\">"+strconv.Itoa(rng.IntN(1000))+"</li>", 2+rng.IntN(60))
+			v = &rdb.Value{Kind: rdb.KindString, String: []byte(text)}
+		case 2:
+			v = &rdb.Value{Kind: rdb.KindSet}
+			for j := range 130 + rng.IntN(20) {
+				v.Set = append(v.Set, []byte("member:"+strconv.Itoa(j)))
+			}
+		case 3:
+			v = &rdb.Value{Kind: rdb.KindZSet}
+			for j := range 130 + rng.IntN(20) {
+				v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte("m" + strconv.Itoa(j)), Score: rng.NormFloat64()})
+			}
+		case 4:
+			v = &rdb.Value{Kind: rdb.KindHash}
+			for j := range 513 + rng.IntN(10) {
+				v.Hash = append(v.Hash, rdb.HashField{Field: []byte("f" + strconv.Itoa(j)), Value: []byte(strconv.Itoa(j))})
+			}
+		}
+		if err := w.WriteKey(e, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	orig := buf.Bytes()
+	rd := rdb.NewReaderBytes(orig, rdb.ReaderOptions{})
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			break
+		}
+		types[e.Type]++
+	}
+	rd.Close()
+	for _, want := range []rdb.Type{rdb.TypeString, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeHash, rdb.TypeStreamListpacks3} {
+		if types[want] == 0 {
+			t.Fatalf("the file has no value of type %v (%v)", want, types)
+		}
+	}
+	if !bytes.Contains(orig, []byte{0xC3}) {
+		t.Fatal("no LZF-compressed string in the file")
+	}
+	inputs := map[string][]byte{"whole": orig}
+	for i, m := range mutations(orig) {
+		if i%3 == 0 {
+			inputs[m.name] = m.data
+		}
+	}
+	long := strings.Repeat("x", 65)
+	inputs["set, a repeat"] = dupFile(rdb.TypeSet, plain(rdb.TypeSet, append(items(300)[:300:300], "f3")))
+	inputs["hash, a repeat, a long value"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(200, "f0", "x", "g", long)))
+	inputs["zset, a repeat"] = dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300, "f1", "3")))
+	limits := []rdb.ParallelLimits{
+		{BatchJobs: 256, BatchBytes: 256 << 10, PendingPerWorker: 4, MinJobBytes: 2048},
+		{BatchJobs: 256, BatchBytes: 256 << 10, PendingPerWorker: 4},
+		{BatchJobs: 1, BatchBytes: 1, PendingPerWorker: 4},
+		{BatchJobs: 3, BatchBytes: 1 << 20, PendingPerWorker: 1},
+	}
+	for _, l := range limits {
+		restore := rdb.SetParallelLimits(l)
+		for name, data := range inputs {
+			want := verdict(data, 0)
+			for _, workers := range []int{1, 2} {
+				if got := verdict(data, workers); got != want {
+					restore()
+					t.Fatalf("%s, limits %+v, %d workers:\n got %s\nwant %s", name, l, workers, got, want)
+				}
+			}
+		}
+		restore()
 	}
 }

@@ -741,6 +741,12 @@ func (r *Reader) checkLZF(off int64, what string) error {
 	if err != nil {
 		return err
 	}
+	return r.lzfCheck(off, what, src, ulen)
+}
+
+// lzfCheck checks the compressed bytes src of the string at off, of
+// decompressed length ulen, after its lengths were read.
+func (r *Reader) lzfCheck(off int64, what string, src []byte, ulen int) error {
 	if err := lzf.Check(src, ulen); err != nil {
 		return r.corrupt(off, what, "LZF: "+err.Error())
 	}

@@ -98,6 +98,34 @@ func benchHashes(b *testing.B) []byte {
 	})
 }
 
+// benchPlain: collections past the listpack limits, stored as plain sets,
+// sorted sets and hashes, whose elements the repeat check follows: sets of
+// 1,000 members, sorted sets of 300, hashes of 600 fields.
+func benchPlain(b *testing.B) []byte {
+	rng := rand.New(rand.NewPCG(7, 8))
+	return benchRDB(b, 600, func(i int) *rdb.Value {
+		switch i % 3 {
+		case 0:
+			v := &rdb.Value{Kind: rdb.KindSet}
+			for j := range 1000 {
+				v.Set = append(v.Set, []byte("member:"+strconv.Itoa(j*7+rng.IntN(7))))
+			}
+			return v
+		case 1:
+			v := &rdb.Value{Kind: rdb.KindZSet}
+			for j := range 300 {
+				v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte("m" + strconv.Itoa(j)), Score: rng.NormFloat64() * 1e6})
+			}
+			return v
+		}
+		v := &rdb.Value{Kind: rdb.KindHash}
+		for j := range 600 {
+			v.Hash = append(v.Hash, rdb.HashField{Field: []byte("field:" + strconv.Itoa(j)), Value: []byte(strconv.Itoa(rng.IntN(1 << 30)))})
+		}
+		return v
+	})
+}
+
 // verifyAll reads data as `rdbtool verify` does.
 func verifyAll(b *testing.B, data []byte, workers int) {
 	r := rdb.NewReaderBytes(data, rdb.ReaderOptions{Strict: true, Workers: workers})
@@ -121,6 +149,7 @@ func BenchmarkVerify(b *testing.B) {
 		{"pages", benchPages},
 		{"zsets", benchZSets},
 		{"hashes", benchHashes},
+		{"plain", benchPlain},
 	}
 	if path := os.Getenv("RDBTOOL_BENCH_RDB"); path != "" {
 		files = append(files, struct {

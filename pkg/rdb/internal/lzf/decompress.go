@@ -169,7 +169,49 @@ func Check(src []byte, ulen int) error {
 	if ulen < 0 || ulen > MaxExpansion(len(src)) {
 		return impossibleLength(ulen, len(src))
 	}
+	// A first walk asks one question per instruction (does a reference
+	// reach before the output's start?) and reads no byte out of bounds
+	// while three remain, which spares the compiler's bounds checks too.
+	// The other conditions hold for every instruction when they hold at the
+	// end of the walk: the input and output positions only grow. Anything
+	// amiss, and the careful walk from the start finds the first bad
+	// instruction and says what is wrong with it.
 	op, ip := 0, 0
+	before := false
+	for ip+3 <= len(src) {
+		s := src[ip : ip+3 : ip+3]
+		ctrl := int(s[0])
+		if ctrl < maxLiteral {
+			ip += ctrl + 2
+			op += ctrl + 1
+			continue
+		}
+		n, dist := ctrl>>5, (ctrl&0x1f)<<8
+		if n == 7 {
+			n += int(s[1])
+			dist += int(s[2])
+			ip += 3
+		} else {
+			dist += int(s[1])
+			ip += 2
+		}
+		if dist >= op {
+			before = true // dist is one less than the distance
+		}
+		op += n + 2
+	}
+	if before || ip > len(src) || op > ulen {
+		return checkFrom(src, ulen, 0, 0)
+	}
+	if err := checkFrom(src, ulen, ip, op); err != nil {
+		return checkFrom(src, ulen, 0, 0)
+	}
+	return nil
+}
+
+// checkFrom is Check's careful walk from input position ip, at output
+// position op.
+func checkFrom(src []byte, ulen, ip, op int) error {
 	for ip < len(src) {
 		start := ip
 		ctrl := int(src[ip])
