@@ -159,6 +159,9 @@ func (w *Writer) Dropped() []DropCount {
 // Err returns the sticky error, if any.
 func (w *Writer) Err() error { return w.err }
 
+// Options returns the options w was made with.
+func (w *Writer) Options() WriterOptions { return w.opts }
+
 func (w *Writer) valkey80() bool { return w.opts.Valkey && w.opts.Version == 80 }
 
 // fail records a sticky error and removes spool files.
