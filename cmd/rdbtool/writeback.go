@@ -13,8 +13,9 @@ import (
 // (rdb-save-incremental-fsync); rdbtool starts the disk writes of every
 // writebackBytes written (Linux's sync_file_range, on a goroutine, without
 // waiting for them), so that the final sync finds little left to do. The
-// bytes and the final sync are the same.
-const writebackBytes = 32 << 20
+// bytes and the final sync are the same. A variable, so that tests can make
+// it small.
+var writebackBytes int64 = 32 << 20
 
 // writeback passes writes to w and starts writing them back to f's disk.
 type writeback struct {
