@@ -34,8 +34,9 @@ type writeBatch struct {
 // workers goroutines.
 func writeEngineParallel(e *engine.Engine, w *rdb.Writer, f Filter, workers int) error {
 	inFlight := 2 * workers
+	direct := e.NewExporter() // judges expiry (engine.ExpiredDrop) for all
 	p := inorder.New(workers, inFlight, func() func(*writeBatch) {
-		x := e.NewExporter()
+		x := direct.Clone()
 		return func(b *writeBatch) {
 			// An error stays in the segment (sticky): WriteSegment returns it.
 			_ = x.Each(b.part, func(_ int, _ []byte, ent *rdb.Entry, v *rdb.Value) error {
@@ -67,14 +68,10 @@ func writeEngineParallel(e *engine.Engine, w *rdb.Writer, f Filter, workers int)
 		}
 		return nil
 	}
-	var direct *engine.Exporter
 	for _, part := range e.Parts(writePartBytes, writeBigBytes) {
 		if part.Big {
 			if err := retire(0); err != nil {
 				return err
-			}
-			if direct == nil {
-				direct = e.NewExporter()
 			}
 			err := direct.Each(part, func(_ int, _ []byte, ent *rdb.Entry, v *rdb.Value) error {
 				if !f.Match(ent) {

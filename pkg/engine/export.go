@@ -198,6 +198,14 @@ type Exporter struct {
 // at the clock's time now.
 func (e *Engine) NewExporter() *Exporter { return &Exporter{e: e, x: e.newExport(true)} }
 
+// Clone returns an Exporter that judges expiry at the same time as x, with
+// buffers of its own: the Exporters of one export, one per goroutine.
+func (x *Exporter) Clone() *Exporter {
+	c := *x.x
+	c.buf = &fillBuf{}
+	return &Exporter{e: x.e, x: &c}
+}
+
 // Each is EachReused over the keys of p.
 func (x *Exporter) Each(p Part, fn func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error) error {
 	if p.db < 0 || p.db >= len(x.e.dbs) {

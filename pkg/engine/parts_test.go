@@ -63,6 +63,7 @@ func TestPartsCoverEach(t *testing.T) {
 		}
 		for _, sz := range [][2]int{{1, 1 << 30}, {500, 1 << 30}, {5000, 200}, {1 << 30, 1 << 30}, {64 << 10, 90 << 10}} {
 			parts := e.Parts(sz[0], sz[1])
+			base := e.NewExporter()
 			got := make([][]string, len(parts))
 			var wg sync.WaitGroup
 			for i, p := range parts {
@@ -72,7 +73,7 @@ func TestPartsCoverEach(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					e.NewExporter().Each(p, func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
+					base.Clone().Each(p, func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
 						got[i] = append(got[i], keyLine(db, key, ent, v))
 						return nil
 					})
