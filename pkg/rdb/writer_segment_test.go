@@ -6,13 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 
-	"github.com/rdbtool/rdbtool/internal/testenv"
 	"github.com/rdbtool/rdbtool/pkg/rdb"
 )
 
@@ -83,30 +80,9 @@ func segmentCopy(src []byte, opts rdb.WriterOptions, seed uint64) ([]byte, error
 // without compression workers on the Writer, and requires the bytes of the
 // sequential Writer, at the file's own version and at version 10.
 func TestSegmentWriteMatchesSequential(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(moduleRoot(), "fixtures", "*.rdb"))
-	if dir := testenv.CorpusOrEmpty(); dir != "" {
-		for _, rel := range corpusRDBFiles(t) {
-			paths = append(paths, filepath.Join(dir, rel))
-		}
-	} else {
-		t.Log("corpus absent: fixtures only")
-	}
 	files := 0
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := rdb.NewReaderBytes(src, rdb.ReaderOptions{})
-		h, err := r.Header()
-		r.Close()
-		if err != nil {
-			continue
-		}
-		own := rdb.WriterOptions{Version: h.Version, Valkey: h.IsValkey()}
-		if h.IsValkey() {
-			own.Version = 80
-		}
+	for _, c := range copySources(t) {
+		p, src, own := c.path, c.src, c.own
 		for _, opts := range []rdb.WriterOptions{own, lowerOptions(10)} {
 			want, _, err := rdbCopy(src, opts, copyValues)
 			if err != nil {
