@@ -385,7 +385,8 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(out, 256<<10)
+	wb, writtenBack := withWriteback(out)
+	bw := bufio.NewWriterSize(wb, 256<<10)
 	w := rdb.NewWriter(bw, o)
 	defer writeGC()()
 	if err := convert.WriteEngine(e, w, filter); err != nil {
@@ -394,6 +395,7 @@ func convertAOF(c *cli.Context, inPath, outPath string, filter convert.Filter) e
 	if err := bw.Flush(); err != nil {
 		return err
 	}
+	writtenBack()
 	if err := out.Commit(); err != nil {
 		return err
 	}

@@ -120,6 +120,7 @@ func runRewrite(c *cli.Context) error {
 		defer baseFile.Close()
 		baseOut = baseFile
 	}
+	baseOut, writtenBack := withWriteback(baseOut)
 	var w *rdb.Writer
 	if base == "rdb" {
 		w, err = writeEngineTo(e, baseOut, o)
@@ -131,6 +132,7 @@ func runRewrite(c *cli.Context) error {
 	if err != nil {
 		return newFileError(inPath, nil, err)
 	}
+	writtenBack()
 	reportDropped(c, w)
 	if outF != nil {
 		err = outF.Commit()

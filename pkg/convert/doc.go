@@ -15,7 +15,9 @@
 //
 // Output is a pure function of the input and the options: the same input gives
 // the same bytes, whatever DumpOptions.Workers is (the parallel dump renders
-// lines on worker goroutines and writes them in file order). Memory stays
+// lines on worker goroutines and writes them in file order) and whatever the
+// Writer's CompressWorkers are (WriteEngine encodes parts of the dataset on
+// that many goroutines and splices them in order). Memory stays
 // bounded by the largest element for the RDB pipelines; a replay holds the
 // replayed dataset in the engine.
 package convert

@@ -210,19 +210,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // WriteEngine saves the dataset of e (the keys f selects) as an RDB file
-// through w, functions first, and closes w.
+// through w, functions first, and closes w. With w's
+// WriterOptions.CompressWorkers > 0, keys are encoded on that many goroutines
+// (writeEngineParallel): the same file, in less time on several cores.
 func WriteEngine(e *engine.Engine, w *rdb.Writer, f Filter) error {
 	for _, lib := range e.Functions() {
 		if err := w.WriteEntry(&rdb.Entry{Kind: rdb.EntryFunction, Function: lib}); err != nil {
 			return err
 		}
 	}
-	err := e.EachReused(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
-		if !f.Match(ent) {
-			return nil
-		}
-		return w.WriteKey(ent, v)
-	})
+	var err error
+	if workers := w.Options().CompressWorkers; workers > 0 {
+		err = writeEngineParallel(e, w, f, workers)
+	} else {
+		err = e.EachReused(func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error {
+			if !f.Match(ent) {
+				return nil
+			}
+			return w.WriteKey(ent, v)
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,8 @@ import (
 // cmdBatch is a run of parsed commands: their arguments back to back in buf.
 type cmdBatch struct {
 	buf  []byte
-	ends []int // where each argument ends in buf
+	ends []int    // where each argument ends in buf
+	argv [][]byte // the arguments, cut from buf once the batch is full (cut)
 	cmds []batchCmd
 
 	// The last batch says how the input ended.
@@ -49,7 +50,18 @@ const (
 )
 
 func (b *cmdBatch) reset() {
-	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], cmds: b.cmds[:0]}
+	clear(b.argv) // they point into the buffer, which may be dropped
+	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0]}
+}
+
+// cut makes the argument slices of a full batch, on the reading goroutine,
+// so that the goroutine applying the commands finds them ready.
+func (b *cmdBatch) cut() {
+	start := 0
+	for _, end := range b.ends {
+		b.argv = append(b.argv, b.buf[start:end:end])
+		start = end
+	}
 }
 
 // reuseBatchBuf empties a batch buffer for the next batch, unless a huge
@@ -70,19 +82,10 @@ func (b *cmdBatch) add(args [][]byte, off int64) {
 	b.cmds = append(b.cmds, c)
 }
 
-// args returns the arguments of command i, in dst's storage.
-func (b *cmdBatch) args(i int, dst [][]byte) [][]byte {
+// args returns the arguments of command i (after cut).
+func (b *cmdBatch) args(i int) [][]byte {
 	c := b.cmds[i]
-	dst = dst[:0]
-	start := 0
-	if c.arg > 0 {
-		start = b.ends[c.arg-1]
-	}
-	for _, end := range b.ends[c.arg : c.arg+c.n] {
-		dst = append(dst, b.buf[start:end:end])
-		start = end
-	}
-	return dst
+	return b.argv[c.arg : c.arg+c.n : c.arg+c.n]
 }
 
 // key returns the second argument of command i (the key of most commands),
@@ -110,6 +113,11 @@ type cmdReader struct {
 // says how. It gives up early when quit reports true. A batch asked for after
 // the end stays empty.
 func (c *cmdReader) fill(b *cmdBatch, quit func() bool) {
+	c.fillCommands(b, quit)
+	b.cut()
+}
+
+func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 	if c.ended {
 		b.last = true
 		return
@@ -180,7 +188,7 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 	rd := &cmdReader{ar: ar, f: f, o: o, until: []byte(o.UntilCommand)}
 	p := readAhead(rd.fill)
 	defer p.Stop()
-	var args, keys [][]byte
+	var keys [][]byte
 	for {
 		b := p.Retire(true)
 		if err := o.interrupted(); err != nil {
@@ -198,7 +206,7 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 				}
 				e.Prefetch(e.Selected(), keys)
 			}
-			args = b.args(i, args)
+			args := b.args(i)
 			if err := e.Apply(args); err != nil {
 				// Redis ignores an error reply while loading (so do we, counting
 				// it, unless Strict); anything else stops the replay.

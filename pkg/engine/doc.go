@@ -97,7 +97,10 @@
 // not sorted) and yields pkg/rdb's Entry and Value, ready for an rdb.Writer
 // (EachReused saves their allocations); elements come in the order of the
 // value's form (a listpack's insertion order, an intset's ascending order, a
-// dict's order of last writing). Functions returns the library codes. Load
+// dict's order of last writing). Parts cuts that order into runs of keys of
+// about a given size, which Exporters walk at the same time on several
+// goroutines (to encode them on every core). Functions returns the library
+// codes. Load
 // puts a key read by pkg/rdb into a database, so that an AOF's RDB base, or
 // an RDB file to answer reads from, can be loaded before its incremental
 // commands are applied.
@@ -106,7 +109,8 @@
 //
 // Apply copies what it keeps from its arguments. The slices Each hands out
 // alias the engine and are valid until the next Apply. An Engine is not
-// safe for concurrent use. Strings are limited to 512 MiB
+// safe for concurrent use, but for Exporters walking parts while nothing
+// changes it. Strings are limited to 512 MiB
 // (proto-max-bulk-len), even in ModeLoading where Redis skips the check; a
 // hash, set or sorted set to 4 GiB of entries. Not implemented: approximate
 // stream trimming that would remove entries, and GEO searches with COUNT n

@@ -48,54 +48,211 @@ func (e *Engine) EachReused(fn func(db int, key []byte, ent *rdb.Entry, v *rdb.V
 }
 
 func (e *Engine) each(reuse bool, fn func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error) error {
-	drop := e.opts.Expired == ExpiredDrop
-	var now int64
-	if drop {
-		now = e.now()
-	}
-	var sharedEnt rdb.Entry
-	var sharedVal rdb.Value
-	var buf *fillBuf
-	if reuse {
-		buf = &fillBuf{}
-	}
+	x := e.newExport(reuse)
 	for dbi, db := range e.dbs {
-		for _, c := range db.chunks {
-			for off := 0; off < len(c); {
-				en := parseEntry(c, off)
-				off = en.end()
-				if en.flags&fDead != 0 {
-					continue
-				}
-				var o *object
-				hasTTL, expireAt := en.ttl()
-				if en.flags&fRef != 0 {
-					o = db.objs[en.idx]
-					hasTTL, expireAt = o.hasTTL, o.expireAt
-				}
-				if drop && hasTTL && expireAt <= now {
-					continue
-				}
-				ent, v := &sharedEnt, &sharedVal
-				if !reuse {
-					ent, v = new(rdb.Entry), new(rdb.Value)
-				}
-				if o == nil {
-					val := en.val()
-					*v = rdb.Value{Kind: rdb.KindString, String: val, Encoded: rdb.TypeString, Elems: 1, Size: int64(len(val))}
-				} else if !o.fill(v, drop, now, buf) {
-					continue
-				}
-				key := en.key()
-				*ent = rdb.Entry{Kind: rdb.EntryKey, DB: dbi, Key: key, Type: v.Encoded,
-					HasExpire: hasTTL, ExpireAtMs: expireAt}
-				if err := fn(dbi, key, ent, v); err != nil {
-					return err
-				}
+		if err := x.walk(dbi, db, 0, 0, len(db.chunks)-1, -1, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// export is the state of a walk over the keyspace (each, Exporter.Each).
+type export struct {
+	drop      bool
+	now       int64
+	reuse     bool
+	sharedEnt rdb.Entry
+	sharedVal rdb.Value
+	buf       *fillBuf
+}
+
+func (e *Engine) newExport(reuse bool) *export {
+	x := &export{drop: e.opts.Expired == ExpiredDrop, reuse: reuse}
+	if x.drop {
+		x.now = e.now()
+	}
+	if reuse {
+		x.buf = &fillBuf{}
+	}
+	return x
+}
+
+// walk calls fn for the keys of db from the entry at (chunk, off) to the one
+// ending at (endChunk, endOff); endOff < 0: to the end of endChunk.
+func (x *export) walk(dbi int, db *DB, chunk, off, endChunk, endOff int, fn func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error) error {
+	for ci := chunk; ci <= endChunk && ci < len(db.chunks); ci, off = ci+1, 0 {
+		c := db.chunks[ci]
+		end := len(c)
+		if ci == endChunk && endOff >= 0 {
+			end = endOff
+		}
+		for off < end {
+			en := parseEntry(c, off)
+			off = en.end()
+			if en.flags&fDead != 0 {
+				continue
+			}
+			var o *object
+			hasTTL, expireAt := en.ttl()
+			if en.flags&fRef != 0 {
+				o = db.objs[en.idx]
+				hasTTL, expireAt = o.hasTTL, o.expireAt
+			}
+			if x.drop && hasTTL && expireAt <= x.now {
+				continue
+			}
+			ent, v := &x.sharedEnt, &x.sharedVal
+			if !x.reuse {
+				ent, v = new(rdb.Entry), new(rdb.Value)
+			}
+			if o == nil {
+				val := en.val()
+				*v = rdb.Value{Kind: rdb.KindString, String: val, Encoded: rdb.TypeString, Elems: 1, Size: int64(len(val))}
+			} else if !o.fill(v, x.drop, x.now, x.buf) {
+				continue
+			}
+			key := en.key()
+			*ent = rdb.Entry{Kind: rdb.EntryKey, DB: dbi, Key: key, Type: v.Encoded,
+				HasExpire: hasTTL, ExpireAtMs: expireAt}
+			if err := fn(dbi, key, ent, v); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// Part is a run of consecutive keys of one database in Each's order, cut by
+// Parts; valid until the next Apply or Load.
+type Part struct {
+	db               int
+	chunk, off       int // the first entry
+	endChunk, endOff int // where the last one ends
+	// Bytes is about the memory the keys take in the engine (their
+	// names and values): what writing them costs, roughly.
+	Bytes int
+	// Big: the part is one key of at least the big size Parts was given.
+	Big bool
+}
+
+// Parts cuts the keyspace, in Each's order, into runs of keys of about size
+// bytes (a run ends at the key that takes it to size or more, and at the end
+// of a database); a key of big bytes or more is a Part of its own, marked
+// Big. Exporter.Each walks a Part: the parts of Parts, walked one after the other,
+// give the keys of Each in its order. Expired keys are counted here and left
+// out by Exporter.Each as by Each.
+func (e *Engine) Parts(size, big int) []Part {
+	var parts []Part
+	for dbi, db := range e.dbs {
+		cur := Part{db: dbi}
+		keys := 0
+		done := func() {
+			if keys > 0 {
+				parts = append(parts, cur)
+			}
+			cur, keys = Part{db: dbi}, 0
+		}
+		for ci, c := range db.chunks {
+			for off := 0; off < len(c); {
+				en := parseEntry(c, off)
+				start := off
+				off = en.end()
+				if en.flags&fDead != 0 {
+					continue
+				}
+				n := en.klen + en.vlen
+				if en.flags&fRef != 0 {
+					n = en.klen + db.objs[en.idx].approxBytes()
+				}
+				if n >= big {
+					done()
+					parts = append(parts, Part{db: dbi, chunk: ci, off: start, endChunk: ci, endOff: off, Bytes: n, Big: true})
+					continue
+				}
+				if keys == 0 {
+					cur.chunk, cur.off = ci, start
+				}
+				cur.endChunk, cur.endOff = ci, off
+				cur.Bytes += n
+				if keys++; cur.Bytes >= size {
+					done()
+				}
+			}
+		}
+		done()
+	}
+	return parts
+}
+
+// Exporter walks Parts with buffers it keeps from part to part (EachReused's
+// saving). The Exporters of an engine may walk parts at the same time, on
+// goroutines of their own (one each), as long as nothing changes the engine
+// meanwhile (no Apply, Load or Exec).
+type Exporter struct {
+	e *Engine
+	x *export
+}
+
+// NewExporter returns an Exporter of e; it judges expiry (Options.Expired)
+// at the clock's time now.
+func (e *Engine) NewExporter() *Exporter { return &Exporter{e: e, x: e.newExport(true)} }
+
+// Clone returns an Exporter that judges expiry at the same time as x, with
+// buffers of its own: the Exporters of one export, one per goroutine.
+func (x *Exporter) Clone() *Exporter {
+	c := *x.x
+	c.buf = &fillBuf{}
+	return &Exporter{e: x.e, x: &c}
+}
+
+// Each is EachReused over the keys of p.
+func (x *Exporter) Each(p Part, fn func(db int, key []byte, ent *rdb.Entry, v *rdb.Value) error) error {
+	if p.db < 0 || p.db >= len(x.e.dbs) {
+		return nil
+	}
+	return x.x.walk(p.db, x.e.dbs[p.db], p.chunk, p.off, p.endChunk, p.endOff, fn)
+}
+
+// approxBytes is about the bytes the value takes: the packed data of its
+// form (for a stream, its entries, and a few dozen bytes per pending entry).
+func (o *object) approxBytes() int {
+	switch o.kind {
+	case rdb.KindString:
+		return len(o.str)
+	case rdb.KindList:
+		n := 0
+		for _, b := range o.list.blocks() {
+			n += len(b.data)
+		}
+		return n
+	case rdb.KindSet:
+		if o.set.d != nil {
+			return len(o.set.d.data)
+		}
+		return len(o.set.pk)
+	case rdb.KindZSet:
+		n := 0
+		for _, b := range o.zset.o.blocks {
+			n += len(b.data)
+		}
+		return n
+	case rdb.KindHash:
+		if o.hash.d != nil {
+			return len(o.hash.d.data)
+		}
+		return len(o.hash.pk)
+	case rdb.KindStream:
+		n := 0
+		for _, b := range o.stream.log.blocks {
+			n += len(b.data)
+		}
+		for _, g := range o.stream.groups {
+			n += 40 * len(g.pel)
+		}
+		return n
+	}
+	return 0
 }
 
 // fillBuf keeps the slices EachReused hands out from key to key.

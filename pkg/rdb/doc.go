@@ -63,6 +63,13 @@
 //	for each record e (and value v) read: w.WriteEntry(e) or w.WriteKey(e, v)
 //	err := w.Close()
 //
+// Encoding values is most of what writing costs, and it can be spread over
+// cores two ways, both giving the bytes of the sequential Writer:
+// WriterOptions.CompressWorkers tries LZF on worker goroutines, and a
+// SegmentWriter (Writer.NewSegmentWriter) encodes a run of keys on a
+// goroutine of its own, into memory, for Writer.WriteSegment to splice into
+// the file in order (convert.WriteEngine encodes a replayed dataset so).
+//
 // # DUMP payloads
 //
 // A PayloadWriter encodes one value as a DUMP payload for a target version

@@ -49,9 +49,10 @@ type Writer struct {
 	str  strEncoder
 	err  error
 
-	started bool // magic written
-	auxDone bool // standard AUX fields written
-	payload bool // a PayloadWriter's: a value is its type byte and body only
+	started bool           // magic written
+	auxDone bool           // standard AUX fields written
+	payload bool           // a PayloadWriter's: a value is its type byte and body only
+	seg     *SegmentWriter // a SegmentWriter's: its first SELECTDB is WriteSegment's
 	closed  bool
 	db      int  // database of the last SELECTDB written
 	dbSet   bool // a SELECTDB was written
@@ -157,6 +158,9 @@ func (w *Writer) Dropped() []DropCount {
 
 // Err returns the sticky error, if any.
 func (w *Writer) Err() error { return w.err }
+
+// Options returns the options w was made with.
+func (w *Writer) Options() WriterOptions { return w.opts }
 
 func (w *Writer) valkey80() bool { return w.opts.Valkey && w.opts.Version == 80 }
 
@@ -614,8 +618,12 @@ func (w *Writer) beginValue(t Type) {
 		return
 	}
 	if k.db != w.db || !w.dbSet {
-		o.buf = append(o.buf, opSelectDB)
-		o.buf = appendLen(o.buf, uint64(k.db))
+		if w.seg != nil && !w.dbSet {
+			w.seg.firstDB = k.db
+		} else {
+			o.buf = append(o.buf, opSelectDB)
+			o.buf = appendLen(o.buf, uint64(k.db))
+		}
 		w.db, w.dbSet = k.db, true
 	}
 	if k.hasExpire {

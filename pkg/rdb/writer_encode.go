@@ -22,11 +22,15 @@ type output struct {
 	crc uint64
 	err error
 	par *parOut // parallel compression (writer_parallel.go); nil: none
+	seg bool    // a SegmentWriter's: everything stays in buf
 }
 
 const outFlushSize = 64 << 10
 
 func (o *output) flush() error {
+	if o.seg {
+		return o.err
+	}
 	if o.par != nil {
 		return o.drain()
 	}
@@ -41,6 +45,9 @@ func (o *output) flush() error {
 
 // maybeFlush writes the buffer out once it is large.
 func (o *output) maybeFlush() error {
+	if o.seg {
+		return o.err
+	}
 	if o.par != nil {
 		if o.parSize() >= parChunkBytes {
 			return o.submit()
@@ -55,7 +62,7 @@ func (o *output) maybeFlush() error {
 
 // write appends p, writing big slices straight through.
 func (o *output) write(p []byte) error {
-	if len(p) < outFlushSize || o.par != nil {
+	if len(p) < outFlushSize || o.par != nil || o.seg {
 		o.buf = append(o.buf, p...)
 		return o.maybeFlush()
 	}

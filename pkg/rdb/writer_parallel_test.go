@@ -17,30 +17,9 @@ import (
 // bytes, by WriteKey and element by element, at the file's own version and at
 // version 10.
 func TestParallelWriteMatchesSequential(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join(moduleRoot(), "fixtures", "*.rdb"))
-	if dir := testenv.CorpusOrEmpty(); dir != "" {
-		for _, rel := range corpusRDBFiles(t) {
-			paths = append(paths, filepath.Join(dir, rel))
-		}
-	} else {
-		t.Log("corpus absent: fixtures only")
-	}
 	files := 0
-	for _, p := range paths {
-		src, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := rdb.NewReaderBytes(src, rdb.ReaderOptions{})
-		h, err := r.Header()
-		r.Close()
-		if err != nil {
-			continue
-		}
-		own := rdb.WriterOptions{Version: h.Version, Valkey: h.IsValkey()}
-		if h.IsValkey() {
-			own.Version = 80
-		}
+	for _, c := range copySources(t) {
+		p, src, own := c.path, c.src, c.own
 		for _, opts := range []rdb.WriterOptions{own, lowerOptions(10)} {
 			for _, mode := range []copyMode{copyValues, copyElems} {
 				want, _, err := rdbCopy(src, opts, mode)
@@ -68,6 +47,47 @@ func TestParallelWriteMatchesSequential(t *testing.T) {
 		}
 	}
 	t.Logf("%d copies compared", files)
+}
+
+// copySource is an RDB file to copy through the Writer, with the options of
+// its own version.
+type copySource struct {
+	path string
+	src  []byte
+	own  rdb.WriterOptions
+}
+
+// copySources are the fixtures and the corpus RDB files (when the corpus is
+// there) that have a readable header.
+func copySources(t *testing.T) []copySource {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(moduleRoot(), "fixtures", "*.rdb"))
+	if dir := testenv.CorpusOrEmpty(); dir != "" {
+		for _, rel := range corpusRDBFiles(t) {
+			paths = append(paths, filepath.Join(dir, rel))
+		}
+	} else {
+		t.Log("corpus absent: fixtures only")
+	}
+	var out []copySource
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rdb.NewReaderBytes(src, rdb.ReaderOptions{})
+		h, err := r.Header()
+		r.Close()
+		if err != nil {
+			continue
+		}
+		own := rdb.WriterOptions{Version: h.Version, Valkey: h.IsValkey()}
+		if h.IsValkey() {
+			own.Version = 80
+		}
+		out = append(out, copySource{p, src, own})
+	}
+	return out
 }
 
 type failAfter struct{ n int }
