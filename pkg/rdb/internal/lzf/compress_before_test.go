@@ -92,7 +92,6 @@ func compressBefore(dst, src []byte) ([]byte, bool) {
 	return out[:op], true
 }
 
-
 // compressInputs are inputs of every kind a compressor meets: tiny, text,
 // runs of one byte, random (incompressible), repeats at the distance limit,
 // and matches that end at the input's last byte.
