@@ -64,6 +64,7 @@ func rewriteCommand() *cli.Command {
 			serverVersionFlag(),
 			strictRepliesFlag(),
 			outputFlags()[1],
+			noProgressFlag(),
 		},
 		Action: runRewrite,
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,5 +154,27 @@ func TestOptionsAfterPaths(t *testing.T) {
 	code, _, errOut = runCLI(t, nil, "dump", fixture, "--key", "-x", "-o", filepath.Join(t.TempDir(), "o.jsonl"))
 	if code != 0 {
 		t.Errorf("dump PATH --key -x: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestLongCommandsTakeNoProgress: every command that may show a progress bar
+// lets a script turn it off.
+func TestLongCommandsTakeNoProgress(t *testing.T) {
+	app := newApp(nil, io.Discard, io.Discard)
+	for _, cmd := range app.Commands {
+		switch cmd.Name {
+		case "convert", "diff", "dump", "inspect", "memory", "merge", "pull", "replay", "restore", "rewrite", "split", "verify":
+		default:
+			continue
+		}
+		found := false
+		for _, f := range cmd.Flags {
+			if slices.Contains(f.Names(), "no-progress") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s has no --no-progress", cmd.Name)
+		}
 	}
 }
