@@ -122,7 +122,7 @@ func newParallel(r *Reader, workers int) *parallel {
 }
 
 // deepType reports whether values of type t are blobs, or made of blobs,
-// which frameValue frames for a worker to check. Plain collections and
+// which frameRaw frames for a worker to check. Plain collections and
 // streams have framers of their own (skipFramed); module values, plain lists
 // and hashes with field TTLs are checked by the parser itself.
 func deepType(t Type) bool {
@@ -148,9 +148,9 @@ func (p *parallel) skip() error {
 		}
 		return p.skipCompressed()
 	case plainChecked(v.t) && r.opts.Strict:
-		return p.skipFramed((*Reader).framePlain)
+		return p.skipFramed()
 	case v.t.Kind() == KindStream:
-		return p.skipFramed((*Reader).frameStream)
+		return p.skipFramed()
 	case singleBlob(v.t):
 		if size, ok := r.peekStringSize(v.t); ok && size < minJobBytes {
 			return r.skipValue()
@@ -235,10 +235,10 @@ func plainChecked(t Type) bool {
 }
 
 // skipFramed finishes a plain set, sorted set or hash, or a stream: the
-// parser frames it (framePlain, frameStream: lengths only) and a worker
-// checks it, as skip does for blobs. A value that fails framing, a small
-// one, and one over bigJob are checked here.
-func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) error {
+// parser frames it (frameRaw: lengths only) and a worker checks it, as skip
+// does for blobs. A value that fails framing, a small one, and one over
+// bigJob are checked here.
+func (p *parallel) skipFramed() error {
 	r := p.r
 	if full, err := p.full(); err != nil {
 		return err
@@ -246,8 +246,10 @@ func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) er
 		return r.skipValue() // every batch in flight: see skip
 	}
 	start, t := r.src.Pos, r.val.t
-	r.spanGrowth = 0
-	if err := frame(r, t, start+bigJob); err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
+	r.spanGrowth, r.spanEnd = 0, start+bigJob
+	err := r.frameRaw()
+	r.spanEnd = 0
+	if err != nil || r.src.Pos-start+r.spanGrowth < minJobBytes {
 		r.src.Pos = start
 		r.startValue(t)
 		return r.skipValue()
@@ -260,145 +262,6 @@ func (p *parallel) skipFramed(frame func(r *Reader, t Type, limit int) error) er
 	r.inValue = false
 	p.queued(j, j.span.Size())
 	return nil
-}
-
-// framePlain moves past a plain collection of type t reading only lengths,
-// as frameValue does for blobs; it gives up (errSpanTooBig) once the value,
-// decoded, would reach past limit.
-func (r *Reader) framePlain(t Type, limit int) error {
-	if !plainChecked(t) {
-		return errSpanTooBig // not a value framePlain knows
-	}
-	return r.frameCounted(limit, func() error {
-		if err := r.frameString(); err != nil {
-			return err
-		}
-		switch t {
-		case TypeHash:
-			return r.frameString()
-		case TypeZSet2:
-			return r.src.Skip(8)
-		case TypeZSet:
-			c, err := r.src.ReadByte()
-			if err == nil && c < 253 {
-				err = r.src.Skip(int64(c))
-			}
-			return err
-		}
-		return nil
-	})
-}
-
-// frameCounted reads a count, then frames that many items, giving up
-// (errSpanTooBig) once the value, decoded, would reach past limit.
-func (r *Reader) frameCounted(limit int, item func() error) error {
-	n, err := r.readLen("")
-	if err != nil {
-		return err
-	}
-	for ; n > 0; n-- {
-		if r.src.Pos+r.spanGrowth > limit {
-			return errSpanTooBig
-		}
-		if err := item(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// frameStream moves past a stream of type t reading only lengths and fixed
-// fields, in the layout nextStream reads (stream.go), giving up
-// (errSpanTooBig) past limit as framePlain does.
-func (r *Reader) frameStream(t Type, limit int) error {
-	version := r.streamVersion() // of r.val.t, which is t
-	lens := func(n int) error {
-		for range n {
-			if _, err := r.readLen(""); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	counted := func(item func() error) error { return r.frameCounted(limit, item) }
-	strs := func(n int) error {
-		for range n {
-			if err := r.frameString(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	node := func() error { return strs(2) } // master ID, listpack
-	pending := func() error {               // ID, delivery time, delivery count
-		if err := r.src.Skip(16 + 8); err != nil {
-			return err
-		}
-		return lens(1)
-	}
-	consumer := func() error {
-		times := int64(8) // seen
-		if version >= 3 {
-			times += 8 // active
-		}
-		if err := strs(1); err != nil { // name
-			return err
-		}
-		if err := r.src.Skip(times); err != nil {
-			return err
-		}
-		return counted(func() error { return r.src.Skip(16) }) // owned IDs
-	}
-	group := func() error {
-		ids := 2 // last delivered ID
-		if version >= 2 {
-			ids++ // entries read
-		}
-		if err := strs(1); err != nil { // name
-			return err
-		}
-		if err := lens(ids); err != nil {
-			return err
-		}
-		if err := counted(pending); err != nil {
-			return err
-		}
-		return counted(consumer)
-	}
-	meta := 3 // length, last ID
-	if version >= 2 {
-		meta += 5 // first ID, max deleted ID, entries added
-	}
-	if err := counted(node); err != nil {
-		return err
-	}
-	if err := lens(meta); err != nil {
-		return err
-	}
-	if err := counted(group); err != nil {
-		return err
-	}
-	if t != TypeStreamListpacks4 {
-		return nil
-	}
-	producer := func() error {
-		if err := strs(1); err != nil {
-			return err
-		}
-		return counted(func() error { // iid, entry ID
-			if err := strs(1); err != nil {
-				return err
-			}
-			return lens(2)
-		})
-	}
-	if err := lens(2); err != nil { // IDMP duration, max entries
-		return err
-	}
-	if err := counted(producer); err != nil {
-		return err
-	}
-	return lens(2) // IIDs added, duplicates
 }
 
 // full retires the batches done and reports whether every batch is still in
@@ -621,78 +484,3 @@ func (p *parallel) abort() {
 // stop ends the workers and waits for them, so that nothing reads the input
 // after the Reader is closed (it may be a memory mapping about to go away).
 func (p *parallel) stop() { p.pipe.Stop() }
-
-// frameValue moves past the current value reading only its framing: lengths,
-// node containers, and the compressed length of LZF strings. Nothing inside a
-// blob is looked at, and errors need not be precise (the caller falls back to
-// the sequential check); it must only agree with the sequential parse about
-// where a well-formed value ends.
-func (r *Reader) frameValue() error {
-	v := &r.val
-	switch v.t {
-	case TypeListQuicklist, TypeListQuicklist2:
-		n, err := r.readLen("")
-		if err != nil {
-			return err
-		}
-		for ; n > 0; n-- {
-			if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
-				return errSpanTooBig
-			}
-			if err := r.frameNode(v.t); err != nil {
-				return err
-			}
-		}
-		return nil
-	case TypeHashListpackEx:
-		if err := r.src.Skip(8); err != nil {
-			return err
-		}
-	}
-	return r.frameString()
-}
-
-// frameNode moves past one quicklist node.
-func (r *Reader) frameNode(t Type) error {
-	if t == TypeListQuicklist2 {
-		if _, err := r.readLen(""); err != nil {
-			return err
-		}
-	}
-	return r.frameString()
-}
-
-// frameString moves past a string without decoding it.
-func (r *Reader) frameString() error {
-	n, special, err := r.readLenOrSpecial("")
-	if err != nil {
-		return err
-	}
-	if special {
-		switch n {
-		case 0, 1, 2:
-			return r.src.Skip(1 << n)
-		case 3:
-			clen, err := r.readLen("")
-			if err != nil {
-				return err
-			}
-			ulen, err := r.readLen("")
-			if err != nil {
-				return err
-			}
-			if ulen > 1<<40 || clen > ulen+64 {
-				return ErrCorrupt // the sequential read says how
-			}
-			r.spanGrowth += int(ulen) - int(clen)
-			n = clen
-		default:
-			return ErrCorrupt
-		}
-	}
-	if n > uint64(r.src.End-r.src.Pos) {
-		return ErrTruncated
-	}
-	r.src.Pos += int(n)
-	return nil
-}

@@ -81,7 +81,9 @@ func (r *Reader) frameRaw() error {
 			return err
 		}
 		for ; n > 0; n-- {
-			r.src.maybeFlush() // the checksum keeps pace inside a big value
+			if err := r.frameStep(); err != nil {
+				return err
+			}
 			if err := r.frameRawString("element"); err != nil {
 				return err
 			}
@@ -104,13 +106,10 @@ func (r *Reader) frameRaw() error {
 			return err
 		}
 		for ; n > 0; n-- {
-			r.src.maybeFlush()
-			if t == TypeListQuicklist2 {
-				if _, err := r.readLen("quicklist node container"); err != nil {
-					return err
-				}
+			if err := r.frameStep(); err != nil {
+				return err
 			}
-			if err := r.frameRawString("quicklist node"); err != nil {
+			if err := r.frameRawNode(t); err != nil {
 				return err
 			}
 		}
@@ -121,6 +120,31 @@ func (r *Reader) frameRaw() error {
 		return r.frameRawStream()
 	}
 	return r.skipValue() // module values: their opcodes are their framing
+}
+
+// frameRawNode moves past one quicklist node of a list of type t.
+func (r *Reader) frameRawNode(t Type) error {
+	if t == TypeListQuicklist2 {
+		if _, err := r.readLen("quicklist node container"); err != nil {
+			return err
+		}
+	}
+	return r.frameRawString("quicklist node")
+}
+
+// frameStep runs once an item of a collection is framed. Framing a span
+// for a worker (spanEnd set) gives up once the value, decoded, would reach
+// past spanEnd; RawValue lets the checksum keep pace inside a big value. (A
+// span's framing may be rewound, so it never feeds the checksum.)
+func (r *Reader) frameStep() error {
+	if r.spanEnd > 0 {
+		if r.src.Pos+r.spanGrowth > r.spanEnd {
+			return errSpanTooBig
+		}
+		return nil
+	}
+	r.src.maybeFlush()
+	return nil
 }
 
 // frameRawFieldTTLHash frames the hashes stored field by field with expiries
@@ -136,7 +160,9 @@ func (r *Reader) frameRawFieldTTLHash(t Type) error {
 		return err
 	}
 	for ; n > 0; n-- {
-		r.src.maybeFlush()
+		if err := r.frameStep(); err != nil {
+			return err
+		}
 		if t != TypeValkeyHash2 {
 			if _, err := r.readLen("field expiry"); err != nil {
 				return err
@@ -175,7 +201,9 @@ func (r *Reader) frameRawStream() error {
 		return err
 	}
 	for ; nodes > 0; nodes-- {
-		r.src.maybeFlush()
+		if err := r.frameStep(); err != nil {
+			return err
+		}
 		if err := r.frameRawString("stream node key"); err != nil {
 			return err
 		}
@@ -196,6 +224,9 @@ func (r *Reader) frameRawStream() error {
 		return err
 	}
 	for ; groups > 0; groups-- {
+		if err := r.frameStep(); err != nil {
+			return err
+		}
 		if err := r.frameRawString("consumer group name"); err != nil {
 			return err
 		}
@@ -211,7 +242,9 @@ func (r *Reader) frameRawStream() error {
 			return err
 		}
 		for ; pel > 0; pel-- {
-			r.src.maybeFlush()
+			if err := r.frameStep(); err != nil {
+				return err
+			}
 			// A raw 16-byte ID and an 8-byte delivery time, then the count.
 			if err := r.frameRawSkip(24, "group PEL entry"); err != nil {
 				return err
@@ -225,6 +258,9 @@ func (r *Reader) frameRawStream() error {
 			return err
 		}
 		for ; consumers > 0; consumers-- {
+			if err := r.frameStep(); err != nil {
+				return err
+			}
 			if err := r.frameRawString("consumer name"); err != nil {
 				return err
 			}
@@ -240,7 +276,9 @@ func (r *Reader) frameRawStream() error {
 				return err
 			}
 			for ; cpel > 0; cpel-- {
-				r.src.maybeFlush()
+				if err := r.frameStep(); err != nil {
+					return err
+				}
 				if err := r.frameRawSkip(16, "consumer PEL entry"); err != nil {
 					return err
 				}
@@ -260,6 +298,9 @@ func (r *Reader) frameRawStream() error {
 		return err
 	}
 	for ; producers > 0; producers-- {
+		if err := r.frameStep(); err != nil {
+			return err
+		}
 		if err := r.frameRawString("stream IDMP producer"); err != nil {
 			return err
 		}
@@ -268,7 +309,9 @@ func (r *Reader) frameRawStream() error {
 			return err
 		}
 		for ; entries > 0; entries-- {
-			r.src.maybeFlush()
+			if err := r.frameStep(); err != nil {
+				return err
+			}
 			if err := r.frameRawString("stream IDMP iid"); err != nil {
 				return err
 			}
@@ -299,8 +342,17 @@ func (r *Reader) frameRawString(what string) error {
 			if n, err = r.readLen("LZF compressed length"); err != nil {
 				return err
 			}
-			if _, err = r.readLen("LZF uncompressed length"); err != nil {
+			ulen, err := r.readLen("LZF uncompressed length")
+			if err != nil {
 				return err
+			}
+			if ulen > maxRawLen {
+				return r.corrupt(off, what, "LZF uncompressed length "+strconv.FormatUint(ulen, 10)+" is beyond any value")
+			}
+			if n <= maxRawLen {
+				// What the string adds decompressed, for the limits of
+				// the spans' walks (frameStep, skipListPart).
+				r.spanGrowth += int(ulen) - int(n)
 			}
 		default:
 			return r.corrupt(off, what, "unknown string encoding "+strconv.FormatUint(n, 10))

@@ -1,5 +1,7 @@
 package rdb
 
+import "math"
+
 // Spans is the side of a Reader that parallel decoders use, apart from the
 // methods every caller needs: over an in-memory input (NewReaderBytes) it
 // frames a key's value into a ValueSpan (Skip, SkipListPart) rather than
@@ -91,15 +93,17 @@ func (r *Reader) skipSpan(span *ValueSpan, limit int) bool {
 		return false
 	}
 	r.spanGrowth = 0
+	// Stop walking a value as soon as it is too big: walking it whole
+	// would cost as much as reading it, and map its pages for nothing.
+	// Without a limit, spanEnd still marks a span's walk (frameStep).
+	r.spanEnd = math.MaxInt
 	if limit > 0 {
-		// Stop walking a value as soon as it is too big: walking it whole
-		// would cost as much as reading it, and map its pages for nothing.
 		r.spanEnd = start + min(limit, r.src.End-start)
-		defer func() { r.spanEnd = 0 }()
 	}
+	defer func() { r.spanEnd = 0 }()
 	var err error
 	if t == TypeString || deepType(t) {
-		err = r.frameValue()
+		err = r.frameRaw()
 	} else {
 		err = r.skipValue()
 	}
@@ -184,7 +188,7 @@ func (r *Reader) skipListPart(span *ValueSpan, limit int) (ok, last bool) {
 	start, nodes := r.src.Pos, uint64(0)
 	r.spanGrowth = 0
 	for v.remaining > 0 && (nodes == 0 || r.src.Pos-start+r.spanGrowth < limit) {
-		err := r.frameNode(v.t)
+		err := r.frameRawNode(v.t)
 		if err == nil && nodes == 0 && r.src.Pos-start+r.spanGrowth > maxPartNode {
 			err = errSpanTooBig // one huge node: decoded where it streams
 		}
