@@ -151,23 +151,29 @@ func (r *Reader) checkElemDup(el *Elem) error {
 	if d.off != v.off {
 		d.start(v.off, v.remaining+1)
 	}
-	if d.gaveUp {
-		if v.remaining == 0 {
-			d.off = -1
-		}
+	r.repeatElem(d, r.repeatCheckLimit(), el.Member, el.Value)
+	if v.remaining > 0 {
 		return nil
 	}
-	if limit := r.repeatCheckLimit(); limit > 0 && d.n >= limit {
+	return r.repeatVerdict(d)
+}
+
+// repeatElem enters one element of the plain collection d follows, read
+// up to where the reader is now: member, and for a hash its value. limit is
+// repeatCheckLimit's.
+func (r *Reader) repeatElem(d *elemDups, limit int, member, value []byte) {
+	if d.gaveUp {
+		return
+	}
+	v := &r.val
+	if limit > 0 && d.n >= limit {
 		// Memory stays bounded by the budget, not by the largest key: a
 		// collection this big goes unchecked, and the caller is told.
 		d.gaveUp, d.offs, d.sums2, d.slots, d.slotElem = true, nil, nil, nil, nil
 		r.warn(v.off, v.t.Kind().String(), "more than "+strconv.Itoa(limit)+
 			" elements: not checked for repeated elements (which Redis refuses here), as that would take "+
 			strconv.Itoa(elemDupBytes)+" bytes an element; ReaderOptions.MaxRepeatCheck raises the limit")
-		if v.remaining == 0 {
-			d.off = -1
-		}
-		return nil
+		return
 	}
 	start := d.prevEnd
 	d.prevEnd = r.src.Offset()
@@ -175,21 +181,23 @@ func (r *Reader) checkElemDup(el *Elem) error {
 		start = v.off
 	}
 	d.n++
-	if v.t == TypeHash && (len(el.Member) > redisMaxListpackValue || len(el.Value) > redisMaxListpackValue) {
+	if v.t == TypeHash && (len(member) > redisMaxListpackValue || len(value) > redisMaxListpackValue) {
 		d.longElem = true
 	}
 	if d.second < 0 {
-		r.noteElem(d, el.Member, start)
+		r.noteElem(d, member, start)
 	}
-	if v.remaining > 0 {
-		return nil
-	}
-	// The last element: of two equal elements the later is named, the
-	// first repeat in file order.
+}
+
+// repeatVerdict ends the check of a plain collection after its last
+// element: of two equal elements the later is named, the first repeat in
+// file order.
+func (r *Reader) repeatVerdict(d *elemDups) error {
+	v := &r.val
 	first, second, total := d.first, d.second, d.n
 	d.off = -1
 	switch {
-	case second < 0:
+	case second < 0 || d.gaveUp:
 		return nil
 	case v.t != TypeHash:
 		return r.elemDupErr(second, first, v.t.Kind().String(), "Redis refuses any repeat here")

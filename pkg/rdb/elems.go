@@ -196,7 +196,13 @@ func (r *Reader) skipValue() error {
 		case TypeListQuicklist, TypeListQuicklist2, TypeListZiplist, TypeSetListpack, TypeSetIntset,
 			TypeHashListpack, TypeHashZiplist:
 			return r.skipBlobs()
+		case TypeZSetListpack:
+			return r.skipZSetListpack()
 		}
+	}
+	switch r.val.t {
+	case TypeSet, TypeZSet, TypeZSet2, TypeHash:
+		return r.skipPlain()
 	}
 	r.skipping = true
 	defer func() { r.skipping = false }()
@@ -321,6 +327,78 @@ func (r *Reader) nextElem() (*Elem, error) {
 	}
 	v.count++
 	return el, nil
+}
+
+// skipPlain is skipValue for a plain set, sorted set or hash: nextElem's
+// reads and checks, in the same order and with the same errors, in one loop
+// that builds no Elem. These are the values with the most elements a byte
+// (the element count is read once, then each element is a length and its
+// bytes), where nextElem's work per call, its dispatch and the Elem it
+// clears, cost as much as the reading.
+func (r *Reader) skipPlain() error {
+	v := &r.val
+	countWhat, memberWhat := "element count", "element"
+	switch v.t {
+	case TypeZSet, TypeZSet2:
+		countWhat, memberWhat = "member count", "member"
+	case TypeHash:
+		countWhat, memberWhat = "field count", "field"
+	}
+	var d *elemDups
+	limit := 0
+	if r.opts.Strict {
+		d, limit = r.elemDups(), r.repeatCheckLimit()
+	}
+	for first := true; ; first = false {
+		r.src.maybeFlush() // keeps Progress moving inside a huge key
+		if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
+			return errSpanTooBig
+		}
+		if first {
+			if err := r.startCounted(countWhat); err != nil {
+				return err
+			}
+		}
+		if v.remaining == 0 {
+			if err := r.endCollection(); err != io.EOF {
+				return err
+			}
+			r.inValue = false
+			return nil
+		}
+		v.remaining--
+		var member, value []byte
+		var err error
+		if v.t == TypeSet {
+			member, err = r.readString(memberWhat)
+		} else {
+			member, err = r.readStringCopy(memberWhat, &r.scratchA)
+		}
+		if err != nil {
+			return err
+		}
+		switch v.t {
+		case TypeZSet, TypeZSet2:
+			_, err = r.readScore(v.t == TypeZSet2)
+		case TypeHash:
+			value, err = r.readString("value")
+		}
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			if d.off != v.off {
+				d.start(v.off, v.remaining+1)
+			}
+			r.repeatElem(d, limit, member, value)
+			if v.remaining == 0 {
+				if err := r.repeatVerdict(d); err != nil {
+					return err
+				}
+			}
+		}
+		v.count++
+	}
 }
 
 // startCounted reads the element count of a plain collection on first use.
@@ -576,12 +654,90 @@ func (r *Reader) nextZipmap() (*Elem, error) {
 // checkZSetOrder enforces ascending (score, member) order inside a blob.
 func (r *Reader) checkZSetOrder(what string, el *Elem) error {
 	v := &r.val
-	if v.havePrev && (el.Score < v.prevScore || (el.Score == v.prevScore && bytes.Compare(el.Member, v.prevMember) <= 0)) {
-		return r.corrupt(v.blobOff, what, "member "+QuoteBytes(el.Member)+" with score "+strconv.FormatFloat(el.Score, 'g', -1, 64)+" is out of order (sorted-set blobs are ascending by score, then member)")
+	if v.havePrev && !zsetAscends(v.prevScore, v.prevMember, el.Score, el.Member) {
+		return r.zsetOrderErr(what, el.Member, el.Score)
 	}
 	v.havePrev, v.prevScore = true, el.Score
 	v.prevMember = append(v.prevMember[:0], el.Member...)
 	return nil
+}
+
+// zsetAscends reports whether (score, member) comes after (prevScore,
+// prevMember) in a sorted set's order.
+func zsetAscends(prevScore float64, prevMember []byte, score float64, member []byte) bool {
+	return score > prevScore || score == prevScore && bytes.Compare(member, prevMember) > 0
+}
+
+func (r *Reader) zsetOrderErr(what string, member []byte, score float64) error {
+	return r.corrupt(r.val.blobOff, what, "member "+QuoteBytes(member)+" with score "+strconv.FormatFloat(score, 'g', -1, 64)+" is out of order (sorted-set blobs are ascending by score, then member)")
+}
+
+// skipZSetListpack is skipValue for a sorted-set listpack: nextPairBlob's
+// reads and checks, in the same order and with the same errors, in one loop.
+// A member is a slice of the listpack (or an integer's digits in one of two
+// buffers, taken in turn), so the one before it, which the order check
+// compares with, needs no copy.
+func (r *Reader) skipZSetListpack() error {
+	v := &r.val
+	const what = "listpack"
+	r.src.maybeFlush()
+	// The reader stays where the listpack ends until the value is done: one
+	// look at the span limit, before the listpack, is nextElem's for every
+	// element.
+	if r.spanEnd > 0 && r.src.Pos+r.spanGrowth > r.spanEnd {
+		return errSpanTooBig
+	}
+	v.phase = 1
+	if err := r.openBlob(blobListpack, what); err != nil {
+		return err
+	}
+	lp := &v.blob.lp
+	var digits [2][]byte
+	turn := 0
+	var prevMember []byte
+	var prevScore float64
+	for {
+		if !lp.Next() {
+			if err := lp.Err(); err != nil {
+				return r.blobErr(what, err)
+			}
+			if err := r.endCollection(); err != io.EOF {
+				return err
+			}
+			r.inValue = false
+			return nil
+		}
+		var member []byte
+		if lp.IsInt() {
+			digits[turn] = strconv.AppendInt(digits[turn][:0], lp.Int(), 10)
+			member, turn = digits[turn], 1-turn
+		} else {
+			member = lp.Str()
+		}
+		if !lp.Next() {
+			if err := lp.Err(); err != nil {
+				return r.blobErr(what, err)
+			}
+			return r.corrupt(v.blobOff, what, "odd number of entries: member without its pair")
+		}
+		var score float64
+		if lp.IsInt() {
+			score = float64(lp.Int())
+		} else {
+			s, err := r.parseScore(v.blobOff, lp.Str())
+			if err != nil {
+				return err
+			}
+			score = s
+		}
+		if r.opts.Strict {
+			if v.count > 0 && !zsetAscends(prevScore, prevMember, score, member) {
+				return r.zsetOrderErr(what, member, score)
+			}
+			prevMember, prevScore = member, score
+		}
+		v.count++
+	}
 }
 
 // checkTTLOrder enforces the listpack-ex layout: fields with a TTL first, by

@@ -78,6 +78,24 @@ func TestParseFloatScores(t *testing.T) {
 	}
 }
 
+// TestParseFloatDigitRuns: digits are read eight bytes at a time, so a run
+// of them is cut by every kind of byte at every position of the eight,
+// including bytes that borrow or carry in the word arithmetic.
+func TestParseFloatDigitRuns(t *testing.T) {
+	const digits = "9081726354453627189"
+	for n := 1; n <= len(digits); n++ {
+		for pos := 0; pos <= n; pos++ {
+			for _, c := range []byte{'.', 'e', '/', ':', '-', 0, 0x7f, 0x80, 0xb9, 0xba, 0xff} {
+				s := digits[:pos] + string([]byte{c}) + digits[pos:n]
+				sameAsStrconv(t, s)
+				sameAsStrconv(t, "-"+s)
+				sameAsStrconv(t, "1."+s)
+				sameAsStrconv(t, s+"5")
+			}
+		}
+	}
+}
+
 func TestParseFloatNoAllocs(t *testing.T) {
 	b := []byte("-1234.5625")
 	if n := testing.AllocsPerRun(100, func() { ParseFloat(b) }); n != 0 {
