@@ -279,6 +279,17 @@ func backlenMatches(lp []byte, last, size int) bool {
 
 // readIntLE sign-extends the little-endian integer in b (2, 3, 4 or 8 bytes).
 func readIntLE(b []byte) int64 {
+	switch len(b) {
+	case 2:
+		return int64(int16(binary.LittleEndian.Uint16(b)))
+	case 3:
+		u := uint32(binary.LittleEndian.Uint16(b)) | uint32(b[2])<<16
+		return int64(int32(u<<8) >> 8)
+	case 4:
+		return int64(int32(binary.LittleEndian.Uint32(b)))
+	case 8:
+		return int64(binary.LittleEndian.Uint64(b))
+	}
 	var u uint64
 	for i := len(b) - 1; i >= 0; i-- {
 		u = u<<8 | uint64(b[i])

@@ -650,3 +650,37 @@ func TestFastPathsMatchSlowPath(t *testing.T) {
 		}
 	}
 }
+
+// TestReadIntLE: the fixed-width loads give what the byte loop gives, for
+// every width the 16-, 24-, 32- and 64-bit encodings use, sign included.
+func TestReadIntLE(t *testing.T) {
+	byteLoop := func(b []byte) int64 {
+		var u uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		shift := 64 - 8*uint(len(b))
+		return int64(u<<shift) >> shift
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, width := range []int{2, 3, 4, 8} {
+		for i := range 20000 {
+			b := make([]byte, width)
+			for j := range b {
+				b[j] = byte(rng.Uint32())
+			}
+			if i < 4 { // the extremes: 0, -1, the largest and the smallest
+				fill := [4]byte{0, 0xFF, 0xFF, 0}[i]
+				for j := range b {
+					b[j] = fill
+				}
+				if i >= 2 {
+					b[width-1] ^= 0x80
+				}
+			}
+			if got, want := readIntLE(b), byteLoop(b); got != want {
+				t.Fatalf("readIntLE(% x) = %d, want %d", b, got, want)
+			}
+		}
+	}
+}
