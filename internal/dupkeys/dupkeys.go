@@ -344,8 +344,13 @@ func radixSort(runs [][]record, out []record, s *sortScratch) []record {
 			next[b]++
 		}
 	}
+	// Most buckets hold one record or none: only the others are sorted.
 	for b := 0; b < 1<<bits; b++ {
-		bucket := out[start[b]:start[b+1]]
+		lo, hi := start[b], start[b+1]
+		if hi-lo < 2 {
+			continue
+		}
+		bucket := out[lo:hi]
 		for i := 1; i < len(bucket); i++ {
 			for j := i; j > 0 && bucket[j].hash < bucket[j-1].hash; j-- {
 				bucket[j], bucket[j-1] = bucket[j-1], bucket[j]
