@@ -84,16 +84,24 @@ func (r *Reader) frameRaw() error {
 			if err := r.frameStep(); err != nil {
 				return err
 			}
-			if err := r.frameRawString("element"); err != nil {
-				return err
+			if !r.skipShortString() {
+				if err := r.frameRawString("element"); err != nil {
+					return err
+				}
 			}
 			switch t {
 			case TypeHash:
-				err = r.frameRawString("value")
+				if !r.skipShortString() {
+					err = r.frameRawString("value")
+				}
 			case TypeZSet:
 				err = r.frameRawScoreText()
 			case TypeZSet2:
-				err = r.frameRawSkip(8, "score")
+				if s := &r.src; s.End-s.Pos >= 8 {
+					s.Pos += 8
+				} else {
+					err = r.frameRawSkip(8, "score")
+				}
 			}
 			if err != nil {
 				return err
@@ -365,6 +373,20 @@ func (r *Reader) frameRawString(what string) error {
 		return r.errAt(off, what, err, "expected "+strconv.FormatUint(n, 10)+" bytes of string data")
 	}
 	return nil
+}
+
+// skipShortString moves past a plain string of under 64 bytes that the
+// buffer holds whole, the commonest element, and reports whether it did;
+// frameRawString takes every other.
+func (r *Reader) skipShortString() bool {
+	s := &r.src
+	if p := s.Pos; p < s.End {
+		if n := int(s.Buf[p]); n < 0x40 && s.End-p > n {
+			s.Pos = p + 1 + n
+			return true
+		}
+	}
+	return false
 }
 
 // frameRawSkip moves past n bytes of fixed-size fields.
