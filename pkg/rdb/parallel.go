@@ -267,10 +267,16 @@ func (p *parallel) skipFramed() error {
 // full retires the batches done and reports whether every batch is still in
 // flight, in which case the parser checks the value itself.
 func (p *parallel) full() (bool, error) {
+	if p.cur != nil {
+		// A batch is being filled: not full. Finished batches are retired
+		// when it is submitted (a look at a channel per value would cost
+		// files of millions of small values a tenth of their time).
+		return false, nil
+	}
 	if err := p.retireDone(false); err != nil {
 		return false, err
 	}
-	return p.cur == nil && p.pipe.Pending() >= p.maxPending(), nil
+	return p.pipe.Pending() >= p.maxPending(), nil
 }
 
 // queued counts job j (of size bytes in the file) of the batch being

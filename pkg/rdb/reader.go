@@ -338,7 +338,15 @@ func (r *Reader) Next() (*Entry, error) {
 func (r *Reader) next() (*Entry, error) {
 	r.src.maybeFlush()
 	e := &r.entry
-	*e = Entry{DB: r.db}
+	if e.Kind == EntryKey {
+		// After a key (the commonest by far), only a key's fields can be
+		// set: clearing those costs a third of clearing the whole Entry.
+		e.Key, e.Type, e.ExpireAtMs, e.HasExpire, e.IdleSeconds, e.HasIdle, e.Freq, e.HasFreq, e.KeyMeta =
+			nil, 0, 0, false, 0, false, 0, false, nil
+		e.Kind, e.DB = 0, r.db
+	} else {
+		*e = Entry{DB: r.db}
+	}
 	e.Offset = r.src.Offset()
 	prefixed := r.prefix != nil // an expire/idle/freq/keymeta prefix was read
 	if prefixed {
@@ -756,6 +764,9 @@ func (r *Reader) lzfCheck(off int64, what string, src []byte, ulen int) error {
 // readLZFHeader reads the two lengths of an LZF-compressed string (after its
 // encoding byte) and returns its compressed bytes and decompressed length.
 func (r *Reader) readLZFHeader(off int64, what string) ([]byte, int, error) {
+	if src, ulen, ok := r.readLZFHeaderFast(); ok {
+		return src, ulen, nil
+	}
 	clen, err := r.readLZFLen(what, " (compressed length)")
 	if err != nil {
 		return nil, 0, err
@@ -778,6 +789,47 @@ func (r *Reader) readLZFHeader(off int64, what string) ([]byte, int, error) {
 		r.spanGrowth += int(ulen) - int(clen)
 	}
 	return src, int(ulen), nil
+}
+
+// readLZFHeaderFast is readLZFHeader for the lengths nearly every LZF string
+// has: both of one or two bytes, within MaxElementSize, possible, and the
+// compressed bytes all in the buffer. Anything else, it reads nothing and
+// reports false, and readLZFHeader reads (or refuses) it one step at a
+// time. Files of millions of small compressed values read one a key.
+func (r *Reader) readLZFHeaderFast() ([]byte, int, bool) {
+	s := &r.src
+	p := s.Pos
+	if s.End-p < 4 {
+		return nil, 0, false
+	}
+	b := s.Buf[p : p+4 : p+4]
+	var clen, ulen, n int
+	switch b[0] >> 6 {
+	case 0:
+		clen, n = int(b[0]), 1
+	case 1:
+		clen, n = int(b[0]&0x3F)<<8|int(b[1]), 2
+	default:
+		return nil, 0, false
+	}
+	switch c := b[n]; c >> 6 {
+	case 0:
+		ulen, n = int(c), n+1
+	case 1:
+		ulen, n = int(c&0x3F)<<8|int(b[n+1]), n+2
+	default:
+		return nil, 0, false
+	}
+	// The conditions under which readLZFHeader goes on without a word.
+	if clen == 0 || ulen == 0 || clen > ulen+64 || ulen > lzf.MaxExpansion(clen) ||
+		int64(ulen) > r.opts.MaxElementSize || s.End-p-n < clen {
+		return nil, 0, false
+	}
+	s.Pos = p + n + clen
+	if r.spanEnd > 0 {
+		r.spanGrowth += ulen - clen
+	}
+	return s.Buf[p+n : p+n+clen : p+n+clen], ulen, true
 }
 
 // readLZFLen reads one of the lengths of an LZF string; what+part names it in
