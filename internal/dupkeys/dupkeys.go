@@ -35,8 +35,8 @@ type record struct {
 const (
 	recordSize = 16
 	// partitionBits split the records by the top bits of their hash: equal
-	// hashes land in the same partition, so each partition is sorted and
-	// scanned on its own (on disk: one file each), and memory at the end is
+	// hashes land in the same partition, so each partition is searched for
+	// repeats on its own (on disk: one file each), and memory at the end is
 	// one partition's scratch.
 	partitionBits = 8
 	partitions    = 1 << partitionBits
@@ -186,7 +186,7 @@ func (f *Finder) spill() error {
 // Finish stops adding and returns the groups of offsets whose keys have
 // equal hashes, each in ascending order, the groups ordered by their first
 // offset. Most keys are in no group; a group's keys are probably, not
-// certainly, equal: see Confirm. The partitions are sorted on as many
+// certainly, equal: see Confirm. The partitions are searched on as many
 // goroutines as there are processors.
 func (f *Finder) Finish() ([][]int64, error) {
 	if f.finished {
@@ -209,7 +209,7 @@ func (f *Finder) Finish() ([][]int64, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch sortScratch
+			var scratch scratch
 			for i := w; i < partitions; i += workers {
 				var file *os.File
 				if f.files != nil {
@@ -237,21 +237,23 @@ func (f *Finder) Finish() ([][]int64, error) {
 	return groups, nil
 }
 
-// sortScratch is what sorting a partition needs, kept from one partition to
-// the next of a goroutine: allocating it anew for each of the 256 would
-// cost more than the sort (and grow the heap by as much again as the
-// records).
-type sortScratch struct {
-	recs   []record
-	start  []int
-	next   []int
+// scratch is what finding a partition's repeats needs, kept from one
+// partition to the next of a goroutine: allocating it anew for each of the
+// 256 would cost more than the search (and grow the heap by as much again
+// as the records).
+type scratch struct {
+	table  []uint64 // open addressing: the hashes seen, 0 for an empty slot
+	repeat []uint64 // hashes seen again
 	runs   [][]record
 	offset []int64 // the groups' offsets, carved from one allocation
 }
 
-// collect sorts one partition (its spilled records, read from file when not
-// nil, then the blocks held) and appends its groups of equal hashes.
-func collect(file *os.File, blocks [][]record, s *sortScratch, groups [][]int64) ([][]int64, error) {
+// collect finds the repeated hashes of one partition (its spilled records,
+// read from file when not nil, then the blocks held) and appends a group of
+// offsets, in file order, for each. One pass enters every hash in a table;
+// only when some hash comes again (almost never) does a second pass gather
+// the offsets of the repeated ones.
+func collect(file *os.File, blocks [][]record, s *scratch, groups [][]int64) ([][]int64, error) {
 	var spilled []record
 	if file != nil {
 		var err error
@@ -263,27 +265,67 @@ func collect(file *os.File, blocks [][]record, s *sortScratch, groups [][]int64)
 	for _, b := range blocks {
 		n += len(b)
 	}
-	if cap(s.recs) < n {
-		s.recs = make([]record, n)
+	size := 16
+	for size < 2*n {
+		size *= 2
 	}
+	if cap(s.table) < size {
+		s.table = make([]uint64, size)
+	}
+	table, mask := s.table[:size], uint64(size-1)
+	clear(table)
 	s.runs = append(append(s.runs[:0], spilled), blocks...)
-	recs := radixSort(s.runs, s.recs[:n], s)
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && recs[j].hash == recs[i].hash {
-			j++
-		}
-		if j-i > 1 {
-			if cap(s.offset)-len(s.offset) < j-i {
-				s.offset = make([]int64, 0, max(1024, j-i))
+	repeat, zeros := s.repeat[:0], 0
+	for _, run := range s.runs {
+		for _, r := range run {
+			h := r.hash
+			if h == 0 { // the empty slot's mark: counted apart
+				if zeros++; zeros == 2 {
+					repeat = append(repeat, 0)
+				}
+				continue
 			}
-			at := len(s.offset)
-			for k := i; k < j; k++ {
-				s.offset = append(s.offset, recs[k].offset)
+			for p := h & mask; ; p = (p + 1) & mask {
+				if table[p] == 0 {
+					table[p] = h
+					break
+				}
+				if table[p] == h {
+					repeat = append(repeat, h)
+					break
+				}
 			}
-			groups = append(groups, s.offset[at:len(s.offset):len(s.offset)])
 		}
-		i = j
+	}
+	s.repeat = repeat
+	if len(repeat) == 0 {
+		return groups, nil
+	}
+	slices.Sort(repeat)
+	repeat = slices.Compact(repeat)
+	at := make(map[uint64]int, len(repeat)) // a hash's group, in the order of first appearance
+	var members [][]int64
+	for _, run := range s.runs {
+		for _, r := range run {
+			if _, found := slices.BinarySearch(repeat, r.hash); !found {
+				continue
+			}
+			i, ok := at[r.hash]
+			if !ok {
+				i = len(members)
+				at[r.hash] = i
+				members = append(members, nil)
+			}
+			members[i] = append(members[i], r.offset)
+		}
+	}
+	for _, m := range members {
+		if cap(s.offset)-len(s.offset) < len(m) {
+			s.offset = make([]int64, 0, max(1024, len(m)))
+		}
+		first := len(s.offset)
+		s.offset = append(s.offset, m...)
+		groups = append(groups, s.offset[first:len(s.offset):len(s.offset)])
 	}
 	return groups, nil
 }
@@ -308,56 +350,6 @@ func readPartition(file *os.File) ([]record, error) {
 		recs = append(recs, record{binary.LittleEndian.Uint64(b[:8]), int64(binary.LittleEndian.Uint64(b[8:]))})
 	}
 	return recs, nil
-}
-
-// radixSort sorts the records of one partition (the runs in order) by hash
-// into out, stably: one pass scatters them by the hash bits below the
-// partition's (hashes are uniform, so with about one bucket per record the
-// buckets hold a few records each), then an insertion sort orders each
-// bucket. Linear in practice, where a comparison sort costs several times
-// more.
-func radixSort(runs [][]record, out []record, s *sortScratch) []record {
-	bits := 1
-	for bits < 16 && 1<<bits < len(out) {
-		bits++
-	}
-	shift := 64 - partitionBits - bits
-	mask := uint64(1)<<bits - 1
-	if cap(s.start) < 1<<bits+1 {
-		s.start, s.next = make([]int, 1<<bits+1), make([]int, 1<<bits+1)
-	}
-	start, next := s.start[:1<<bits+1], s.next[:1<<bits+1]
-	clear(start)
-	for _, run := range runs {
-		for _, r := range run {
-			start[(r.hash>>shift)&mask+1]++
-		}
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	copy(next, start)
-	for _, run := range runs {
-		for _, r := range run {
-			b := (r.hash >> shift) & mask
-			out[next[b]] = r
-			next[b]++
-		}
-	}
-	// Most buckets hold one record or none: only the others are sorted.
-	for b := 0; b < 1<<bits; b++ {
-		lo, hi := start[b], start[b+1]
-		if hi-lo < 2 {
-			continue
-		}
-		bucket := out[lo:hi]
-		for i := 1; i < len(bucket); i++ {
-			for j := i; j > 0 && bucket[j].hash < bucket[j-1].hash; j-- {
-				bucket[j], bucket[j-1] = bucket[j-1], bucket[j]
-			}
-		}
-	}
-	return out
 }
 
 // Keys is the number of keys added.

@@ -1,11 +1,13 @@
 package dupkeys
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -138,5 +140,48 @@ func BenchmarkFinderFinish(b *testing.B) {
 		b.StopTimer()
 		f.Close()
 		b.StartTimer()
+	}
+}
+
+// TestFinderGroupsAsMap: Finish's groups are exactly the sets of two or more
+// keys of equal hash, each in the order the keys were added, ordered by their
+// first offset — checked against a map, with hashes from a small range (so
+// that thousands repeat, some three times or more, 0 among them), in memory
+// and spilled.
+func TestFinderGroupsAsMap(t *testing.T) {
+	defer func(old int64) { minSpill = old }(minSpill)
+	minSpill = 1024
+	for _, budget := range []int64{64 << 20, 16 << 10} {
+		f := New(Options{MemoryBytes: budget, TempDir: t.TempDir()})
+		f.hashKey = func(db int, key []byte) uint64 {
+			v := binary.BigEndian.Uint64(key) % 90000
+			return v * 0x9e3779b97f4a7c15 // spread over the partitions; 0 stays 0
+		}
+		want := map[uint64][]int64{}
+		key := make([]byte, 8)
+		for i := range 100000 {
+			binary.BigEndian.PutUint64(key, uint64(i)*7919)
+			f.Add(0, key, int64(i))
+			h := f.hashKey(0, key)
+			want[h] = append(want[h], int64(i))
+		}
+		groups, err := f.Finish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		var wantGroups [][]int64
+		for _, offs := range want {
+			if len(offs) > 1 {
+				wantGroups = append(wantGroups, offs)
+			}
+		}
+		slices.SortFunc(wantGroups, func(a, b []int64) int { return cmp.Compare(a[0], b[0]) })
+		if len(wantGroups) < 1000 || want[0] == nil || len(want[0]) < 2 {
+			t.Fatalf("the hashes repeat too little: %d groups, %d keys of hash 0", len(wantGroups), len(want[0]))
+		}
+		if !reflect.DeepEqual(groups, wantGroups) {
+			t.Fatalf("budget %d: %d groups, want %d", budget, len(groups), len(wantGroups))
+		}
 	}
 }
