@@ -357,8 +357,12 @@ func (r *Reader) next() (*Entry, error) {
 	}
 	for {
 		opOff := r.src.Offset()
-		op, err := r.src.ReadByte()
-		if err != nil {
+		var op byte
+		var err error
+		if s := &r.src; s.Pos < s.End { // ReadByte's fast path, which does not inline here
+			op = s.Buf[s.Pos]
+			s.Pos++
+		} else if op, err = s.ReadByte(); err != nil {
 			return nil, r.errAt(opOff, "record type", err, "expected an opcode or a value type")
 		}
 		if op < opSlotImportOrKeyMeta && op != opEntRAMLRU {
