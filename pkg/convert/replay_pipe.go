@@ -27,6 +27,10 @@ type cmdBatch struct {
 	ends []int    // where each argument ends in buf
 	argv [][]byte // the arguments, cut from buf once the batch is full (cut)
 	cmds []batchCmd
+	// What the engine can work out from each command's arguments alone,
+	// worked out on the reading goroutine (engine.PrepareArena.Prepare).
+	preps []engine.Prepared
+	arena engine.PrepareArena
 
 	// The last batch says how the input ended.
 	last    bool
@@ -51,7 +55,9 @@ const (
 
 func (b *cmdBatch) reset() {
 	clear(b.argv) // they point into the buffer, which may be dropped
-	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0]}
+	b.arena.Reset()
+	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0],
+		preps: b.preps[:0], arena: b.arena}
 }
 
 // cut makes the argument slices of a full batch, on the reading goroutine,
@@ -80,6 +86,7 @@ func (b *cmdBatch) add(args [][]byte, off int64) {
 		b.ends = append(b.ends, len(b.buf))
 	}
 	b.cmds = append(b.cmds, c)
+	b.preps = append(b.preps, b.arena.Prepare(args))
 }
 
 // args returns the arguments of command i (after cut).
@@ -207,7 +214,7 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 				e.Prefetch(e.Selected(), keys)
 			}
 			args := b.args(i)
-			if err := e.Apply(args); err != nil {
+			if err := e.ApplyPrepared(args, &b.preps[i]); err != nil {
 				// Redis ignores an error reply while loading (so do we, counting
 				// it, unless Strict); anything else stops the replay.
 				if err = st.errorReply(f.Path, c.off, args, err, o.Strict); err == nil {

@@ -94,9 +94,12 @@ type Engine struct {
 	multi   *multiState
 	libs    lualib.Set // function libraries (functions.go)
 	skipped int
-	sink    uint64     // Prefetch adds what it reads here, so that the reads are kept
-	scratch *argIndex  // see argIndex
-	rng     *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
+	sink    uint64    // Prefetch adds what it reads here, so that the reads are kept
+	scratch *argIndex // see argIndex
+	// prepared is what Prepare worked out about the ZADD that ApplyPrepared
+	// is applying, taken (and cleared) by zadd as it starts.
+	prepared *Prepared
+	rng      *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
 }
 
 // object is a key's value and expiry.
