@@ -28,9 +28,8 @@ type cmdBatch struct {
 	argv [][]byte // the arguments, cut from buf once the batch is full (cut)
 	cmds []batchCmd
 	// What the engine can work out from each command's arguments alone,
-	// worked out on the reading goroutine (engine.PrepareArena.Prepare).
+	// worked out on the reading goroutine (engine.Preparer).
 	preps []engine.Prepared
-	arena engine.PrepareArena
 
 	// The last batch says how the input ended.
 	last    bool
@@ -54,10 +53,9 @@ const (
 )
 
 func (b *cmdBatch) reset() {
-	clear(b.argv) // they point into the buffer, which may be dropped
-	b.arena.Reset()
-	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0],
-		preps: b.preps[:0], arena: b.arena}
+	clear(b.argv)  // they point into the buffer, which may be dropped
+	clear(b.preps) // what they hold may be large
+	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0], preps: b.preps[:0]}
 }
 
 // cut makes the argument slices of a full batch, on the reading goroutine,
@@ -79,14 +77,14 @@ func reuseBatchBuf(buf []byte) []byte {
 	return buf[:0]
 }
 
-func (b *cmdBatch) add(args [][]byte, off int64) {
+func (b *cmdBatch) add(args [][]byte, off int64, pr *engine.Preparer) {
 	c := batchCmd{arg: len(b.ends), n: len(args), off: off}
 	for _, a := range args {
 		b.buf = append(b.buf, a...)
 		b.ends = append(b.ends, len(b.buf))
 	}
 	b.cmds = append(b.cmds, c)
-	b.preps = append(b.preps, b.arena.Prepare(args))
+	b.preps = append(b.preps, pr.Prepare(args))
 }
 
 // args returns the arguments of command i (after cut).
@@ -110,6 +108,7 @@ func (b *cmdBatch) key(i int) []byte {
 // cmdReader parses the commands of an AOF file into batches.
 type cmdReader struct {
 	ar    *aof.Reader
+	pr    engine.Preparer
 	f     AOFFile
 	o     ReplayOptions
 	until []byte
@@ -180,7 +179,7 @@ func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 			b.err = errStop
 			break
 		}
-		b.add(args, off)
+		b.add(args, off, &c.pr)
 		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
 			return
 		}

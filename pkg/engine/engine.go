@@ -380,14 +380,7 @@ func (e *Engine) Apply(args [][]byte) error {
 		return err
 	}
 	if e.multi != nil && !c.control {
-		// One copy of the arguments, back to back, rather than one each.
-		q := make([][]byte, len(args))
-		buf := make([]byte, 0, argBytes(args))
-		for i, a := range args {
-			buf = append(buf, a...)
-			q[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-		}
-		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: q})
+		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: copyArgs(args)})
 		return nil
 	}
 	err = c.fn(e, args)

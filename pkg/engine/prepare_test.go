@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,25 +12,35 @@ import (
 
 // TestApplyPreparedIsApply applies random sorted-set commands (ZADD with
 // every option, repeated members, -0, scores that do not parse, members too
-// long for a listpack; inside MULTI too) to one engine with Apply and to
-// another with what Prepare worked out ahead (ApplyPrepared): the replies,
-// the datasets and the encodings must be the same, for each server family.
+// long for a listpack; inside MULTI, DISCARD, nested MULTI, unknown commands
+// and wrong arities too) to one engine with Apply and to another with what a
+// Preparer worked out ahead (ApplyPrepared): the replies, the datasets and
+// the encodings must be the same, for each server family.
 func TestApplyPreparedIsApply(t *testing.T) {
 	for _, o := range []engine.Options{{Version: 700}, {Version: 702}, {}, {Valkey: true}} {
 		t.Run(fmt.Sprintf("v%d-valkey%v", o.Version, o.Valkey), func(t *testing.T) {
 			for seed := range uint64(40) {
 				o.Clock = func() int64 { return now }
 				plain, prepared := engine.New(o), engine.New(o)
-				var arena engine.PrepareArena
+				var pr engine.Preparer
 				rng := rand.New(rand.NewPCG(seed, 7))
-				for i := range 400 {
-					if i%50 == 0 {
-						arena.Reset()
-					}
+				for range 400 {
 					args := randomZCommand(rng)
 					err1 := plain.Apply(args)
-					p := arena.Prepare(args)
-					err2 := prepared.ApplyPrepared(args, &p)
+					// The prepared engine's arguments are scribbled over once
+					// applied, as a replay's batch buffers are reused: neither
+					// the Preparer nor the engine may keep them.
+					mine := make([][]byte, len(args))
+					for j, a := range args {
+						mine[j] = slices.Clone(a)
+					}
+					p := pr.Prepare(mine)
+					err2 := prepared.ApplyPrepared(mine, &p)
+					for _, a := range mine {
+						for j := range a {
+							a[j] = '!'
+						}
+					}
 					if fmt.Sprint(err1) != fmt.Sprint(err2) {
 						t.Fatalf("seed %d: %q: Apply: %v, ApplyPrepared: %v", seed, args, err1, err2)
 					}
@@ -50,7 +61,7 @@ func TestApplyPreparedIsApply(t *testing.T) {
 
 func randomZCommand(rng *rand.Rand) [][]byte {
 	key := fmt.Sprintf("z%d", rng.IntN(6))
-	switch rng.IntN(12) {
+	switch rng.IntN(16) {
 	case 0:
 		return bs("DEL", key)
 	case 1:
@@ -61,6 +72,12 @@ func randomZCommand(rng *rand.Rand) [][]byte {
 		return bs("EXEC")
 	case 4:
 		return bs("ZINCRBY", key, randomScore(rng), randomMember(rng))
+	case 5:
+		return bs("DISCARD")
+	case 6:
+		return bs("NOSUCHCOMMAND", key)
+	case 7:
+		return bs("ZADD", key)
 	}
 	args := []string{"zadd", key}
 	for _, opt := range []string{"NX", "XX", "CH", "GT", "LT", "INCR"} {
