@@ -19,8 +19,8 @@ type Prepared struct {
 	// ZADD, when every score parses: the scores, in argument order.
 	scores []float64
 	// ZADD of several pairs without INCR: the pairs' indexes sorted by
-	// score, then member (cmpZel); the order buildZSet sorts a new sorted set
-	// into when no member repeats.
+	// score, then member (cmpZel): when no member repeats, the order
+	// buildZSet and addMany would sort them into.
 	order []int32
 	// A copy of the arguments, made when the command follows a MULTI, for the
 	// engine to queue rather than copy them itself.

@@ -10,12 +10,13 @@ import (
 	"github.com/rdbtool/rdbtool/pkg/engine"
 )
 
-// TestApplyPreparedIsApply applies random sorted-set commands (ZADD with
-// every option, repeated members, -0, scores that do not parse, members too
-// long for a listpack; inside MULTI, DISCARD, nested MULTI, unknown commands
-// and wrong arities too) to one engine with Apply and to another with what a
-// Preparer worked out ahead (ApplyPrepared): the replies, the datasets and
-// the encodings must be the same, for each server family.
+// TestApplyPreparedIsApply applies random commands (ZADD with every option,
+// repeated members, -0, scores that do not parse, members too long for a
+// listpack; SADD of integers and other members; all of them inside MULTI
+// too, DISCARD, nested MULTI, unknown commands, wrong arities) to one engine
+// with Apply and to another with what a Preparer worked out ahead
+// (ApplyPrepared): the replies, the datasets and the encodings must be the
+// same, for each server family.
 func TestApplyPreparedIsApply(t *testing.T) {
 	for _, o := range []engine.Options{{Version: 700}, {Version: 702}, {}, {Valkey: true}} {
 		t.Run(fmt.Sprintf("v%d-valkey%v", o.Version, o.Valkey), func(t *testing.T) {
@@ -48,8 +49,8 @@ func TestApplyPreparedIsApply(t *testing.T) {
 				if a, b := dump(t, plain), dump(t, prepared); a != b {
 					t.Fatalf("seed %d: datasets differ:\nApply:\n%s\nApplyPrepared:\n%s", seed, a, b)
 				}
-				for k := range 6 {
-					key := []byte(fmt.Sprintf("z%d", k))
+				for k := range 12 {
+					key := []byte(fmt.Sprintf("%c%d", "zs"[k%2], k/2))
 					if a, b := engine.ObjectEncoding(plain, 0, key), engine.ObjectEncoding(prepared, 0, key); a != b {
 						t.Fatalf("seed %d: %s: encoding %s after Apply, %s after ApplyPrepared", seed, key, a, b)
 					}
@@ -78,6 +79,8 @@ func randomZCommand(rng *rand.Rand) [][]byte {
 		return bs("NOSUCHCOMMAND", key)
 	case 7:
 		return bs("ZADD", key)
+	case 8, 9:
+		return randomSAdd(rng)
 	}
 	args := []string{"zadd", key}
 	for _, opt := range []string{"NX", "XX", "CH", "GT", "LT", "INCR"} {
@@ -89,11 +92,39 @@ func randomZCommand(rng *rand.Rand) [][]byte {
 	if rng.IntN(3) == 0 {
 		n = 1 + rng.IntN(300)
 	}
-	for range n {
-		args = append(args, randomScore(rng), randomMember(rng))
+	if rng.IntN(2) == 0 {
+		// No member repeats: the prepared order stands for a sort.
+		for _, k := range rng.Perm(2000)[:n] {
+			args = append(args, randomScore(rng), fmt.Sprintf("u%d", k))
+		}
+	} else {
+		for range n {
+			args = append(args, randomScore(rng), randomMember(rng))
+		}
 	}
 	if rng.IntN(40) == 0 {
 		args = args[:len(args)-1] // a score without its member
+	}
+	return bs(args...)
+}
+
+// randomSAdd is SADD of integers (in order or not, repeated, past
+// set-max-intset-entries at times) with now and then one that is not.
+func randomSAdd(rng *rand.Rand) [][]byte {
+	args := []string{"sadd", fmt.Sprintf("s%d", rng.IntN(6))}
+	n := 1 + rng.IntN(8)
+	if rng.IntN(4) == 0 {
+		n = 1 + rng.IntN(700)
+	}
+	for range n {
+		switch rng.IntN(30) {
+		case 0:
+			args = append(args, []string{"x", "007", "-0", "1.5", "9223372036854775808", ""}[rng.IntN(6)])
+		case 1:
+			args = append(args, fmt.Sprint(rng.Int64()))
+		default:
+			args = append(args, fmt.Sprint(rng.IntN(1000)-100))
+		}
 	}
 	return bs(args...)
 }

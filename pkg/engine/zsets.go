@@ -146,7 +146,7 @@ func (e *Engine) zadd(a [][]byte, zincrby bool, prep *Prepared) error {
 			for j := range members {
 				members[j] = a[idx+2*j+1]
 			}
-			z.addMany(members, scores, e.argIndex(elements))
+			z.addMany(members, scores, order, e.argIndex(elements))
 			return nil
 		}
 	}
