@@ -77,16 +77,6 @@ func reuseBatchBuf(buf []byte) []byte {
 	return buf[:0]
 }
 
-func (b *cmdBatch) add(args [][]byte, off int64, pr *engine.Preparer) {
-	c := batchCmd{arg: len(b.ends), n: len(args), off: off}
-	for _, a := range args {
-		b.buf = append(b.buf, a...)
-		b.ends = append(b.ends, len(b.buf))
-	}
-	b.cmds = append(b.cmds, c)
-	b.preps = append(b.preps, pr.Prepare(args))
-}
-
 // args returns the arguments of command i (after cut).
 func (b *cmdBatch) args(i int) [][]byte {
 	c := b.cmds[i]
@@ -117,10 +107,13 @@ type cmdReader struct {
 
 // fill parses commands into b until it is full or the input ends: b.last then
 // says how. It gives up early when quit reports true. A batch asked for after
-// the end stays empty.
+// the end stays empty. Then it prepares the commands for the engine.
 func (c *cmdReader) fill(b *cmdBatch, quit func() bool) {
 	c.fillCommands(b, quit)
 	b.cut()
+	for i := range b.cmds {
+		b.preps = append(b.preps, c.pr.Prepare(b.args(i)))
+	}
 }
 
 func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
@@ -165,7 +158,9 @@ func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 			break
 		}
 		off := rec.Offset
-		args, err := ar.ReadCommand(0)
+		// The arguments go straight into the batch's buffer (one copy).
+		first, start := len(b.ends), len(b.buf)
+		b.buf, b.ends, err = ar.AppendCommand(b.buf, b.ends, 0)
 		if err != nil {
 			if f.Last && errors.Is(err, aof.ErrTruncated) {
 				b.torn, b.tornOff = true, off
@@ -174,12 +169,14 @@ func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 			b.err = err
 			break
 		}
-		if len(until) != 0 && bytes.EqualFold(args[0], until) {
-			b.stopped = fmt.Sprintf("before %s at offset %d", strings.ToUpper(string(args[0])), off)
+		if len(until) != 0 && len(b.ends) > first && bytes.EqualFold(b.buf[start:b.ends[first]], until) {
+			name := b.buf[start:b.ends[first]]
+			b.stopped = fmt.Sprintf("before %s at offset %d", strings.ToUpper(string(name)), off)
 			b.err = errStop
+			b.buf, b.ends = b.buf[:start], b.ends[:first]
 			break
 		}
-		b.add(args, off, &c.pr)
+		b.cmds = append(b.cmds, batchCmd{arg: first, n: len(b.ends) - first, off: off})
 		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
 			return
 		}
@@ -386,27 +383,27 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 // to it with fill, in order, and submits the first replayBatchesAhead+1 of
 // them. The caller applies each batch it retires, recycles it and submits
 // another empty one (submitEmpty), until it retires the last; fill, running on
-// the worker's goroutine, stops early once the caller gives up (Stop).
+// the worker's goroutine, stops early once the caller gives up (Stop). The
+// worker empties a batch (reset) before it fills it: on its goroutine rather
+// than the caller's, which applies the batches and is the slower of the two.
 func readAhead[B any, P interface {
 	*B
 	reset()
 }](fill func(b P, quit func() bool)) *inorder.Pipeline[B] {
 	var p *inorder.Pipeline[B]
 	p = inorder.New(1, replayBatchesAhead+1, func() func(*B) {
-		return func(b *B) { fill(b, p.Aborted) }
+		return func(b *B) {
+			P(b).reset()
+			fill(b, p.Aborted)
+		}
 	})
 	for range replayBatchesAhead + 1 {
-		submitEmpty[B, P](p)
+		submitEmpty(p)
 	}
 	return p
 }
 
-// submitEmpty submits an empty batch for the reader to fill.
-func submitEmpty[B any, P interface {
-	*B
-	reset()
-}](p *inorder.Pipeline[B]) {
-	b := P(p.Get())
-	b.reset()
-	p.Submit((*B)(b))
+// submitEmpty submits a batch for the reader to empty and fill.
+func submitEmpty[B any](p *inorder.Pipeline[B]) {
+	p.Submit(p.Get())
 }
