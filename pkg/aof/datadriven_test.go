@@ -128,7 +128,8 @@ func rewriteDD(t *testing.T, path string, cases []ddCase) {
 // dumpText reads input every way the package can and renders what the
 // Reader saw, one line per record, then the Check result. The ways of reading
 // (NextArg from a stream and one byte at a time, NextArgStream one byte at a
-// time, ReadCommand from memory, skipping) must agree; a difference is
+// time, ReadCommand from memory, AppendCommand from a stream, skipping) must
+// agree; a difference is
 // reported in the dump.
 func dumpText(input []byte, opts ReaderOptions) string {
 	a := dumpRecords(NewReader(bytes.NewReader(input), opts), modeNextArg)
@@ -137,6 +138,7 @@ func dumpText(input []byte, opts ReaderOptions) string {
 	d := dumpRecords(NewReader(iotest.HalfReader(bytes.NewReader(input)), opts), modeSkip)
 	// Whole arguments from a trickle: every payload ends at the window's end.
 	e := dumpRecords(NewReader(iotest.OneByteReader(bytes.NewReader(input)), opts), modeNextArg)
+	f := dumpRecords(NewReader(iotest.HalfReader(bytes.NewReader(input)), opts), modeAppendCommand)
 	out := a
 	if b != a {
 		out += "MISMATCH NextArgStream/OneByteReader:\n" + b
@@ -149,6 +151,9 @@ func dumpText(input []byte, opts ReaderOptions) string {
 	}
 	if e != a {
 		out += "MISMATCH NextArg/OneByteReader:\n" + e
+	}
+	if f != a {
+		out += "MISMATCH AppendCommand/HalfReader:\n" + f
 	}
 	res, err := Check(bytes.NewReader(input), CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
 	res2, err2 := CheckBytes(input, CheckOptions{BaseOffset: opts.BaseOffset, Lenient: !opts.Strict, ToTimestamp: 1700000000})
@@ -248,6 +253,16 @@ func dumpRecords(r *Reader, mode readMode) string {
 			}
 			for _, a := range all {
 				args = append(args, strconv.Quote(string(a)))
+			}
+		case modeAppendCommand:
+			buf, ends, err := r.AppendCommand([]byte("prefix"), []int{6}, 0)
+			if err != nil && err != io.EOF {
+				aerr = err
+			}
+			start := 6
+			for _, end := range ends[1:] {
+				args = append(args, strconv.Quote(string(buf[start:end])))
+				start = end
 			}
 		case modeSkip:
 			fmt.Fprintf(&b, "cmd @%d argc=%d\n", rec.Offset, rec.Argc)

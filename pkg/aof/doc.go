@@ -36,8 +36,9 @@
 // command's argument count or the file size; lengths read from the input are
 // checked against ReaderOptions.MaxArgSize (512 MiB by default) before any
 // memory is committed, and the window grows only as data arrives.
-// NextArgStream and Check never hold an argument at all. Neither Reader nor
-// Writer is safe for concurrent use.
+// NextArgStream and Check never hold an argument at all; AppendCommand
+// copies a command's arguments into the caller's buffer instead. Neither
+// Reader nor Writer is safe for concurrent use.
 //
 // # Errors
 //

@@ -72,7 +72,14 @@ func budgetExceeded(readCommand, nextArg error) bool {
 // modeNextArgOneByte is NextArg from a reader that returns a byte at a time.
 const modeNextArgOneByte readMode = 100
 
-// readAll reads input in one of five ways and returns what it saw. Limits are
+// modeAppendCommand is AppendCommand from a reader that returns half of what
+// is asked, every command appended to one buffer after the ones before it.
+const modeAppendCommand readMode = 101
+
+// appendPrefix is what the buffer AppendCommand appends to starts with.
+const appendPrefix = "prefix"
+
+// readAll reads input in one of six ways and returns what it saw. Limits are
 // lifted so that only the input decides the outcome.
 func readAll(input []byte, strict bool, mode readMode) readOutcome {
 	opts := ReaderOptions{Strict: strict, MaxArgSize: math.MaxInt64, MaxArgs: math.MaxInt64}
@@ -87,10 +94,11 @@ func readAll(input []byte, strict bool, mode readMode) readOutcome {
 		r = NewReader(iotest.OneByteReader(bytes.NewReader(input)), opts)
 	case modeReadCommand:
 		r = NewReaderBytes(input, opts)
-	case modeSkip:
+	case modeSkip, modeAppendCommand:
 		r = NewReader(iotest.HalfReader(bytes.NewReader(input)), opts)
 	}
 	var out readOutcome
+	dst, ends := []byte(appendPrefix), []int{len(appendPrefix)}
 	for {
 		rec, err := r.Next()
 		if err != nil {
@@ -142,6 +150,26 @@ func readAll(input []byte, strict bool, mode readMode) readOutcome {
 			for _, a := range all {
 				args = append(args, bytes.Clone(a))
 			}
+		case modeAppendCommand:
+			n0, e0 := len(dst), len(ends)
+			var err error
+			dst, ends, err = r.AppendCommand(dst, ends, math.MaxInt64)
+			if err != nil && err != io.EOF {
+				if len(dst) != n0 || len(ends) != e0 {
+					err = fmt.Errorf("AppendCommand kept %d bytes and %d ends of a failed command: %w", len(dst)-n0, len(ends)-e0, err)
+				}
+				out.err = err
+				return out
+			}
+			start := n0
+			for _, end := range ends[e0:] {
+				args = append(args, bytes.Clone(dst[start:end]))
+				start = end
+			}
+			if string(dst[:len(appendPrefix)]) != appendPrefix || ends[0] != len(appendPrefix) {
+				out.err = fmt.Errorf("AppendCommand changed what its buffers held")
+				return out
+			}
 		case modeSkip:
 			continue
 		}
@@ -188,9 +216,9 @@ func FuzzReader(f *testing.F) {
 		valid := map[bool]bool{}
 		for _, strict := range []bool{true, false} {
 			base := readAll(input, strict, modeNextArg)
-			for _, mode := range []readMode{modeNextArgOneByte, modeStream, modeReadCommand} {
+			for _, mode := range []readMode{modeNextArgOneByte, modeStream, modeReadCommand, modeAppendCommand} {
 				got := readAll(input, strict, mode)
-				if mode == modeReadCommand && budgetExceeded(got.err, base.err) {
+				if (mode == modeReadCommand || mode == modeAppendCommand) && budgetExceeded(got.err, base.err) {
 					got.err = base.err
 				}
 				if got.String() != base.String() {

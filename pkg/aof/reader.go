@@ -127,7 +127,7 @@ type Reader struct {
 	beforeMulti  int64 // goodEnd when the open MULTI began: valid_before_multi
 
 	arena []byte   // ReadCommand's copies
-	spans []int    // ReadCommand's argument boundaries in arena
+	spans []int    // ReadCommand's argument ends in arena
 	args  [][]byte // ReadCommand's result
 }
 
@@ -665,12 +665,32 @@ func (r *Reader) finishStream() error {
 // slice header); over the limit it fails with ErrArgTooLarge. 0 means
 // DefaultReadCommandLimit.
 func (r *Reader) ReadCommand(limit int64) ([][]byte, error) {
+	var err error
+	r.arena, r.spans, err = r.AppendCommand(r.arena[:0], r.spans[:0], limit)
+	if err != nil {
+		return nil, err
+	}
+	r.args = r.args[:0]
+	start := 0
+	for _, end := range r.spans {
+		r.args = append(r.args, r.arena[start:end:end])
+		start = end
+	}
+	return r.args, nil
+}
+
+// AppendCommand is ReadCommand for a caller that keeps commands in a buffer
+// of its own: it appends the arguments back to back to dst, and where each
+// ends in dst to ends, rather than copying them into the Reader's buffer and
+// making a slice of each (which the caller would then copy again). On an
+// error it returns dst and ends as they were given. limit is ReadCommand's.
+func (r *Reader) AppendCommand(dst []byte, ends []int, limit int64) ([]byte, []int, error) {
 	if limit <= 0 {
 		limit = DefaultReadCommandLimit
 	}
-	r.arena, r.spans, r.args = r.arena[:0], r.spans[:0], r.args[:0]
+	dst0, ends0 := len(dst), len(ends)
 	if err := r.argReady(); err != nil {
-		return nil, err
+		return dst, ends, err
 	}
 	used := int64(0)
 	for {
@@ -678,26 +698,21 @@ func (r *Reader) ReadCommand(limit int64) ([][]byte, error) {
 			if err == io.EOF {
 				break
 			}
-			return nil, err
+			return dst[:dst0], ends[:ends0], err
 		}
 		b, err := r.wholeArg(min(r.opts.MaxArgSize, limit-used))
 		if err != nil {
-			return nil, err
+			return dst[:dst0], ends[:ends0], err
 		}
 		used += int64(len(b)) + 24
 		if used > limit {
-			return nil, r.fail(r.errAt(r.src.Offset(), r.rec.Offset, "command", ErrArgTooLarge,
+			return dst[:dst0], ends[:ends0], r.fail(r.errAt(r.src.Offset(), r.rec.Offset, "command", ErrArgTooLarge,
 				"command of "+strconv.FormatInt(r.rec.Argc, 10)+" arguments exceeds the ReadCommand budget of "+strconv.FormatInt(limit, 10)+" bytes"))
 		}
-		r.arena = append(r.arena, b...)
-		r.spans = append(r.spans, len(r.arena))
+		dst = append(dst, b...)
+		ends = append(ends, len(dst))
 	}
-	start := 0
-	for _, end := range r.spans {
-		r.args = append(r.args, r.arena[start:end:end])
-		start = end
-	}
-	return r.args, nil
+	return dst, ends, nil
 }
 
 // readNumber parses a "*<n>" or "$<n>" line at the current position, which

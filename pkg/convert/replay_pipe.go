@@ -27,6 +27,9 @@ type cmdBatch struct {
 	ends []int    // where each argument ends in buf
 	argv [][]byte // the arguments, cut from buf once the batch is full (cut)
 	cmds []batchCmd
+	// What the engine can work out from each command's arguments alone,
+	// worked out on the reading goroutine (engine.Preparer).
+	preps []engine.Prepared
 
 	// The last batch says how the input ended.
 	last    bool
@@ -50,8 +53,9 @@ const (
 )
 
 func (b *cmdBatch) reset() {
-	clear(b.argv) // they point into the buffer, which may be dropped
-	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0]}
+	clear(b.argv)  // they point into the buffer, which may be dropped
+	clear(b.preps) // what they hold may be large
+	*b = cmdBatch{buf: reuseBatchBuf(b.buf), ends: b.ends[:0], argv: b.argv[:0], cmds: b.cmds[:0], preps: b.preps[:0]}
 }
 
 // cut makes the argument slices of a full batch, on the reading goroutine,
@@ -71,15 +75,6 @@ func reuseBatchBuf(buf []byte) []byte {
 		return nil
 	}
 	return buf[:0]
-}
-
-func (b *cmdBatch) add(args [][]byte, off int64) {
-	c := batchCmd{arg: len(b.ends), n: len(args), off: off}
-	for _, a := range args {
-		b.buf = append(b.buf, a...)
-		b.ends = append(b.ends, len(b.buf))
-	}
-	b.cmds = append(b.cmds, c)
 }
 
 // args returns the arguments of command i (after cut).
@@ -103,6 +98,7 @@ func (b *cmdBatch) key(i int) []byte {
 // cmdReader parses the commands of an AOF file into batches.
 type cmdReader struct {
 	ar    *aof.Reader
+	pr    engine.Preparer
 	f     AOFFile
 	o     ReplayOptions
 	until []byte
@@ -111,10 +107,13 @@ type cmdReader struct {
 
 // fill parses commands into b until it is full or the input ends: b.last then
 // says how. It gives up early when quit reports true. A batch asked for after
-// the end stays empty.
+// the end stays empty. Then it prepares the commands for the engine.
 func (c *cmdReader) fill(b *cmdBatch, quit func() bool) {
 	c.fillCommands(b, quit)
 	b.cut()
+	for i := range b.cmds {
+		b.preps = append(b.preps, c.pr.Prepare(b.args(i)))
+	}
 }
 
 func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
@@ -159,7 +158,9 @@ func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 			break
 		}
 		off := rec.Offset
-		args, err := ar.ReadCommand(0)
+		// The arguments go straight into the batch's buffer (one copy).
+		first, start := len(b.ends), len(b.buf)
+		b.buf, b.ends, err = ar.AppendCommand(b.buf, b.ends, 0)
 		if err != nil {
 			if f.Last && errors.Is(err, aof.ErrTruncated) {
 				b.torn, b.tornOff = true, off
@@ -168,12 +169,14 @@ func (c *cmdReader) fillCommands(b *cmdBatch, quit func() bool) {
 			b.err = err
 			break
 		}
-		if len(until) != 0 && bytes.EqualFold(args[0], until) {
-			b.stopped = fmt.Sprintf("before %s at offset %d", strings.ToUpper(string(args[0])), off)
+		if len(until) != 0 && len(b.ends) > first && bytes.EqualFold(b.buf[start:b.ends[first]], until) {
+			name := b.buf[start:b.ends[first]]
+			b.stopped = fmt.Sprintf("before %s at offset %d", strings.ToUpper(string(name)), off)
 			b.err = errStop
+			b.buf, b.ends = b.buf[:start], b.ends[:first]
 			break
 		}
-		b.add(args, off)
+		b.cmds = append(b.cmds, batchCmd{arg: first, n: len(b.ends) - first, off: off})
 		if len(b.buf) >= replayBatchBytes || len(b.cmds) >= replayBatchCommands {
 			return
 		}
@@ -207,7 +210,7 @@ func applyCommands(ar *aof.Reader, f AOFFile, e *engine.Engine, o ReplayOptions,
 				e.Prefetch(e.Selected(), keys)
 			}
 			args := b.args(i)
-			if err := e.Apply(args); err != nil {
+			if err := e.ApplyPrepared(args, &b.preps[i]); err != nil {
 				// Redis ignores an error reply while loading (so do we, counting
 				// it, unless Strict); anything else stops the replay.
 				if err = st.errorReply(f.Path, c.off, args, err, o.Strict); err == nil {
@@ -380,27 +383,27 @@ func loadRDB(r *rdb.Reader, e *engine.Engine, st *ReplayStats) error {
 // to it with fill, in order, and submits the first replayBatchesAhead+1 of
 // them. The caller applies each batch it retires, recycles it and submits
 // another empty one (submitEmpty), until it retires the last; fill, running on
-// the worker's goroutine, stops early once the caller gives up (Stop).
+// the worker's goroutine, stops early once the caller gives up (Stop). The
+// worker empties a batch (reset) before it fills it: on its goroutine rather
+// than the caller's, which applies the batches and is the slower of the two.
 func readAhead[B any, P interface {
 	*B
 	reset()
 }](fill func(b P, quit func() bool)) *inorder.Pipeline[B] {
 	var p *inorder.Pipeline[B]
 	p = inorder.New(1, replayBatchesAhead+1, func() func(*B) {
-		return func(b *B) { fill(b, p.Aborted) }
+		return func(b *B) {
+			P(b).reset()
+			fill(b, p.Aborted)
+		}
 	})
 	for range replayBatchesAhead + 1 {
-		submitEmpty[B, P](p)
+		submitEmpty(p)
 	}
 	return p
 }
 
-// submitEmpty submits an empty batch for the reader to fill.
-func submitEmpty[B any, P interface {
-	*B
-	reset()
-}](p *inorder.Pipeline[B]) {
-	b := P(p.Get())
-	b.reset()
-	p.Submit((*B)(b))
+// submitEmpty submits a batch for the reader to empty and fill.
+func submitEmpty[B any](p *inorder.Pipeline[B]) {
+	p.Submit(p.Get())
 }

@@ -110,9 +110,11 @@
 // Apply copies what it keeps from its arguments. The slices Each hands out
 // alias the engine and are valid until the next Apply. An Engine is not
 // safe for concurrent use, but for Exporters walking parts while nothing
-// changes it. Strings are limited to 512 MiB
-// (proto-max-bulk-len), even in ModeLoading where Redis skips the check; a
-// hash, set or sorted set to 4 GiB of entries. Not implemented: approximate
+// changes it. A Preparer reads no engine: a caller reading commands on one
+// goroutine prepares them there (Preparer.Prepare) and applies them on
+// another (ApplyPrepared), which then does less. Strings are limited to
+// 512 MiB (proto-max-bulk-len), even in ModeLoading where Redis skips the
+// check; a hash, set or sorted set to 4 GiB of entries. Not implemented: approximate
 // stream trimming that would remove entries, and GEO searches with COUNT n
 // ANY that match more than n members, which return an *UnsupportedError;
 // SPOP picks the smallest members rather than random ones (Redis logs SPOP

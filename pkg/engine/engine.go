@@ -94,9 +94,12 @@ type Engine struct {
 	multi   *multiState
 	libs    lualib.Set // function libraries (functions.go)
 	skipped int
-	sink    uint64     // Prefetch adds what it reads here, so that the reads are kept
-	scratch *argIndex  // see argIndex
-	rng     *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
+	sink    uint64    // Prefetch adds what it reads here, so that the reads are kept
+	scratch *argIndex // see argIndex
+	// prepared is what Prepare worked out about the ZADD that ApplyPrepared
+	// is applying, taken (and cleared) by zadd as it starts.
+	prepared *Prepared
+	rng      *rand.Rand // RANDOMKEY, SRANDMEMBER...: see randIndex
 }
 
 // object is a key's value and expiry.
@@ -377,14 +380,7 @@ func (e *Engine) Apply(args [][]byte) error {
 		return err
 	}
 	if e.multi != nil && !c.control {
-		// One copy of the arguments, back to back, rather than one each.
-		q := make([][]byte, len(args))
-		buf := make([]byte, 0, argBytes(args))
-		for i, a := range args {
-			buf = append(buf, a...)
-			q[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
-		}
-		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: q})
+		e.multi.queue = append(e.multi.queue, queued{cmd: c, args: copyArgs(args)})
 		return nil
 	}
 	err = c.fn(e, args)

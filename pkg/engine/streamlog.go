@@ -26,6 +26,19 @@ import (
 type slog struct {
 	blocks []sblock
 	n      int
+	hint   seekHint
+}
+
+// seekHint is where the last seek ended: the entry at off in block bi has ID
+// id. A seek for an ID not less than that in the same block starts its walk
+// there rather than at the block's first entry, which makes a run of seeks in
+// ascending order (XCLAIM after XCLAIM of the entries a group read, as an AOF
+// holds them) cost a step each rather than half a block. Appending keeps it
+// valid (no entry moves); removing entries clears it.
+type seekHint struct {
+	bi, off int
+	id      rdb.StreamID
+	ok      bool
 }
 
 type sblock struct {
@@ -174,13 +187,31 @@ func (b *sblock) appendEntry(id rdb.StreamID, fields [][]byte) {
 // seek returns the block and offset of the first entry whose ID is not less
 // than id (len(blocks) when there is none), and whether it is id.
 func (l *slog) seek(id rdb.StreamID) (bi, off int, found bool) {
+	return l.seekFrom(id, nil)
+}
+
+// seekHinted is seek starting from the hint where it can, and leaving the
+// hint where it ended. It changes l, unlike seek, which may run on several
+// goroutines at once (the export's workers).
+func (l *slog) seekHinted(id rdb.StreamID) (bi, off int, found bool) {
+	return l.seekFrom(id, &l.hint)
+}
+
+func (l *slog) seekFrom(id rdb.StreamID, h *seekHint) (bi, off int, found bool) {
 	bi = sort.Search(len(l.blocks), func(i int) bool { return id.Less(l.blocks[i].first) })
 	bi = max(bi-1, 0)
-	for ; bi < len(l.blocks); bi++ {
+	off = 0
+	if h != nil && h.ok && h.bi == bi && !id.Less(h.id) {
+		off = h.off // the entries before it have smaller IDs than h.id
+	}
+	for ; bi < len(l.blocks); bi, off = bi+1, 0 {
 		blk := &l.blocks[bi]
-		for off = 0; off < len(blk.data); {
+		for off < len(blk.data) {
 			e := blk.entryAt(off)
 			if !e.id.Less(id) {
+				if h != nil {
+					*h = seekHint{bi: bi, off: off, id: e.id, ok: true}
+				}
 				return bi, off, e.id == id
 			}
 			off = e.end
@@ -190,7 +221,7 @@ func (l *slog) seek(id rdb.StreamID) (bi, off int, found bool) {
 }
 
 func (l *slog) exists(id rdb.StreamID) bool {
-	_, _, ok := l.seek(id)
+	_, _, ok := l.seekHinted(id)
 	return ok
 }
 
@@ -221,6 +252,7 @@ func (l *slog) remove(id rdb.StreamID) bool {
 	if !ok {
 		return false
 	}
+	l.hint = seekHint{}
 	b := &l.blocks[bi]
 	e := b.entryAt(off)
 	if b.n == 1 {
@@ -234,6 +266,7 @@ func (l *slog) remove(id rdb.StreamID) bool {
 
 // trimHead removes the first k entries.
 func (l *slog) trimHead(k int) {
+	l.hint = seekHint{}
 	i := 0
 	for i < len(l.blocks) && l.blocks[i].n <= k {
 		k -= l.blocks[i].n

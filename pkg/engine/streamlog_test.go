@@ -11,8 +11,9 @@ import (
 )
 
 // TestStreamLogModel checks the packed entry blocks against a slice of IDs
-// under random appends, deletions and head trims, with seeks, counts and
-// walks in both directions.
+// under random appends, deletions and head trims, with seeks, counts,
+// lookups (exists, which starts from where the last one ended) and walks in
+// both directions.
 func TestStreamLogModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var l slog
@@ -38,17 +39,48 @@ func TestStreamLogModel(t *testing.T) {
 			model = append(model, next)
 		case op < 8 && len(model) > 0:
 			j := r.IntN(len(model))
+			l.exists(model[min(j+3, len(model)-1)]) // a hint past what goes
 			if !l.remove(model[j]) {
 				t.Fatalf("op %d: remove %v failed", i, model[j])
 			}
+			gone := model[j]
 			model = slices.Delete(model, j, j+1)
+			for k := j; k < min(j+5, len(model)); k++ {
+				if !l.exists(model[k]) {
+					t.Fatalf("op %d: %v is lost after the removal of the entry before it", i, model[k])
+				}
+			}
+			if l.exists(gone) {
+				t.Fatalf("op %d: %v exists after its removal", i, gone)
+			}
 		case op == 8 && len(model) > 0 && r.IntN(5) == 0:
 			k := r.IntN(len(model) + 1)
+			if len(model) > 0 {
+				l.exists(model[len(model)-1]) // a hint past what goes
+			}
 			l.trimHead(k)
 			model = model[k:]
+			for k := 0; k < min(5, len(model)); k++ {
+				if !l.exists(model[k]) {
+					t.Fatalf("op %d: %v is lost after a trim", i, model[k])
+				}
+			}
 		default:
 			probe := rdb.StreamID{Ms: 1 + uint64(r.IntN(int(next.Ms))), Seq: uint64(r.IntN(10))}
-			want, _ := slices.BinarySearchFunc(model, probe, cmpID)
+			want, found := slices.BinarySearchFunc(model, probe, cmpID)
+			if l.exists(probe) != found {
+				t.Fatalf("op %d: exists(%v) = %v", i, probe, !found)
+			}
+			// A run of exists in ascending order, as XCLAIMs come, which
+			// start from where the one before ended (seekHinted): of
+			// entries, and of the IDs right after them.
+			for k := want; k < min(want+8, len(model)); k++ {
+				after := rdb.StreamID{Ms: model[k].Ms, Seq: model[k].Seq + 1}
+				_, afterFound := slices.BinarySearchFunc(model, after, cmpID)
+				if !l.exists(model[k]) || l.exists(after) != afterFound {
+					t.Fatalf("op %d: exists(%v) or exists(%v) wrong", i, model[k], after)
+				}
+			}
 			if got := l.countBefore(probe); got != want {
 				t.Fatalf("op %d: countBefore(%v) = %d, want %d", i, probe, got, want)
 			}

@@ -209,7 +209,6 @@ func (e *Engine) parseTrim(a [][]byte, xadd bool) (trimArgs, int, error) {
 	var t trimArgs
 	i := 2
 	limitGiven := false
-	incompatible := &Error{"ERR syntax error, MAXLEN and MINID options at the same time are not compatible"}
 	for ; i < len(a); i++ {
 		more := len(a) - 1 - i
 		opt := a[i]
@@ -218,7 +217,7 @@ func (e *Engine) parseTrim(a [][]byte, xadd bool) (trimArgs, int, error) {
 			goto done
 		case is(opt, "MAXLEN") && more > 0, is(opt, "MINID") && more > 0:
 			if t.strategy != trimNone {
-				return t, 0, incompatible
+				return t, 0, errTrimIncompatible
 			}
 			t.approx = false
 			next := a[i+1]
@@ -317,6 +316,13 @@ func (s *stream) trim(t trimArgs) error {
 	return nil
 }
 
+// Errors of XADD and the trimming commands, made once: one made where it may
+// be returned is made on every call.
+var (
+	errTrimIncompatible = &Error{"ERR syntax error, MAXLEN and MINID options at the same time are not compatible"}
+	errXAddIDTooSmall   = &Error{"ERR The ID specified in XADD is equal or smaller than the target stream top item"}
+)
+
 func cmdXAdd(e *Engine, a [][]byte) error {
 	t, idpos, err := e.parseTrim(a, true)
 	if err != nil {
@@ -346,7 +352,6 @@ func cmdXAdd(e *Engine, a [][]byte) error {
 	if s.lastID == maxID {
 		return &Error{"ERR The stream has exhausted the last possible ID, unable to add more items"}
 	}
-	tooSmall := &Error{"ERR The ID specified in XADD is equal or smaller than the target stream top item"}
 	var id rdb.StreamID
 	switch {
 	case t.idGiven && t.seqGiven:
@@ -354,7 +359,7 @@ func cmdXAdd(e *Engine, a [][]byte) error {
 	case t.idGiven:
 		if s.lastID.Ms == t.id.Ms {
 			if s.lastID.Seq == math.MaxUint64 {
-				return tooSmall
+				return errXAddIDTooSmall
 			}
 			id = rdb.StreamID{Ms: s.lastID.Ms, Seq: s.lastID.Seq + 1}
 		} else {
@@ -369,7 +374,7 @@ func cmdXAdd(e *Engine, a [][]byte) error {
 		}
 	}
 	if cmpID(id, s.lastID) <= 0 {
-		return tooSmall
+		return errXAddIDTooSmall
 	}
 	if t.approx && t.strategy != trimNone {
 		// Refuse before changing anything.

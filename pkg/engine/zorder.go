@@ -492,8 +492,10 @@ func (z *zset) elems(rev bool) []zel {
 // addMany is ZADD without options of many members to a skiplist-encoded set:
 // new members are sorted and merged with the order in one pass (rather than
 // inserted one by one), existing ones move one by one; the last score given
-// to a member wins. index finds repeated members.
-func (z *zset) addMany(members [][]byte, scores []float64, index *argIndex) {
+// to a member wins. index finds repeated members. order, when not nil, is
+// the members' indexes sorted by score and member (Prepare), which spares the
+// sort of the new ones when no member repeats.
+func (z *zset) addMany(members [][]byte, scores []float64, order []int32, index *argIndex) {
 	last := make([]float64, 0, len(members))
 	uniq := members[:0:0]
 	for j, m := range members {
@@ -504,6 +506,12 @@ func (z *zset) addMany(members [][]byte, scores []float64, index *argIndex) {
 		index.add(m)
 		uniq = append(uniq, m)
 		last = append(last, scores[j])
+	}
+	// With no repeats, uniq[j] is members[j], and order sorts them.
+	presorted := len(order) == len(members) && len(uniq) == len(members)
+	var isNew []bool
+	if presorted {
+		isNew = make([]bool, len(uniq))
 	}
 	var fresh []zel
 	for i, m := range uniq {
@@ -516,12 +524,24 @@ func (z *zset) addMany(members [][]byte, scores []float64, index *argIndex) {
 			}
 			continue
 		}
+		if presorted {
+			isNew[i] = true
+			continue
+		}
 		fresh = append(fresh, zel{s, m})
+	}
+	if presorted {
+		for _, j := range order {
+			if isNew[j] {
+				fresh = append(fresh, zel{last[j], uniq[j]})
+			}
+		}
+	} else {
+		slices.SortFunc(fresh, cmpZel)
 	}
 	if len(fresh) == 0 {
 		return
 	}
-	slices.SortFunc(fresh, cmpZel)
 	var merged zorder
 	next := 0
 	z.o.each(0, func(el zel) bool {

@@ -20,8 +20,13 @@ import (
 func newZSet() *object { return &object{kind: rdb.KindZSet, zset: newZSetValue()} }
 
 func registerZSets() {
-	register("zadd", -4, func(e *Engine, a [][]byte) error { return e.zadd(a, false) })
-	register("zincrby", 4, func(e *Engine, a [][]byte) error { return e.zadd(a, true) })
+	register("zadd", -4, func(e *Engine, a [][]byte) error {
+		p := e.prepared
+		e.prepared = nil
+		return e.zadd(a, false, p)
+	})
+	zaddCommand = commands["zadd"]
+	register("zincrby", 4, func(e *Engine, a [][]byte) error { return e.zadd(a, true, nil) })
 	register("zrem", -3, cmdZRem)
 	register("zremrangebyscore", 4, func(e *Engine, a [][]byte) error { return e.zremRange(a, rangeScore) })
 	register("zremrangebyrank", 4, func(e *Engine, a [][]byte) error { return e.zremRange(a, rangeRank) })
@@ -39,31 +44,41 @@ func registerZSets() {
 	register("geoadd", -5, cmdGeoAdd)
 }
 
-// zadd is zaddGenericCommand; incr is ZINCRBY.
-func (e *Engine) zadd(a [][]byte, zincrby bool) error {
-	var nx, xx, ch, incr, gt, lt bool
-	incr = zincrby
+// zaddFlags are ZADD's options (CH changes only the reply).
+type zaddFlags struct{ nx, xx, ch, incr, gt, lt bool }
+
+// parseZAddFlags reads ZADD's options, returning where the score-member
+// pairs start.
+func parseZAddFlags(a [][]byte) (zaddFlags, int) {
+	var f zaddFlags
 	idx := 2
 	for ; idx < len(a); idx++ {
 		switch opt := a[idx]; {
 		case is(opt, "NX"):
-			nx = true
+			f.nx = true
 		case is(opt, "XX"):
-			xx = true
+			f.xx = true
 		case is(opt, "CH"):
-			ch = true
+			f.ch = true
 		case is(opt, "INCR"):
-			incr = true
+			f.incr = true
 		case is(opt, "GT"):
-			gt = true
+			f.gt = true
 		case is(opt, "LT"):
-			lt = true
+			f.lt = true
 		default:
-			goto parsed
+			return f, idx
 		}
 	}
-parsed:
-	_ = ch
+	return f, idx
+}
+
+// zadd is zaddGenericCommand; incr is ZINCRBY. prep, when not nil, is what
+// Prepare worked out from a (the scores, parsed, and their order).
+func (e *Engine) zadd(a [][]byte, zincrby bool, prep *Prepared) error {
+	fl, idx := parseZAddFlags(a)
+	nx, xx, gt, lt := fl.nx, fl.xx, fl.gt, fl.lt
+	incr := zincrby || fl.incr
 	elements := len(a) - idx
 	if elements%2 != 0 || elements == 0 {
 		return ErrSyntax
@@ -78,11 +93,17 @@ parsed:
 	if incr && elements > 1 {
 		return &Error{"ERR INCR option supports a single increment-element pair"}
 	}
-	scores := make([]float64, elements)
-	for j := range scores {
-		var err error
-		if scores[j], err = argFloat(a[idx+2*j]); err != nil {
-			return err
+	var scores []float64
+	var order []int32
+	if prep != nil && len(prep.scores) == elements {
+		scores, order = prep.scores, prep.order
+	} else {
+		scores = make([]float64, elements)
+		for j := range scores {
+			var err error
+			if scores[j], err = argFloat(a[idx+2*j]); err != nil {
+				return err
+			}
 		}
 	}
 	db := e.db()
@@ -100,7 +121,7 @@ parsed:
 		}
 		skiplist := e.newZSetSkiplist(elements, len(a[idx+1]), maxLen)
 		if !incr && elements > 1 {
-			if z := buildZSet(a[idx:], scores, skiplist, nx, gt, lt, e.argIndex(elements)); z.len() > 0 {
+			if z := buildZSet(a[idx:], scores, order, skiplist, nx, gt, lt, e.argIndex(elements)); z.len() > 0 {
 				db.add(a[1], &object{kind: rdb.KindZSet, zset: z})
 			}
 			return nil
@@ -125,7 +146,7 @@ parsed:
 			for j := range members {
 				members[j] = a[idx+2*j+1]
 			}
-			z.addMany(members, scores, e.argIndex(elements))
+			z.addMany(members, scores, order, e.argIndex(elements))
 			return nil
 		}
 	}
@@ -160,8 +181,11 @@ parsed:
 // scores parsed) to a new key, without INCR: the members are applied in
 // order as zsetAdd would apply them (duplicates, NX/GT/LT, the conversion to
 // a skiplist at the member that needs it, and -0 stored as 0 before it), then
-// sorted once, rather than inserted one by one into the order.
-func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, index *argIndex) *zset {
+// sorted once, rather than inserted one by one into the order. order, when
+// not nil, is the pairs' indexes sorted by score and member (Prepare): when no
+// member repeats, that is the sorted order of the elements, and no sort is
+// needed.
+func buildZSet(pairs [][]byte, scores []float64, order []int32, skiplist, nx, gt, lt bool, index *argIndex) *zset {
 	els := make([]zel, 0, len(scores))
 	for j, score := range scores {
 		m := pairs[2*j+1]
@@ -185,7 +209,12 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, inde
 		index.add(m)
 		els = append(els, zel{score, m})
 	}
-	slices.SortFunc(els, cmpZel)
+	// When no member repeats, els[j] is pair j, and order sorts them (only
+	// -0 may have become 0, which compares the same).
+	presorted := len(order) == len(els) && len(els) == len(scores)
+	if !presorted {
+		slices.SortFunc(els, cmpZel)
+	}
 	z := newZSetValue()
 	if skiplist {
 		z.d = newDict(len(els))
@@ -201,7 +230,11 @@ func buildZSet(pairs [][]byte, scores []float64, skiplist, nx, gt, lt bool, inde
 		}
 		z.o.blocks = []zblock{{data: make([]byte, 0, size)}}
 	}
-	for _, el := range els {
+	for k := range els {
+		el := els[k]
+		if presorted {
+			el = els[order[k]]
+		}
 		if skiplist {
 			z.o.insertLast(el.score, el.member)
 			z.d.set(el.member, scoreBytes(el.score), 0)
@@ -1011,7 +1044,7 @@ loop:
 		}
 		z = append(z, strconv.AppendFloat(nil, geoScore(long, lat), 'f', -1, 64), a[i+2])
 	}
-	return e.zadd(z, false)
+	return e.zadd(z, false, nil)
 }
 
 // cFixed6 is C's "%f".
