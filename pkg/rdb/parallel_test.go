@@ -2,8 +2,6 @@ package rdb_test
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -20,23 +18,7 @@ import (
 // everything a caller can observe: the error with its offset and key, where
 // the reader stopped, the keys read, the checksum and every warning in order.
 func verdict(data []byte, workers int) string {
-	var warns []string
-	rd := rdb.NewReaderBytes(data, rdb.ReaderOptions{Strict: true, Workers: workers,
-		Warn: func(pe *rdb.ParseError) { warns = append(warns, pe.Error()) }})
-	defer rd.Close()
-	var err error
-	for {
-		if _, err = rd.Next(); err != nil {
-			break
-		}
-	}
-	state, crc := rd.Checksum()
-	var pe *rdb.ParseError
-	if err != io.EOF && !errors.As(err, &pe) {
-		err = fmt.Errorf("not a ParseError: %w", err)
-	}
-	return fmt.Sprintf("err=%v\noffset=%d keys=%d checksum=%v/%x\nwarnings=%s",
-		err, rd.Offset(), rd.KeysRead(), state, crc, strings.Join(warns, "\n  "))
+	return readVerdict(data, readWay{workers: workers})
 }
 
 // TestParallelMatchesSequential: with workers checking values in the
@@ -132,11 +114,7 @@ func TestParallelNextAfterClose(t *testing.T) {
 // and on crafted values with repeated elements, whatever the batch limits.
 func TestParallelMatchesSequentialOnHandedOverValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	var buf bytes.Buffer
-	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: 11})
-	types := map[rdb.Type]int{}
-	for i := range 36 {
-		e := &rdb.Entry{Kind: rdb.EntryKey, Key: []byte("key:" + strconv.Itoa(i))}
+	orig := writeKeys(t, 11, 36, func(i int) *rdb.Value {
 		var v *rdb.Value
 		switch i % 6 {
 		case 5:
@@ -162,56 +140,18 @@ func TestParallelMatchesSequentialOnHandedOverValues(t *testing.T) {
 			text := strings.Repeat("<li class=\"card\">"+strconv.Itoa(rng.IntN(1000))+"</li>", 2+rng.IntN(60))
 			v = &rdb.Value{Kind: rdb.KindString, String: []byte(text)}
 		case 2:
-			v = &rdb.Value{Kind: rdb.KindSet}
-			for j := range 130 + rng.IntN(20) {
-				v.Set = append(v.Set, []byte("member:"+strconv.Itoa(j)))
-			}
+			v = numberedSet(130 + rng.IntN(20))
 		case 3:
-			v = &rdb.Value{Kind: rdb.KindZSet}
-			for j := range 130 + rng.IntN(20) {
-				v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte("m" + strconv.Itoa(j)), Score: rng.NormFloat64()})
-			}
+			v = randomZSet(rng, 130+rng.IntN(20))
 		case 4:
-			v = &rdb.Value{Kind: rdb.KindHash}
-			for j := range 513 + rng.IntN(10) {
-				v.Hash = append(v.Hash, rdb.HashField{Field: []byte("f" + strconv.Itoa(j)), Value: []byte(strconv.Itoa(j))})
-			}
+			v = numberedHash(513+rng.IntN(10), func(j int) []byte { return []byte(strconv.Itoa(j)) })
 		}
-		if err := w.WriteKey(e, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	orig := buf.Bytes()
-	rd := rdb.NewReaderBytes(orig, rdb.ReaderOptions{})
-	for {
-		e, err := rd.Next()
-		if err != nil {
-			break
-		}
-		types[e.Type]++
-	}
-	rd.Close()
-	for _, want := range []rdb.Type{rdb.TypeString, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeHash, rdb.TypeStreamListpacks3} {
-		if types[want] == 0 {
-			t.Fatalf("the file has no value of type %v (%v)", want, types)
-		}
-	}
+		return v
+	}, rdb.TypeString, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeHash, rdb.TypeStreamListpacks3)
 	if !bytes.Contains(orig, []byte{0xC3}) {
 		t.Fatal("no LZF-compressed string in the file")
 	}
-	inputs := map[string][]byte{"whole": orig}
-	for i, m := range mutations(orig) {
-		if i%3 == 0 {
-			inputs[m.name] = m.data
-		}
-	}
-	long := strings.Repeat("x", 65)
-	inputs["set, a repeat"] = dupFile(rdb.TypeSet, plain(rdb.TypeSet, append(items(300)[:300:300], "f3")))
-	inputs["hash, a repeat, a long value"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(200, "f0", "x", "g", long)))
-	inputs["zset, a repeat"] = dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300, "f1", "3")))
+	inputs := damagedInputs(orig, 3)
 	limits := []rdb.ParallelLimits{
 		{BatchJobs: 256, BatchBytes: 256 << 10, PendingPerWorker: 4, MinJobBytes: 2048},
 		{BatchJobs: 256, BatchBytes: 256 << 10, PendingPerWorker: 4},

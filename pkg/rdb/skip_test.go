@@ -16,21 +16,32 @@ import (
 	"github.com/rdbtool/rdbtool/pkg/rdb/internal/listpack"
 )
 
-// readVerdict reads data as verdict does (without workers), from memory or
-// streamed, and with walk takes every value element by element with
-// NextElem instead of letting Next skip it: the skip loops of plain
-// collections and sorted-set listpacks (skipPlain, skipZSetListpack) must
-// report what the element walk reports.
-//
-// With coarse, an error is told by its offset and kind only: the fuzz test
-// meets top-level strings that the two ways read with different words (a
-// length past the input is "expected n bytes" skipped, "runs past the end"
-// read), which the skip loops tested here do not touch.
-func readVerdict(data []byte, streamed, walk, coarse bool) string {
+// readWay is how readVerdict reads.
+type readWay struct {
+	workers  int  // background workers (in memory only)
+	streamed bool // from an io.Reader rather than from memory
+	// walk takes every value element by element with NextElem instead of
+	// letting Next skip it: the skip loops of plain collections and
+	// sorted-set listpacks (skipPlain, skipZSetListpack) must report what
+	// the element walk reports.
+	walk bool
+	// coarse tells an error by its offset and kind only, and not where the
+	// reader stands after it: the fuzz test meets top-level strings that
+	// skipping and reading word differently (a length past the input is
+	// "expected n bytes" skipped, "runs past the end" read) and leave at
+	// different places, which the skip loops tested here do not touch.
+	coarse bool
+}
+
+// readVerdict reads data (strict) and renders everything a caller can
+// observe: the error with its offset and key, where the reader stopped, the
+// keys read, the checksum and every warning in order.
+func readVerdict(data []byte, way readWay) string {
 	var warns []string
-	opts := rdb.ReaderOptions{Strict: true, Warn: func(pe *rdb.ParseError) { warns = append(warns, pe.Error()) }}
+	opts := rdb.ReaderOptions{Strict: true, Workers: way.workers,
+		Warn: func(pe *rdb.ParseError) { warns = append(warns, pe.Error()) }}
 	var rd *rdb.Reader
-	if streamed {
+	if way.streamed {
 		rd = rdb.NewReader(bytes.NewReader(data), opts)
 	} else {
 		rd = rdb.NewReaderBytes(data, opts)
@@ -39,7 +50,7 @@ func readVerdict(data []byte, streamed, walk, coarse bool) string {
 	var err error
 	for err == nil {
 		var e *rdb.Entry
-		if e, err = rd.Next(); err != nil || e.Kind != rdb.EntryKey || !walk {
+		if e, err = rd.Next(); err != nil || e.Kind != rdb.EntryKey || !way.walk {
 			continue
 		}
 		for err == nil {
@@ -54,21 +65,15 @@ func readVerdict(data []byte, streamed, walk, coarse bool) string {
 	if err != io.EOF && !errors.As(err, &pe) {
 		err = fmt.Errorf("not a ParseError: %w", err)
 	}
-	// Where the reader stands after an error is not part of the verdict:
-	// a string cut short is skipped to the end of the input, and read up to
-	// its length.
 	at := rd.Offset()
-	if err != io.EOF {
-		at = -1
-	}
-	if coarse && pe != nil {
+	if way.coarse && pe != nil {
 		kind := "other"
 		for _, k := range []error{rdb.ErrCorrupt, rdb.ErrTruncated, rdb.ErrChecksum, rdb.ErrValueTooLarge} {
 			if errors.Is(err, k) {
 				kind = k.Error()
 			}
 		}
-		err = fmt.Errorf("%s at %d", kind, pe.Offset)
+		err, at = fmt.Errorf("%s at %d", kind, pe.Offset), -1
 	}
 	return fmt.Sprintf("err=%v\noffset=%d keys=%d checksum=%v/%x\nwarnings=%s",
 		err, at, rd.KeysRead(), state, crc, strings.Join(warns, "\n  "))
@@ -94,23 +99,13 @@ func zsetListpackFile(pairs ...string) []byte {
 // thousands of ways, and crafted with repeats and out-of-order members.
 func TestSkipMatchesElementWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	var buf bytes.Buffer
-	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: 10})
-	types := map[rdb.Type]int{}
-	for i := range 30 {
-		e := &rdb.Entry{Kind: rdb.EntryKey, Key: []byte("key:" + strconv.Itoa(i))}
+	orig := writeKeys(t, 10, 30, func(i int) *rdb.Value {
 		var v *rdb.Value
 		switch i % 5 {
 		case 0:
-			v = &rdb.Value{Kind: rdb.KindSet}
-			for j := range 520 + rng.IntN(20) {
-				v.Set = append(v.Set, []byte("member:"+strconv.Itoa(j)))
-			}
+			v = numberedSet(520 + rng.IntN(20))
 		case 1:
-			v = &rdb.Value{Kind: rdb.KindZSet}
-			for j := range 130 + rng.IntN(20) {
-				v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte("m" + strconv.Itoa(j)), Score: rng.NormFloat64()})
-			}
+			v = randomZSet(rng, 130+rng.IntN(20))
 		case 2:
 			v = &rdb.Value{Kind: rdb.KindZSet} // a listpack: integer and text members, integer and text scores
 			for j := range 5 + rng.IntN(40) {
@@ -125,51 +120,16 @@ func TestSkipMatchesElementWalk(t *testing.T) {
 				v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte(m), Score: score})
 			}
 		case 3:
-			v = &rdb.Value{Kind: rdb.KindHash}
-			for j := range 513 + rng.IntN(10) {
-				v.Hash = append(v.Hash, rdb.HashField{Field: []byte("f" + strconv.Itoa(j)), Value: []byte(strconv.Itoa(j))})
-			}
-		case 4:
-			v = &rdb.Value{Kind: rdb.KindHash} // plain: a value longer than 64 bytes
-			for j := range 20 + rng.IntN(10) {
-				v.Hash = append(v.Hash, rdb.HashField{Field: []byte("f" + strconv.Itoa(j)), Value: []byte(strings.Repeat("v", 60+j))})
-			}
+			v = numberedHash(513+rng.IntN(10), func(j int) []byte { return []byte(strconv.Itoa(j)) })
+		case 4: // plain: values longer than 64 bytes
+			v = numberedHash(20+rng.IntN(10), func(j int) []byte { return []byte(strings.Repeat("v", 60+j)) })
 		}
-		if err := w.WriteKey(e, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	orig := buf.Bytes()
-	rd := rdb.NewReaderBytes(orig, rdb.ReaderOptions{})
-	for {
-		e, err := rd.Next()
-		if err != nil {
-			break
-		}
-		types[e.Type]++
-	}
-	rd.Close()
-	for _, want := range []rdb.Type{rdb.TypeSet, rdb.TypeZSet2, rdb.TypeZSetListpack, rdb.TypeHash} {
-		if types[want] == 0 {
-			t.Fatalf("the file has no value of type %v (%v)", want, types)
-		}
-	}
-	inputs := map[string][]byte{"whole": orig}
-	for i, m := range mutations(orig) {
-		if i%2 == 0 {
-			inputs[m.name] = m.data
-		}
-	}
-	long := strings.Repeat("x", 65)
-	inputs["set, a repeat"] = dupFile(rdb.TypeSet, plain(rdb.TypeSet, append(items(300)[:300:300], "f3")))
+		return v
+	}, rdb.TypeSet, rdb.TypeZSet2, rdb.TypeZSetListpack, rdb.TypeHash)
+	inputs := damagedInputs(orig, 2)
 	inputs["set, empty"] = dupFile(rdb.TypeSet, plain(rdb.TypeSet, nil))
-	inputs["hash, a repeat, a long value"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(200, "f0", "x", "g", long)))
 	inputs["hash, a repeat, short values"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(20, "f0", "x")))
 	inputs["hash, a repeat, 513 fields"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(512, "f0", "x")))
-	inputs["zset, a repeat"] = dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300, "f1", "3")))
 	inputs["zset listpack"] = zsetListpackFile("a", "1", "7", "1.5", "b", "2.25", "12", "1e3")
 	inputs["zset listpack, same score"] = zsetListpackFile("a", "1", "b", "1", "15", "2", "3", "2")
 	inputs["zset listpack, out of order"] = zsetListpackFile("a", "1", "b", "0.5")
@@ -180,8 +140,8 @@ func TestSkipMatchesElementWalk(t *testing.T) {
 	inputs["zset listpack, empty"] = zsetListpackFile()
 	for name, data := range inputs {
 		for _, streamed := range []bool{false, true} {
-			want := readVerdict(data, streamed, true, false)
-			if got := readVerdict(data, streamed, false, false); got != want {
+			want := readVerdict(data, readWay{streamed: streamed, walk: true})
+			if got := readVerdict(data, readWay{streamed: streamed}); got != want {
 				t.Fatalf("%s (streamed %v): skipping\n%s\nelement by element\n%s", name, streamed, got, want)
 			}
 		}
@@ -203,9 +163,86 @@ func FuzzSkipMatchesElementWalk(f *testing.F) {
 	f.Add(zsetListpackFile("a", "1", "7", "1.5", "b", "2.25", "12", "1e3"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, streamed := range []bool{false, true} {
-			if got, want := readVerdict(data, streamed, false, true), readVerdict(data, streamed, true, true); got != want {
+			got := readVerdict(data, readWay{streamed: streamed, coarse: true})
+			if want := readVerdict(data, readWay{streamed: streamed, walk: true, coarse: true}); got != want {
 				t.Fatalf("streamed %v: skipping\n%s\nelement by element\n%s", streamed, got, want)
 			}
 		}
 	})
+}
+
+// writeKeys writes n keys, "key:0" and on, whose values value returns, as an
+// RDB file of the given version, and fails t unless the file holds a value of
+// each type in want (the writer picks the encodings).
+func writeKeys(t *testing.T, version, n int, value func(i int) *rdb.Value, want ...rdb.Type) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := rdb.NewWriter(&buf, rdb.WriterOptions{Version: version})
+	for i := range n {
+		if err := w.WriteKey(&rdb.Entry{Kind: rdb.EntryKey, Key: []byte("key:" + strconv.Itoa(i))}, value(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	types := map[rdb.Type]int{}
+	rd := rdb.NewReaderBytes(buf.Bytes(), rdb.ReaderOptions{})
+	for {
+		e, err := rd.Next()
+		if err != nil {
+			break
+		}
+		types[e.Type]++
+	}
+	rd.Close()
+	for _, ty := range want {
+		if types[ty] == 0 {
+			t.Fatalf("the file has no value of type %v (%v)", ty, types)
+		}
+	}
+	return buf.Bytes()
+}
+
+// numberedSet is a set of n members "member:0" and on.
+func numberedSet(n int) *rdb.Value {
+	v := &rdb.Value{Kind: rdb.KindSet}
+	for j := range n {
+		v.Set = append(v.Set, []byte("member:"+strconv.Itoa(j)))
+	}
+	return v
+}
+
+// randomZSet is a sorted set of n members "m0" and on, with random scores.
+func randomZSet(rng *rand.Rand, n int) *rdb.Value {
+	v := &rdb.Value{Kind: rdb.KindZSet}
+	for j := range n {
+		v.ZSet = append(v.ZSet, rdb.ZMember{Member: []byte("m" + strconv.Itoa(j)), Score: rng.NormFloat64()})
+	}
+	return v
+}
+
+// numberedHash is a hash of n fields "f0" and on, with the values value gives.
+func numberedHash(n int, value func(j int) []byte) *rdb.Value {
+	v := &rdb.Value{Kind: rdb.KindHash}
+	for j := range n {
+		v.Hash = append(v.Hash, rdb.HashField{Field: []byte("f" + strconv.Itoa(j)), Value: value(j)})
+	}
+	return v
+}
+
+// damagedInputs is orig, every every-th of its mutations, and crafted plain
+// collections with a repeated element.
+func damagedInputs(orig []byte, every int) map[string][]byte {
+	inputs := map[string][]byte{"whole": orig}
+	for i, m := range mutations(orig) {
+		if i%every == 0 {
+			inputs[m.name] = m.data
+		}
+	}
+	long := strings.Repeat("x", 65)
+	inputs["set, a repeat"] = dupFile(rdb.TypeSet, plain(rdb.TypeSet, append(items(300)[:300:300], "f3")))
+	inputs["hash, a repeat, a long value"] = dupFile(rdb.TypeHash, plain(rdb.TypeHash, items(200, "f0", "x", "g", long)))
+	inputs["zset, a repeat"] = dupFile(rdb.TypeZSet2, plain(rdb.TypeZSet2, items(300, "f1", "3")))
+	return inputs
 }
