@@ -142,18 +142,51 @@ func replayWithProgress(c *cli.Context, files []convert.AOFFile, e *engine.Engin
 			total += st.Size()
 		}
 	}
-	var done atomic.Int64
-	o.Progress = &done
+	var read storedRead
+	if o.Open != nil {
+		o.Open = read.counting(o.Open)
+	}
 	label := "replay"
 	if len(files) > 0 {
 		label = files[len(files)-1].Path
 	}
-	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, label, total, done.Load)
+	prog := startProgress(!c.Bool("no-progress") && isTerminal(c.App.ErrWriter), c.App.ErrWriter, label, total, read.done)
 	defer prog.Stop()
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(replayGCPercent))
 	}
 	return convert.ReplayAOF(files, e, o)
+}
+
+// storedRead counts the bytes a replay has read of its files as they are
+// stored, which is what the progress bar's total adds up: of a gzip or zstd
+// file, the compressed bytes, not what they decompress to.
+type storedRead struct {
+	finished atomic.Int64          // the sizes of the files read before the current one
+	current  atomic.Pointer[input] // the file being read
+}
+
+// counting returns open, counting what is read of the files it opens (the
+// replay reads them one after the other).
+func (s *storedRead) counting(open func(string) (io.ReadCloser, error)) func(string) (io.ReadCloser, error) {
+	return func(path string) (io.ReadCloser, error) {
+		rc, err := open(path)
+		if in, ok := rc.(*input); ok && err == nil {
+			if prev := s.current.Swap(in); prev != nil {
+				s.finished.Add(prev.Done())
+			}
+		}
+		return rc, err
+	}
+}
+
+// done is the bytes read so far; it may be called from any goroutine.
+func (s *storedRead) done() int64 {
+	n := s.finished.Load()
+	if in := s.current.Load(); in != nil {
+		n += in.Done()
+	}
+	return n
 }
 
 // replayGCPercent is GOGC while a replay builds the dataset.

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rdbtool/rdbtool/pkg/convert"
+	"github.com/rdbtool/rdbtool/pkg/engine"
 )
 
 func TestReplayCommand(t *testing.T) {
@@ -38,5 +43,60 @@ func TestReplayCommand(t *testing.T) {
 	out = run(filepath.Join(root, "fixtures", "aof-7.0", "appendonlydir"), "GET str:int:0")
 	if !strings.Contains(out, "replayed 2 files: 84 keys from RDB parts") || !strings.Contains(out, "0> GET str:int:0\n\"1\"\n") {
 		t.Errorf("AOF replay:\n%s", out)
+	}
+}
+
+// TestReplayProgressCountsStoredBytes: the progress bar's total is the size
+// of the files as stored, so what it counts must be the bytes read of them as
+// stored: of a gzip file, the compressed bytes (counting the decompressed
+// ones ran the bar past its end); of a folder, every file in turn.
+func TestReplayProgressCountsStoredBytes(t *testing.T) {
+	root := moduleRoot(t)
+	dir := filepath.Join(root, "fixtures", "aof-nopreamble-7.0", "appendonlydir")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain []byte // the folder's base file, gzipped below
+	var folderSize int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(e.Name(), ".aof") {
+			folderSize += info.Size()
+		}
+		if strings.HasSuffix(e.Name(), ".base.aof") {
+			if plain, err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	gz := filepath.Join(t.TempDir(), "appendonly.aof.gz")
+	writeCompressed(t, gz, plain, "gzip")
+	st, err := os.Stat(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size()*2 > int64(len(plain)) {
+		t.Fatalf("the test needs a file that compresses well: %d -> %d bytes", len(plain), st.Size())
+	}
+	for _, c := range []struct {
+		path string
+		want int64
+	}{{gz, st.Size()}, {dir, folderSize}} {
+		files, _, err := aofInput("convert", c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var read storedRead
+		open := read.counting(replayOpener(context.Background(), c.path))
+		if _, err := convert.ReplayAOF(files, engine.New(engine.Options{}), convert.ReplayOptions{Open: open}); err != nil {
+			t.Fatal(err)
+		}
+		if got := read.done(); got != c.want {
+			t.Errorf("%s: counted %d bytes, the files hold %d", c.path, got, c.want)
+		}
 	}
 }
